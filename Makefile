@@ -1,0 +1,30 @@
+# beamlink: the two commands a newcomer needs are `make demo` and `make test`.
+# Each installs what is missing first (scripts/setup.sh), so they work on a fresh Debian 12.
+
+CARGO ?= cargo
+QUICK ?=
+
+.PHONY: all setup build test demo bench fuzz fuzz-long clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --workspace --all-targets
+
+test: setup
+	@bash scripts/test.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+bench: setup
+	@QUICK=$(QUICK) bash bench/run.sh
+
+fuzz-long: setup
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh
+
+clean:
+	$(CARGO) clean

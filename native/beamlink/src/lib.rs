@@ -1,0 +1,10 @@
+//! beamlink: speak the Erlang distribution protocol natively.
+//!
+//! A Rust program becomes a first-class (hidden) peer of a BEAM cluster: it can look nodes up
+//! in epmd, connect with the cookie handshake, ping, call functions (`rpc:call` and `erpc`
+//! semantics), spawn remote processes whose output comes back, send and receive messages, and
+//! be connected to as a "C node".
+//!
+//! Layers, bottom up: [`term`] (external term format), then the distribution engine modules.
+
+pub mod term;

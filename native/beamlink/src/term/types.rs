@@ -1,0 +1,372 @@
+//! The [`Term`] value type and the identifiers it carries (atoms, pids, ports, references, funs).
+//!
+//! `Term` mirrors what the external term format can carry, not how it is encoded: a list is a
+//! list whether the wire said `STRING_EXT` or `LIST_EXT`, an integer is an integer whether it
+//! came as `SMALL_INTEGER_EXT` or `SMALL_BIG_EXT`. The encoder picks the tag BEAM would pick.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use num_bigint::BigInt;
+
+/// An Erlang atom. Cheap to clone (a shared string).
+///
+/// ```
+/// use beamlink::term::Atom;
+/// let a = Atom::new("ok");
+/// assert_eq!(a.as_str(), "ok");
+/// assert_eq!(a, "ok");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Atom(Arc<str>);
+
+impl Atom {
+    /// Makes an atom from a UTF-8 name. Names longer than 255 characters cannot be sent to a
+    /// BEAM node; the encoder reports that as an error rather than truncating.
+    pub fn new(name: impl AsRef<str>) -> Atom {
+        Atom(Arc::from(name.as_ref()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Atom({:?})", &*self.0)
+    }
+}
+
+impl From<&str> for Atom {
+    fn from(s: &str) -> Atom {
+        Atom::new(s)
+    }
+}
+
+impl From<String> for Atom {
+    fn from(s: String) -> Atom {
+        Atom(Arc::from(s))
+    }
+}
+
+impl PartialEq<str> for Atom {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Atom {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl AsRef<str> for Atom {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A process identifier: `<node.id.serial>` with the node's creation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pid {
+    pub node: Atom,
+    pub id: u32,
+    pub serial: u32,
+    pub creation: u32,
+}
+
+/// A port identifier. OTP 26+ ports carry 64-bit ids (`V4_PORT_EXT`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port {
+    pub node: Atom,
+    pub id: u64,
+    pub creation: u32,
+}
+
+/// A reference: up to 5 32-bit words (OTP 28 sends 5-word refs for monitors and aliases).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reference {
+    pub node: Atom,
+    pub creation: u32,
+    pub ids: Vec<u32>,
+}
+
+/// A local fun (`NEW_FUN_EXT`). It can be passed back to the node that made it and called there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fun {
+    pub arity: u8,
+    pub uniq: [u8; 16],
+    pub index: u32,
+    pub module: Atom,
+    pub old_index: u32,
+    pub old_uniq: u32,
+    pub pid: Pid,
+    pub free_vars: Vec<Term>,
+}
+
+/// An external fun, `fun Module:Function/Arity` (`EXPORT_EXT`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExportFun {
+    pub module: Atom,
+    pub function: Atom,
+    pub arity: u8,
+}
+
+/// Any Erlang term.
+///
+/// Integers that fit an `i64` are always [`Term::Int`]; larger ones are [`Term::BigInt`], so
+/// two equal numbers always compare equal. Proper lists (including `[]`) are [`Term::List`];
+/// a list whose tail is not `[]` is [`Term::ImproperList`]. Binaries share the buffer they were
+/// decoded from instead of copying it.
+///
+/// ```
+/// use beamlink::term::{Atom, Term};
+/// let t = Term::tuple([Term::atom("ok"), Term::from(42)]);
+/// match &t {
+///     Term::Tuple(items) => assert_eq!(items[1], Term::Int(42)),
+///     _ => unreachable!(),
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Term {
+    Int(i64),
+    BigInt(BigInt),
+    Float(f64),
+    Atom(Atom),
+    Binary(Bytes),
+    /// A bitstring whose last byte holds only `bits` (1..=7) significant high bits.
+    BitBinary {
+        bytes: Bytes,
+        bits: u8,
+    },
+    Tuple(Vec<Term>),
+    List(Vec<Term>),
+    ImproperList(Vec<Term>, Box<Term>),
+    /// Key/value pairs in the order they were decoded or built. Keys are unique.
+    Map(Vec<(Term, Term)>),
+    Pid(Pid),
+    Port(Port),
+    Reference(Reference),
+    Fun(Box<Fun>),
+    Export(Box<ExportFun>),
+    /// `LOCAL_EXT` payload (after the tag byte), carried through untouched.
+    Local(Bytes),
+}
+
+impl Term {
+    pub fn atom(name: impl AsRef<str>) -> Term {
+        Term::Atom(Atom::new(name))
+    }
+
+    pub fn tuple(items: impl IntoIterator<Item = Term>) -> Term {
+        Term::Tuple(items.into_iter().collect())
+    }
+
+    pub fn list(items: impl IntoIterator<Item = Term>) -> Term {
+        Term::List(items.into_iter().collect())
+    }
+
+    pub fn nil() -> Term {
+        Term::List(Vec::new())
+    }
+
+    pub fn binary(bytes: impl Into<Bytes>) -> Term {
+        Term::Binary(bytes.into())
+    }
+
+    pub fn map(pairs: impl IntoIterator<Item = (Term, Term)>) -> Term {
+        Term::Map(pairs.into_iter().collect())
+    }
+
+    /// The atom's name if this term is an atom.
+    pub fn as_atom(&self) -> Option<&str> {
+        match self {
+            Term::Atom(a) => Some(a.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn is_atom(&self, name: &str) -> bool {
+        self.as_atom() == Some(name)
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Term::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn as_tuple(&self) -> Option<&[Term]> {
+        match self {
+            Term::Tuple(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Term]> {
+        match self {
+            Term::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Term::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_pid(&self) -> Option<&Pid> {
+        match self {
+            Term::Pid(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Looks a key up in a map term (linear: maps from the wire are small or scanned once).
+    pub fn map_get(&self, key: &Term) -> Option<&Term> {
+        match self {
+            Term::Map(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! from_small_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Term {
+            fn from(v: $t) -> Term { Term::Int(v as i64) }
+        }
+    )*};
+}
+from_small_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for Term {
+    fn from(v: u64) -> Term {
+        match i64::try_from(v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(BigInt::from(v)),
+        }
+    }
+}
+
+impl From<i128> for Term {
+    fn from(v: i128) -> Term {
+        match i64::try_from(v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(BigInt::from(v)),
+        }
+    }
+}
+
+impl From<BigInt> for Term {
+    /// Normalises: a big integer that fits an `i64` becomes [`Term::Int`].
+    fn from(v: BigInt) -> Term {
+        match i64::try_from(&v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(v),
+        }
+    }
+}
+
+impl From<f64> for Term {
+    fn from(v: f64) -> Term {
+        Term::Float(v)
+    }
+}
+
+impl From<bool> for Term {
+    fn from(v: bool) -> Term {
+        Term::atom(if v { "true" } else { "false" })
+    }
+}
+
+impl From<Atom> for Term {
+    fn from(a: Atom) -> Term {
+        Term::Atom(a)
+    }
+}
+
+impl From<Pid> for Term {
+    fn from(p: Pid) -> Term {
+        Term::Pid(p)
+    }
+}
+
+impl From<Reference> for Term {
+    fn from(r: Reference) -> Term {
+        Term::Reference(r)
+    }
+}
+
+impl From<Port> for Term {
+    fn from(p: Port) -> Term {
+        Term::Port(p)
+    }
+}
+
+impl From<Bytes> for Term {
+    fn from(b: Bytes) -> Term {
+        Term::Binary(b)
+    }
+}
+
+impl From<Vec<u8>> for Term {
+    /// A `Vec<u8>` becomes a binary, as Elixir strings are binaries.
+    fn from(b: Vec<u8>) -> Term {
+        Term::Binary(Bytes::from(b))
+    }
+}
+
+impl From<&[u8]> for Term {
+    fn from(b: &[u8]) -> Term {
+        Term::Binary(Bytes::copy_from_slice(b))
+    }
+}
+
+impl From<&str> for Term {
+    /// A Rust string becomes a UTF-8 binary (an Elixir string), not a charlist.
+    fn from(s: &str) -> Term {
+        Term::Binary(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<String> for Term {
+    fn from(s: String) -> Term {
+        Term::Binary(Bytes::from(s.into_bytes()))
+    }
+}
+
+impl From<Vec<Term>> for Term {
+    fn from(v: Vec<Term>) -> Term {
+        Term::List(v)
+    }
+}
+
+impl From<()> for Term {
+    fn from(_: ()) -> Term {
+        Term::Tuple(Vec::new())
+    }
+}
+
+macro_rules! from_tuple {
+    ($($n:ident),+) => {
+        impl<$($n: Into<Term>),+> From<($($n,)+)> for Term {
+            #[allow(non_snake_case)]
+            fn from(($($n,)+): ($($n,)+)) -> Term {
+                Term::Tuple(vec![$($n.into()),+])
+            }
+        }
+    };
+}
+from_tuple!(A);
+from_tuple!(A, B);
+from_tuple!(A, B, C);
+from_tuple!(A, B, C, D);
+from_tuple!(A, B, C, D, E);
+from_tuple!(A, B, C, D, E, F);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every suite, against real OTP 25 and OTP 28 nodes. Called by `make test` and CI.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+failed=()
+
+suite() {  # suite NAME COMMAND...
+  local name=$1; shift
+  echo "== $name"
+  if ! "$@"; then failed+=("$name"); fi
+}
+
+suite "Rust workspace (unit, doctests, real nodes on OTP 25 and OTP 28)" cargo test --workspace --quiet
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED suites: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all suites passed"
