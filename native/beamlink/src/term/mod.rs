@@ -5,6 +5,19 @@
 //! (`parse`, `display`). The decoder takes an optional atom table so the connection layer can
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
+mod decode;
+mod encode;
+mod order;
+mod tags;
 mod types;
 
+pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
+pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
+pub use order::compare;
+pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
+
+/// The tag bytes, for code that builds or inspects encodings by hand.
+pub mod tag {
+    pub use super::tags::*;
+}

@@ -130,7 +130,7 @@ pub struct ExportFun {
 ///     _ => unreachable!(),
 /// }
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Term {
     Int(i64),
     BigInt(BigInt),

@@ -1,0 +1,661 @@
+//! Decoding the external term format from untrusted bytes.
+//!
+//! Every length read from the input is checked against the bytes that remain before anything
+//! is allocated, nesting is bounded, and a compressed term may not claim more than zlib could
+//! possibly produce from its input, so a hostile peer cannot make us allocate more than it
+//! sent (times zlib's maximum ratio). Errors carry the byte offset where decoding stopped.
+
+use std::io::Read;
+
+use bytes::Bytes;
+use num_bigint::{BigInt, Sign};
+
+use super::tags::*;
+use super::types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
+
+/// Why a byte sequence is not a valid term. Offsets count from the start of the input given
+/// to the decoder (inside a compressed term: from the start of the decompressed data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unexpected end of input at byte {offset}: {needed} more bytes needed")]
+    UnexpectedEof { offset: usize, needed: usize },
+    #[error("expected version byte 131 at byte {offset}, found {found}")]
+    BadVersion { offset: usize, found: u8 },
+    #[error("unknown tag {tag} at byte {offset}")]
+    UnknownTag { offset: usize, tag: u8 },
+    #[error("invalid {what} at byte {offset}")]
+    Invalid { offset: usize, what: &'static str },
+    #[error("terms nested deeper than {limit} at byte {offset}")]
+    TooDeep { offset: usize, limit: usize },
+    #[error("{what} of {size} bytes at byte {offset} exceeds the limit of {limit}")]
+    TooLarge { offset: usize, what: &'static str, size: u64, limit: u64 },
+    #[error("atom cache reference {index} at byte {offset} has no entry")]
+    AtomCacheMiss { offset: usize, index: u8 },
+    #[error("corrupt compressed term at byte {offset}: {reason}")]
+    Compression { offset: usize, reason: String },
+    #[error("{count} unexpected bytes after the term at byte {offset}")]
+    TrailingBytes { offset: usize, count: usize },
+}
+
+impl DecodeError {
+    /// The byte offset at which the problem was found.
+    pub fn offset(&self) -> usize {
+        match self {
+            DecodeError::UnexpectedEof { offset, .. }
+            | DecodeError::BadVersion { offset, .. }
+            | DecodeError::UnknownTag { offset, .. }
+            | DecodeError::Invalid { offset, .. }
+            | DecodeError::TooDeep { offset, .. }
+            | DecodeError::TooLarge { offset, .. }
+            | DecodeError::AtomCacheMiss { offset, .. }
+            | DecodeError::Compression { offset, .. }
+            | DecodeError::TrailingBytes { offset, .. } => *offset,
+        }
+    }
+}
+
+/// Bounds the decoder enforces. The defaults accept anything a BEAM node sends in practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum nesting of tuples, lists, maps and funs.
+    pub max_depth: usize,
+    /// Maximum size a compressed term may expand to.
+    pub max_decompressed: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_depth: 1024, max_decompressed: 1 << 30 }
+    }
+}
+
+/// zlib cannot expand data by more than about 1032:1; a size claim beyond that is a lie.
+const ZLIB_MAX_RATIO: u64 = 1032;
+
+/// Decodes one complete term that starts with the version byte 131 (what `term_to_binary`
+/// returns). Binaries in the result are copied out of `bytes`; use [`decode_shared`] to share.
+///
+/// ```
+/// use beamlink::term::{decode, Term};
+/// let t = decode(&[131, 104, 2, 119, 2, b'o', b'k', 97, 42]).unwrap();
+/// assert_eq!(t, Term::tuple([Term::atom("ok"), Term::from(42)]));
+/// ```
+pub fn decode(bytes: &[u8]) -> Result<Term, DecodeError> {
+    let mut d = Decoder::new(bytes);
+    let t = d.versioned_term()?;
+    d.finish()?;
+    Ok(t)
+}
+
+/// Like [`decode`], but binaries in the result are slices of `bytes` (no copy).
+pub fn decode_shared(bytes: &Bytes) -> Result<Term, DecodeError> {
+    let mut d = Decoder::shared(bytes);
+    let t = d.versioned_term()?;
+    d.finish()?;
+    Ok(t)
+}
+
+/// A cursor over external-term-format bytes.
+///
+/// The connection layer uses it directly: terms after a distribution header carry no version
+/// byte and may use `ATOM_CACHE_REF`s, resolved through [`Decoder::with_atom_cache`].
+///
+/// ```
+/// use beamlink::term::{Atom, Decoder, Term};
+/// let cache = [Some(Atom::new("hello"))];
+/// let mut d = Decoder::new(&[82, 0, 106]).with_atom_cache(&cache);
+/// assert_eq!(d.term().unwrap(), Term::atom("hello"));
+/// assert_eq!(d.term().unwrap(), Term::nil());
+/// assert!(d.remaining().is_empty());
+/// ```
+pub struct Decoder<'a> {
+    input: &'a [u8],
+    pos: usize,
+    shared: Option<&'a Bytes>,
+    atom_cache: &'a [Option<Atom>],
+    limits: Limits,
+    depth: usize,
+    interned: AtomInterner,
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(input: &'a [u8]) -> Decoder<'a> {
+        Decoder {
+            input,
+            pos: 0,
+            shared: None,
+            atom_cache: &[],
+            limits: Limits::default(),
+            depth: 0,
+            interned: AtomInterner::new(),
+        }
+    }
+
+    /// A decoder whose binaries share `input`'s buffer.
+    pub fn shared(input: &'a Bytes) -> Decoder<'a> {
+        let mut d = Decoder::new(input.as_ref());
+        d.shared = Some(input);
+        d
+    }
+
+    /// Resolves `ATOM_CACHE_REF index` to `cache[index]`.
+    pub fn with_atom_cache(mut self, cache: &'a [Option<Atom>]) -> Decoder<'a> {
+        self.atom_cache = cache;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Decoder<'a> {
+        self.limits = limits;
+        self
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn remaining(&self) -> &'a [u8] {
+        &self.input[self.pos..]
+    }
+
+    /// Fails if input is left over.
+    pub fn finish(self) -> Result<(), DecodeError> {
+        if self.pos == self.input.len() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes { offset: self.pos, count: self.input.len() - self.pos })
+        }
+    }
+
+    /// Reads the version byte 131 and then a term, expanding a compressed term.
+    pub fn versioned_term(&mut self) -> Result<Term, DecodeError> {
+        let at = self.pos;
+        let v = self.u8()?;
+        if v != VERSION_MAGIC {
+            return Err(DecodeError::BadVersion { offset: at, found: v });
+        }
+        if self.peek() == Some(COMPRESSED) {
+            self.pos += 1;
+            return self.compressed();
+        }
+        self.term()
+    }
+
+    /// Reads one term without a version byte.
+    pub fn term(&mut self) -> Result<Term, DecodeError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        match tag {
+            SMALL_INTEGER_EXT => Ok(Term::Int(self.u8()? as i64)),
+            INTEGER_EXT => Ok(Term::Int(self.u32()? as i32 as i64)),
+            SMALL_BIG_EXT => {
+                let n = self.u8()? as usize;
+                self.big(n)
+            }
+            LARGE_BIG_EXT => {
+                let n = self.u32()? as usize;
+                self.big(n)
+            }
+            NEW_FLOAT_EXT => {
+                let f = f64::from_bits(self.u64()?);
+                self.finite(f, at)
+            }
+            FLOAT_EXT => {
+                let raw = self.take(31)?;
+                let end = raw.iter().position(|&b| b == 0).unwrap_or(31);
+                let text = std::str::from_utf8(&raw[..end])
+                    .map_err(|_| DecodeError::Invalid { offset: at, what: "float text" })?;
+                let f: f64 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| DecodeError::Invalid { offset: at, what: "float text" })?;
+                self.finite(f, at)
+            }
+            ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_UTF8_EXT | ATOM_CACHE_REF => {
+                self.pos = at;
+                self.atom().map(Term::Atom)
+            }
+            SMALL_TUPLE_EXT => {
+                let n = self.u8()? as usize;
+                self.tuple(n)
+            }
+            LARGE_TUPLE_EXT => {
+                let n = self.u32()? as usize;
+                self.tuple(n)
+            }
+            NIL_EXT => Ok(Term::List(Vec::new())),
+            STRING_EXT => {
+                let n = self.u16()? as usize;
+                let bytes = self.take(n)?;
+                Ok(Term::List(bytes.iter().map(|&b| Term::Int(b as i64)).collect()))
+            }
+            LIST_EXT => self.list(),
+            BINARY_EXT => {
+                let n = self.u32()? as usize;
+                Ok(Term::Binary(self.bytes(n)?))
+            }
+            BIT_BINARY_EXT => {
+                let n = self.u32()? as usize;
+                let bits = self.u8()?;
+                self.bit_binary(n, bits, at)
+            }
+            MAP_EXT => self.map(),
+            NEW_PID_EXT | PID_EXT => {
+                let node = self.atom()?;
+                let id = self.u32()?;
+                let serial = self.u32()?;
+                let creation = if tag == NEW_PID_EXT { self.u32()? } else { self.u8()? as u32 };
+                Ok(Term::Pid(Pid { node, id, serial, creation }))
+            }
+            V4_PORT_EXT | NEW_PORT_EXT | PORT_EXT => {
+                let node = self.atom()?;
+                let id = if tag == V4_PORT_EXT { self.u64()? } else { self.u32()? as u64 };
+                let creation = if tag == PORT_EXT { self.u8()? as u32 } else { self.u32()? };
+                Ok(Term::Port(Port { node, id, creation }))
+            }
+            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => {
+                let n = self.u16()? as usize;
+                if n == 0 || n > 5 {
+                    return Err(DecodeError::Invalid { offset: at, what: "reference length" });
+                }
+                let node = self.atom()?;
+                let creation =
+                    if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
+                let mut ids = Vec::with_capacity(n);
+                for _ in 0..n {
+                    ids.push(self.u32()?);
+                }
+                Ok(Term::Reference(Reference { node, creation, ids }))
+            }
+            REFERENCE_EXT => {
+                let node = self.atom()?;
+                let id = self.u32()?;
+                let creation = self.u8()? as u32;
+                Ok(Term::Reference(Reference { node, creation, ids: vec![id] }))
+            }
+            EXPORT_EXT => {
+                let module = self.atom()?;
+                let function = self.atom()?;
+                let arity_at = self.pos;
+                match self.term()? {
+                    Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
+                        module,
+                        function,
+                        arity: a as u8,
+                    }))),
+                    _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
+                }
+            }
+            NEW_FUN_EXT => self.fun(at),
+            LOCAL_EXT => {
+                // Only the node that wrote it can interpret the rest; it runs to the end.
+                let rest = self.input.len() - self.pos;
+                Ok(Term::Local(self.bytes(rest)?))
+            }
+            COMPRESSED => Err(DecodeError::Invalid { offset: at, what: "nested compressed term" }),
+            _ => Err(DecodeError::UnknownTag { offset: at, tag }),
+        }
+    }
+
+    fn compressed(&mut self) -> Result<Term, DecodeError> {
+        let at = self.pos;
+        let size = self.u32()? as u64;
+        let packed = &self.input[self.pos..];
+        let limit = (self.limits.max_decompressed as u64)
+            .min((packed.len() as u64).saturating_mul(ZLIB_MAX_RATIO) + 64);
+        if size > limit {
+            return Err(DecodeError::TooLarge {
+                offset: at,
+                what: "decompressed term",
+                size,
+                limit,
+            });
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        let mut z = flate2::read::ZlibDecoder::new(packed);
+        // One byte more than promised reveals a size field that lies low.
+        (&mut z)
+            .take(size + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| DecodeError::Compression { offset: at, reason: e.to_string() })?;
+        if out.len() as u64 != size {
+            return Err(DecodeError::Compression {
+                offset: at,
+                reason: format!("expected {size} bytes, inflated {}", out.len()),
+            });
+        }
+        self.pos += z.total_in() as usize;
+        let out = Bytes::from(out);
+        let mut inner = Decoder::shared(&out).with_atom_cache(self.atom_cache).with_limits(self.limits);
+        inner.depth = self.depth;
+        let t = inner.term()?;
+        inner.finish()?;
+        Ok(t)
+    }
+
+    fn enter(&mut self) -> Result<(), DecodeError> {
+        self.depth += 1;
+        if self.depth > self.limits.max_depth {
+            return Err(DecodeError::TooDeep { offset: self.pos, limit: self.limits.max_depth });
+        }
+        Ok(())
+    }
+
+    /// Each element takes at least one byte, so a count beyond what is left is a lie.
+    fn check_count(&self, n: usize, min_bytes_each: usize) -> Result<(), DecodeError> {
+        let left = self.input.len() - self.pos;
+        if n.saturating_mul(min_bytes_each) > left {
+            return Err(DecodeError::UnexpectedEof {
+                offset: self.pos,
+                needed: n.saturating_mul(min_bytes_each) - left,
+            });
+        }
+        Ok(())
+    }
+
+    fn tuple(&mut self, n: usize) -> Result<Term, DecodeError> {
+        self.check_count(n, 1)?;
+        self.enter()?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(self.term()?);
+        }
+        self.depth -= 1;
+        Ok(Term::Tuple(items))
+    }
+
+    fn list(&mut self) -> Result<Term, DecodeError> {
+        let n = self.u32()? as usize;
+        self.check_count(n, 1)?;
+        self.enter()?;
+        let mut items = Vec::with_capacity(n + 1);
+        for _ in 0..n {
+            items.push(self.term()?);
+        }
+        let tail = self.term()?;
+        self.depth -= 1;
+        // A list is a list however the wire split it: fold list tails into one.
+        Ok(match tail {
+            Term::List(rest) => {
+                items.extend(rest);
+                Term::List(items)
+            }
+            Term::ImproperList(rest, tail) => {
+                items.extend(rest);
+                Term::ImproperList(items, tail)
+            }
+            tail if items.is_empty() => tail,
+            tail => Term::ImproperList(items, Box::new(tail)),
+        })
+    }
+
+    fn map(&mut self) -> Result<Term, DecodeError> {
+        let at = self.pos - 1;
+        let n = self.u32()? as usize;
+        self.check_count(n, 2)?;
+        self.enter()?;
+        let mut pairs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = self.term()?;
+            let v = self.term()?;
+            pairs.push((k, v));
+        }
+        self.depth -= 1;
+        if has_duplicate_keys(&pairs) {
+            return Err(DecodeError::Invalid { offset: at, what: "map (duplicate keys)" });
+        }
+        Ok(Term::Map(pairs))
+    }
+
+    fn fun(&mut self, at: usize) -> Result<Term, DecodeError> {
+        let size = self.u32()? as usize;
+        // Size counts itself but not the tag.
+        if size < 4 || size - 4 > self.input.len() - self.pos {
+            return Err(DecodeError::Invalid { offset: at, what: "fun size" });
+        }
+        let end = self.pos - 4 + size;
+        let arity = self.u8()?;
+        let mut uniq = [0u8; 16];
+        uniq.copy_from_slice(self.take(16)?);
+        let index = self.u32()?;
+        let num_free = self.u32()? as usize;
+        self.check_count(num_free, 1)?;
+        let module = self.atom()?;
+        let old_index = self.small_u32("fun old index")?;
+        let old_uniq = self.small_u32("fun old uniq")?;
+        let pid_at = self.pos;
+        let pid = match self.term()? {
+            Term::Pid(p) => p,
+            _ => return Err(DecodeError::Invalid { offset: pid_at, what: "fun pid" }),
+        };
+        self.enter()?;
+        let mut free_vars = Vec::with_capacity(num_free);
+        for _ in 0..num_free {
+            free_vars.push(self.term()?);
+        }
+        self.depth -= 1;
+        if self.pos != end {
+            return Err(DecodeError::Invalid { offset: at, what: "fun size" });
+        }
+        Ok(Term::Fun(Box::new(Fun {
+            arity,
+            uniq,
+            index,
+            module,
+            old_index,
+            old_uniq,
+            pid,
+            free_vars,
+        })))
+    }
+
+    fn small_u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        let at = self.pos;
+        match self.term()? {
+            Term::Int(i) => {
+                // OldUniq is written as a signed 32-bit integer; keep its bit pattern.
+                if let Ok(v) = u32::try_from(i) {
+                    Ok(v)
+                } else if let Ok(v) = i32::try_from(i) {
+                    Ok(v as u32)
+                } else {
+                    Err(DecodeError::Invalid { offset: at, what })
+                }
+            }
+            _ => Err(DecodeError::Invalid { offset: at, what }),
+        }
+    }
+
+    fn big(&mut self, n: usize) -> Result<Term, DecodeError> {
+        let at = self.pos;
+        let sign = self.u8()?;
+        let mag = self.take(n)?;
+        if sign > 1 {
+            return Err(DecodeError::Invalid { offset: at, what: "bignum sign" });
+        }
+        if n <= 8 {
+            let mut v: u64 = 0;
+            for (i, &b) in mag.iter().enumerate() {
+                v |= (b as u64) << (8 * i);
+            }
+            if sign == 0 {
+                if let Ok(i) = i64::try_from(v) {
+                    return Ok(Term::Int(i));
+                }
+            } else if v <= 1u64 << 63 {
+                return Ok(Term::Int((v as i64).wrapping_neg()));
+            }
+        }
+        let s = if sign == 0 { Sign::Plus } else { Sign::Minus };
+        Ok(Term::BigInt(BigInt::from_bytes_le(s, mag)))
+    }
+
+    fn bit_binary(&mut self, n: usize, bits: u8, at: usize) -> Result<Term, DecodeError> {
+        if n == 0 {
+            if bits == 0 || bits == 8 {
+                return Ok(Term::Binary(Bytes::new()));
+            }
+            return Err(DecodeError::Invalid { offset: at, what: "bitstring bit count" });
+        }
+        if bits == 0 || bits > 8 {
+            return Err(DecodeError::Invalid { offset: at, what: "bitstring bit count" });
+        }
+        let bytes = self.bytes(n)?;
+        if bits == 8 {
+            return Ok(Term::Binary(bytes));
+        }
+        let mask = 0xffu8 << (8 - bits);
+        if bytes[n - 1] & !mask == 0 {
+            return Ok(Term::BitBinary { bytes, bits });
+        }
+        // Bits past the end carry no meaning; clear them so equal bitstrings compare equal.
+        let mut owned = bytes.to_vec();
+        owned[n - 1] &= mask;
+        Ok(Term::BitBinary { bytes: Bytes::from(owned), bits })
+    }
+
+    fn finite(&self, f: f64, at: usize) -> Result<Term, DecodeError> {
+        if f.is_finite() {
+            Ok(Term::Float(f))
+        } else {
+            Err(DecodeError::Invalid { offset: at, what: "float (NaN or infinity)" })
+        }
+    }
+
+    /// An atom in any of its encodings, including a cache reference.
+    pub fn atom(&mut self) -> Result<Atom, DecodeError> {
+        let at = self.pos;
+        let tag = self.u8()?;
+        let (len, utf8) = match tag {
+            SMALL_ATOM_UTF8_EXT => (self.u8()? as usize, true),
+            ATOM_UTF8_EXT => (self.u16()? as usize, true),
+            SMALL_ATOM_EXT => (self.u8()? as usize, false),
+            ATOM_EXT => (self.u16()? as usize, false),
+            ATOM_CACHE_REF => {
+                let index = self.u8()?;
+                return match self.atom_cache.get(index as usize) {
+                    Some(Some(a)) => Ok(a.clone()),
+                    _ => Err(DecodeError::AtomCacheMiss { offset: at, index }),
+                };
+            }
+            _ => return Err(DecodeError::Invalid { offset: at, what: "atom" }),
+        };
+        let raw = self.take(len)?;
+        if utf8 || raw.is_ascii() {
+            if let Some(a) = self.interned.get(raw) {
+                return Ok(a);
+            }
+            let s = std::str::from_utf8(raw)
+                .map_err(|_| DecodeError::Invalid { offset: at, what: "UTF-8 in atom" })?;
+            if s.len() > 255 && s.chars().count() > 255 {
+                return Err(DecodeError::Invalid { offset: at, what: "atom (over 255 characters)" });
+            }
+            let a = Atom::new(s);
+            self.interned.put(raw, &a);
+            Ok(a)
+        } else {
+            // Latin-1: every byte is the code point of the same value.
+            Ok(Atom::new(raw.iter().map(|&b| b as char).collect::<String>()))
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let left = self.input.len() - self.pos;
+        if n > left {
+            return Err(DecodeError::UnexpectedEof { offset: self.pos, needed: n - left });
+        }
+        let s = &self.input[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
+        let start = self.pos;
+        let s = self.take(n)?;
+        Ok(match self.shared {
+            Some(b) => b.slice(start..start + n),
+            None => Bytes::copy_from_slice(s),
+        })
+    }
+
+    #[inline]
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        match self.input.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(DecodeError::UnexpectedEof { offset: self.pos, needed: 1 }),
+        }
+    }
+
+    #[inline]
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.take(2)?.try_into().unwrap()))
+    }
+
+    #[inline]
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_be_bytes(self.take(4)?.try_into().unwrap()))
+    }
+
+    #[inline]
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(self.take(8)?.try_into().unwrap()))
+    }
+}
+
+fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
+    if pairs.len() < 2 {
+        return false;
+    }
+    if pairs.len() <= 16 {
+        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| j == k));
+    }
+    let mut keys: Vec<&Term> = pairs.iter().map(|(k, _)| k).collect();
+    keys.sort_by(|a, b| super::order::compare(a, b));
+    keys.windows(2).any(|w| super::order::compare(w[0], w[1]).is_eq())
+}
+
+/// A small direct-mapped cache so a message with the same atom many times shares one
+/// allocation per distinct atom instead of one per occurrence.
+struct AtomInterner {
+    slots: Vec<Option<Atom>>,
+}
+
+const INTERN_SLOTS: usize = 64;
+
+impl AtomInterner {
+    fn new() -> AtomInterner {
+        AtomInterner { slots: Vec::new() }
+    }
+
+    #[inline]
+    fn slot(raw: &[u8]) -> usize {
+        let mut h: u32 = 0x811c_9dc5;
+        for &b in raw {
+            h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+        }
+        (h as usize) & (INTERN_SLOTS - 1)
+    }
+
+    #[inline]
+    fn get(&self, raw: &[u8]) -> Option<Atom> {
+        match self.slots.get(Self::slot(raw)) {
+            Some(Some(a)) if a.as_str().as_bytes() == raw => Some(a.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, raw: &[u8], a: &Atom) {
+        if self.slots.is_empty() {
+            self.slots = vec![None; INTERN_SLOTS];
+        }
+        self.slots[Self::slot(raw)] = Some(a.clone());
+    }
+}

@@ -1,0 +1,328 @@
+//! Encoding terms to the external term format, choosing the tags BEAM's `term_to_binary`
+//! chooses so that the bytes match.
+//!
+//! Defaults follow OTP 26+ and the distribution protocol: UTF-8 atom tags
+//! (`SMALL_ATOM_UTF8_EXT`), `V4_PORT_EXT`. [`EncodeOptions::otp25`] reproduces OTP 25's
+//! `term_to_binary/1` instead (Latin-1 `ATOM_EXT` where the name allows it, `NEW_PORT_EXT`).
+
+use std::io::Write;
+
+use num_bigint::Sign;
+
+use super::order;
+use super::tags::*;
+use super::types::{Atom, Pid, Term};
+
+/// How to encode. `minor_version` has the meaning it has in `term_to_binary/2`:
+/// 0 writes floats as text (`FLOAT_EXT`), 1 writes Latin-1 atom tags where possible,
+/// 2 (the default, as in OTP 26+) writes UTF-8 atom tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    pub minor_version: u8,
+    /// zlib level 0..=9 to compress with, as `term_to_binary(T, [{compressed, Level}])`. As
+    /// BEAM does, the uncompressed form is kept when compressing does not make it smaller.
+    pub compressed: Option<u32>,
+    /// Write ports as `V4_PORT_EXT` (OTP 26+) rather than `NEW_PORT_EXT` (OTP 25).
+    pub v4_ports: bool,
+    /// Sort map keys in term order, as `term_to_binary(T, [deterministic])` does.
+    pub deterministic: bool,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> EncodeOptions {
+        EncodeOptions { minor_version: 2, compressed: None, v4_ports: true, deterministic: false }
+    }
+}
+
+impl EncodeOptions {
+    /// What OTP 25's `term_to_binary/1` writes.
+    pub fn otp25() -> EncodeOptions {
+        EncodeOptions { minor_version: 1, v4_ports: false, ..EncodeOptions::default() }
+    }
+}
+
+/// Encodes with the version byte 131, like `term_to_binary/1` on OTP 26+.
+///
+/// ```
+/// use beamlink::term::{decode, encode, Term};
+/// let t = Term::tuple([Term::atom("ok"), Term::from(42)]);
+/// let bytes = encode(&t);
+/// assert_eq!(bytes, [131, 104, 2, 119, 2, b'o', b'k', 97, 42]);
+/// assert_eq!(decode(&bytes).unwrap(), t);
+/// ```
+pub fn encode(term: &Term) -> Vec<u8> {
+    encode_with(term, &EncodeOptions::default())
+}
+
+/// Encodes with the version byte and the given options.
+pub fn encode_with(term: &Term, opts: &EncodeOptions) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.push(VERSION_MAGIC);
+    encode_into_with(term, opts, &mut out);
+    if let Some(level) = opts.compressed {
+        if let Some(packed) = compress(&out[1..], level) {
+            return packed;
+        }
+    }
+    out
+}
+
+/// Appends the term without the version byte (the form used after a distribution header).
+pub fn encode_into(term: &Term, out: &mut Vec<u8>) {
+    encode_into_with(term, &EncodeOptions::default(), out)
+}
+
+/// Appends the term without the version byte, with options (compression is ignored here).
+pub fn encode_into_with(term: &Term, opts: &EncodeOptions, out: &mut Vec<u8>) {
+    Encoder { opts, out }.term(term)
+}
+
+fn compress(body: &[u8], level: u32) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() / 2 + 16);
+    out.push(VERSION_MAGIC);
+    out.push(COMPRESSED);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::new(level.min(9)));
+    z.write_all(body).ok()?;
+    let out = z.finish().ok()?;
+    (out.len() < body.len() + 1).then_some(out)
+}
+
+struct Encoder<'o> {
+    opts: &'o EncodeOptions,
+    out: &'o mut Vec<u8>,
+}
+
+impl Encoder<'_> {
+    fn term(&mut self, t: &Term) {
+        match t {
+            Term::Int(i) => self.int(*i),
+            Term::BigInt(b) => self.bigint(b),
+            Term::Float(f) => self.float(*f),
+            Term::Atom(a) => self.atom(a),
+            Term::Binary(b) => {
+                self.out.push(BINARY_EXT);
+                self.out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                self.out.extend_from_slice(b);
+            }
+            Term::BitBinary { bytes, bits } => {
+                if *bits == 0 || *bits >= 8 || bytes.is_empty() {
+                    self.out.push(BINARY_EXT);
+                    self.out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                    self.out.extend_from_slice(bytes);
+                } else {
+                    self.out.push(BIT_BINARY_EXT);
+                    self.out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                    self.out.push(*bits);
+                    let (last, head) = bytes.split_last().expect("non-empty");
+                    self.out.extend_from_slice(head);
+                    self.out.push(last & (0xffu8 << (8 - bits)));
+                }
+            }
+            Term::Tuple(items) => {
+                if items.len() < 256 {
+                    self.out.push(SMALL_TUPLE_EXT);
+                    self.out.push(items.len() as u8);
+                } else {
+                    self.out.push(LARGE_TUPLE_EXT);
+                    self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+                }
+                for i in items {
+                    self.term(i);
+                }
+            }
+            Term::List(items) => self.list(items, None),
+            Term::ImproperList(items, tail) => self.list(items, Some(tail)),
+            Term::Map(pairs) => {
+                self.out.push(MAP_EXT);
+                self.out.extend_from_slice(&(pairs.len() as u32).to_be_bytes());
+                if self.opts.deterministic {
+                    let mut sorted: Vec<&(Term, Term)> = pairs.iter().collect();
+                    sorted.sort_by(|a, b| order::compare(&a.0, &b.0));
+                    for (k, v) in sorted {
+                        self.term(k);
+                        self.term(v);
+                    }
+                } else {
+                    for (k, v) in pairs {
+                        self.term(k);
+                        self.term(v);
+                    }
+                }
+            }
+            Term::Pid(p) => self.pid(p),
+            Term::Port(p) => {
+                if self.opts.v4_ports || p.id > u32::MAX as u64 {
+                    self.out.push(V4_PORT_EXT);
+                    self.atom(&p.node);
+                    self.out.extend_from_slice(&p.id.to_be_bytes());
+                } else {
+                    self.out.push(NEW_PORT_EXT);
+                    self.atom(&p.node);
+                    self.out.extend_from_slice(&(p.id as u32).to_be_bytes());
+                }
+                self.out.extend_from_slice(&p.creation.to_be_bytes());
+            }
+            Term::Reference(r) => {
+                self.out.push(NEWER_REFERENCE_EXT);
+                self.out.extend_from_slice(&(r.ids.len() as u16).to_be_bytes());
+                self.atom(&r.node);
+                self.out.extend_from_slice(&r.creation.to_be_bytes());
+                for id in &r.ids {
+                    self.out.extend_from_slice(&id.to_be_bytes());
+                }
+            }
+            Term::Fun(f) => {
+                self.out.push(NEW_FUN_EXT);
+                let size_at = self.out.len();
+                self.out.extend_from_slice(&[0; 4]);
+                self.out.push(f.arity);
+                self.out.extend_from_slice(&f.uniq);
+                self.out.extend_from_slice(&f.index.to_be_bytes());
+                self.out.extend_from_slice(&(f.free_vars.len() as u32).to_be_bytes());
+                self.atom(&f.module);
+                self.int(f.old_index as i64);
+                // BEAM writes OldUniq as a signed 32-bit value.
+                self.int(f.old_uniq as i32 as i64);
+                self.pid(&f.pid);
+                for v in &f.free_vars {
+                    self.term(v);
+                }
+                let size = (self.out.len() - size_at) as u32;
+                self.out[size_at..size_at + 4].copy_from_slice(&size.to_be_bytes());
+            }
+            Term::Export(e) => {
+                self.out.push(EXPORT_EXT);
+                self.atom(&e.module);
+                self.atom(&e.function);
+                self.out.push(SMALL_INTEGER_EXT);
+                self.out.push(e.arity);
+            }
+            Term::Local(b) => {
+                self.out.push(LOCAL_EXT);
+                self.out.extend_from_slice(b);
+            }
+        }
+    }
+
+    #[inline]
+    fn int(&mut self, i: i64) {
+        if (0..=255).contains(&i) {
+            self.out.push(SMALL_INTEGER_EXT);
+            self.out.push(i as u8);
+        } else if let Ok(v) = i32::try_from(i) {
+            self.out.push(INTEGER_EXT);
+            self.out.extend_from_slice(&v.to_be_bytes());
+        } else {
+            let mag = i.unsigned_abs();
+            let n = 8 - (mag.leading_zeros() / 8) as usize;
+            self.out.push(SMALL_BIG_EXT);
+            self.out.push(n as u8);
+            self.out.push((i < 0) as u8);
+            self.out.extend_from_slice(&mag.to_le_bytes()[..n]);
+        }
+    }
+
+    fn bigint(&mut self, b: &num_bigint::BigInt) {
+        if let Ok(i) = i64::try_from(b) {
+            return self.int(i);
+        }
+        let (sign, mag) = b.to_bytes_le();
+        if mag.len() < 256 {
+            self.out.push(SMALL_BIG_EXT);
+            self.out.push(mag.len() as u8);
+        } else {
+            self.out.push(LARGE_BIG_EXT);
+            self.out.extend_from_slice(&(mag.len() as u32).to_be_bytes());
+        }
+        self.out.push((sign == Sign::Minus) as u8);
+        self.out.extend_from_slice(&mag);
+    }
+
+    fn float(&mut self, f: f64) {
+        if self.opts.minor_version == 0 {
+            self.out.push(FLOAT_EXT);
+            let text = c_exp20(f);
+            let mut field = [0u8; 31];
+            let n = text.len().min(31);
+            field[..n].copy_from_slice(&text.as_bytes()[..n]);
+            self.out.extend_from_slice(&field);
+        } else {
+            self.out.push(NEW_FLOAT_EXT);
+            self.out.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+    }
+
+    fn atom(&mut self, a: &Atom) {
+        let s = a.as_str();
+        if self.opts.minor_version < 2 && s.chars().all(|c| (c as u32) < 256) {
+            // Latin-1: one byte per character, always the 2-byte-length tag, as BEAM does.
+            self.out.push(ATOM_EXT);
+            let start = self.out.len();
+            self.out.extend_from_slice(&[0, 0]);
+            for c in s.chars() {
+                self.out.push(c as u32 as u8);
+            }
+            let n = (self.out.len() - start - 2) as u16;
+            self.out[start..start + 2].copy_from_slice(&n.to_be_bytes());
+            return;
+        }
+        let b = s.as_bytes();
+        if b.len() < 256 {
+            self.out.push(SMALL_ATOM_UTF8_EXT);
+            self.out.push(b.len() as u8);
+        } else {
+            self.out.push(ATOM_UTF8_EXT);
+            self.out.extend_from_slice(&(b.len().min(u16::MAX as usize) as u16).to_be_bytes());
+        }
+        self.out.extend_from_slice(&b[..b.len().min(u16::MAX as usize)]);
+    }
+
+    fn pid(&mut self, p: &Pid) {
+        self.out.push(NEW_PID_EXT);
+        self.atom(&p.node);
+        self.out.extend_from_slice(&p.id.to_be_bytes());
+        self.out.extend_from_slice(&p.serial.to_be_bytes());
+        self.out.extend_from_slice(&p.creation.to_be_bytes());
+    }
+
+    fn list(&mut self, items: &[Term], tail: Option<&Term>) {
+        if items.is_empty() {
+            match tail {
+                None => self.out.push(NIL_EXT),
+                Some(t) => self.term(t),
+            }
+            return;
+        }
+        if tail.is_none() && items.len() <= u16::MAX as usize {
+            let bytes = items.iter().all(|t| matches!(t, Term::Int(0..=255)));
+            if bytes {
+                self.out.push(STRING_EXT);
+                self.out.extend_from_slice(&(items.len() as u16).to_be_bytes());
+                self.out.extend(items.iter().map(|t| match t {
+                    Term::Int(i) => *i as u8,
+                    _ => unreachable!(),
+                }));
+                return;
+            }
+        }
+        self.out.push(LIST_EXT);
+        self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+        for i in items {
+            self.term(i);
+        }
+        match tail {
+            None => self.out.push(NIL_EXT),
+            Some(t) => self.term(t),
+        }
+    }
+}
+
+/// C's `printf("%.20e", f)`, which `FLOAT_EXT` holds.
+fn c_exp20(f: f64) -> String {
+    let s = format!("{f:.20e}");
+    let (mantissa, exp) = s.split_once('e').expect("exponent form");
+    let exp: i32 = exp.parse().expect("exponent");
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
+}
