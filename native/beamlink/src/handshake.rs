@@ -828,7 +828,7 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     cfg: &HandshakeConfig,
-    known: &dyn Fn(&str) -> Simultaneous,
+    known: &(dyn Fn(&str) -> Simultaneous + Sync),
 ) -> Result<Negotiated, HandshakeError> {
     let t = cfg.timeout;
     let offered = cfg.offered_flags();
