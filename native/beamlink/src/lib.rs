@@ -8,3 +8,8 @@
 //! Layers, bottom up: [`term`] (external term format), then the distribution engine modules.
 
 pub mod term;
+pub mod cookie;
+pub mod epmd;
+pub mod flags;
+pub mod handshake;
+pub mod name;
