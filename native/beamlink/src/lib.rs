@@ -13,3 +13,11 @@ pub mod epmd;
 pub mod flags;
 pub mod handshake;
 pub mod name;
+pub mod control;
+pub mod connection;
+pub mod node;
+pub mod process;
+
+pub use node::{Node, NodeBuilder, NodeError, NodeEvent};
+pub use process::{Message, Outbound, Payload, Process};
+pub use term::Term;

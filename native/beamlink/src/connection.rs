@@ -1,0 +1,640 @@
+//! One established distribution connection: framing, the distribution header (with atom cache
+//! references and fragments) on the way in, batching and fragmenting on the way out, and ticks
+//! both ways.
+//!
+//! A connection is two tasks. The reader turns packets into [`Incoming`] messages and hands
+//! them to the node's [`Handler`] in arrival order; the writer drains a queue, packing every
+//! small message that is ready into one `write` and sending large messages as 64 KiB fragments
+//! interleaved with the rest, so one big message never holds up the small ones behind it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{Notify, mpsc};
+use tokio::time::timeout;
+
+use crate::control::{Control, ControlError};
+use crate::flags::DistFlags;
+use crate::term::{self, Atom, DecodeError, Decoder, Term};
+
+/// Messages larger than this are sent in fragments when the peer supports them (as OTP does).
+pub const FRAGMENT_SIZE: usize = 64 * 1024;
+/// The writer stops packing small messages into one write beyond this many bytes.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Timing of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionConfig {
+    /// OTP's `net_ticktime`: a peer silent for this long is considered gone.
+    pub net_ticktime: Duration,
+    /// Largest packet accepted from the peer.
+    pub max_packet: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> ConnectionConfig {
+        ConnectionConfig { net_ticktime: Duration::from_secs(60), max_packet: 1 << 31 }
+    }
+}
+
+/// A message as it came off the wire: the control tuple and, for send-type operations, the
+/// payload term still encoded (external term format without the version byte), so bindings
+/// can hand it over without decoding it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub control: Control,
+    pub payload: Option<Bytes>,
+}
+
+impl Incoming {
+    /// Decodes the payload (binaries share the received buffer).
+    pub fn payload_term(&self) -> Result<Option<Term>, DecodeError> {
+        self.payload.as_ref().map(decode_bare).transpose()
+    }
+}
+
+/// Decodes a term without version byte, sharing binaries with `bytes`.
+pub fn decode_bare(bytes: &Bytes) -> Result<Term, DecodeError> {
+    let mut d = Decoder::shared(bytes);
+    let t = d.term()?;
+    d.finish()?;
+    Ok(t)
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("connection to {peer} closed by the peer")]
+    PeerClosed { peer: String },
+    #[error("{peer} sent nothing for {silent:?} (net_ticktime): considered down")]
+    TickTimeout { peer: String, silent: Duration },
+    #[error("{peer} sent a malformed packet: {detail}")]
+    Malformed { peer: String, detail: String },
+    #[error("I/O error on the connection to {peer}: {detail}")]
+    Io { peer: String, detail: String },
+    #[error("connection to {peer} closed locally")]
+    ClosedLocally { peer: String },
+}
+
+/// What the node does with a connection's traffic. Called from the connection's reader task.
+pub trait Handler: Send + Sync + 'static {
+    fn incoming(&self, conn: &Connection, msg: Incoming);
+    fn closed(&self, conn: &Connection, why: ConnectionError);
+}
+
+struct Outgoing {
+    head: Vec<u8>,
+    payload: Option<Bytes>,
+    /// Signals from one sender must arrive in the order sent, so a sender's messages wait
+    /// behind its own large message, while other senders' messages overtake it.
+    sender: u64,
+}
+
+fn sender_key(control: &Control) -> u64 {
+    let from = match control {
+        Control::Send { from, .. } => from.as_ref(),
+        Control::RegSend { from, .. }
+        | Control::AliasSend { from, .. }
+        | Control::Link { from, .. }
+        | Control::Exit { from, .. }
+        | Control::Exit2 { from, .. }
+        | Control::Monitor { from, .. }
+        | Control::Demonitor { from, .. }
+        | Control::SpawnRequest { from, .. }
+        | Control::UnlinkId { from, .. }
+        | Control::UnlinkIdAck { from, .. }
+        | Control::GroupLeader { from, .. } => Some(from),
+        Control::MonitorExit { object: Term::Pid(p), .. } => Some(p),
+        Control::MonitorExit { .. } | Control::SpawnReply { .. } | Control::Other(_) => None,
+    };
+    from.map_or(u64::MAX, |p| (p.id as u64) << 32 | p.serial as u64)
+}
+
+struct Shared {
+    peer: Atom,
+    id: u64,
+    flags: DistFlags,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    closed: AtomicBool,
+    close: Notify,
+}
+
+/// A handle on a live connection. Cheap to clone; sending never blocks (the writer task owns
+/// the socket).
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Connection({}, #{})", self.shared.peer.as_str(), self.shared.id)
+    }
+}
+
+impl Connection {
+    /// Starts the reader and writer tasks on an established (handshaken) stream.
+    pub fn start<S>(
+        stream: S,
+        peer: Atom,
+        flags: DistFlags,
+        cfg: ConnectionConfig,
+        handler: Arc<dyn Handler>,
+    ) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (rd, wr) = tokio::io::split(stream);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let conn = Connection {
+            shared: Arc::new(Shared {
+                peer,
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                flags,
+                tx,
+                closed: AtomicBool::new(false),
+                close: Notify::new(),
+            }),
+        };
+        let fragments = flags.contains(DistFlags::FRAGMENTS);
+        let tick = cfg.net_ticktime / 4;
+        let w = conn.clone();
+        tokio::spawn(async move {
+            let res = tokio::select! {
+                r = write_loop(wr, rx, tick, fragments) => r,
+                _ = w.shared.close.notified() => Ok(()),
+            };
+            if let Err(e) = res {
+                w.shared.close.notify_waiters();
+                let _ = e;
+            }
+        });
+        let r = conn.clone();
+        tokio::spawn(async move {
+            let why = tokio::select! {
+                e = read_loop(rd, &r, &cfg, &*handler) => e,
+                _ = r.shared.close.notified() => ConnectionError::ClosedLocally { peer: r.peer().as_str().to_string() },
+            };
+            r.shared.closed.store(true, Ordering::SeqCst);
+            r.shared.close.notify_waiters();
+            handler.closed(&r, why);
+        });
+        conn
+    }
+
+    pub fn peer(&self) -> &Atom {
+        &self.shared.peer
+    }
+
+    /// Identifies this connection among successive ones to the same peer.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// The flags both sides agreed on.
+    pub fn flags(&self) -> DistFlags {
+        self.shared.flags
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::SeqCst)
+    }
+
+    /// Closes the connection; the handler's `closed` runs once both tasks stop.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
+        self.shared.close.notify_waiters();
+    }
+
+    /// Queues a control message with an optional payload (bare encoded term, no version byte).
+    pub fn send(&self, control: &Control, payload: Option<Bytes>) -> Result<(), ConnectionClosed> {
+        if self.is_closed() {
+            return Err(ConnectionClosed);
+        }
+        let mut head = Vec::with_capacity(64);
+        if self.uses_header() {
+            head.extend_from_slice(&[term::VERSION_MAGIC, 68, 0]);
+        } else {
+            head.extend_from_slice(&[112, term::VERSION_MAGIC]);
+        }
+        term::encode_into(&control.to_term(), &mut head);
+        let payload = match payload {
+            Some(p) if !self.uses_header() => {
+                head.push(term::VERSION_MAGIC);
+                Some(p)
+            }
+            p => p,
+        };
+        let sender = sender_key(control);
+        self.shared.tx.send(Outgoing { head, payload, sender }).map_err(|_| ConnectionClosed)
+    }
+
+    /// Like [`send`](Self::send) with a payload given as a term.
+    pub fn send_term(&self, control: &Control, payload: &Term) -> Result<(), ConnectionClosed> {
+        let mut buf = Vec::with_capacity(64);
+        term::encode_into(payload, &mut buf);
+        self.send(control, Some(Bytes::from(buf)))
+    }
+
+    /// Pass-through framing is used only when neither the atom-cache header nor fragments
+    /// were negotiated; mixing the two modes makes OTP drop the connection.
+    fn uses_header(&self) -> bool {
+        self.shared.flags.intersects(DistFlags::DIST_HDR_ATOM_CACHE.with(DistFlags::FRAGMENTS))
+    }
+}
+
+/// The connection is gone; nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the connection is closed")]
+pub struct ConnectionClosed;
+
+/// A large message being sent in fragments.
+struct Fragmenting {
+    sender: u64,
+    /// Later messages of the same sender, sent once this one is complete.
+    then: VecDeque<Outgoing>,
+    seq: u64,
+    /// Fragments left including the next one; the last one sent is number 1.
+    left: u64,
+    first: bool,
+    head: Vec<u8>,
+    body: Bytes,
+}
+
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    wr: W,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    tick: Duration,
+    fragments: bool,
+) -> std::io::Result<()> {
+    let mut wr = wr;
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
+    let mut large: VecDeque<Fragmenting> = VecDeque::new();
+    loop {
+        if large.is_empty() {
+            match timeout(tick, rx.recv()).await {
+                Err(_) => {
+                    wr.write_all(&[0, 0, 0, 0]).await?;
+                    continue;
+                }
+                Ok(None) => return Ok(()),
+                Ok(Some(m)) => queue(m, &mut buf, &mut large, fragments),
+            }
+        }
+        while buf.len() < BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(m) => queue(m, &mut buf, &mut large, fragments),
+                Err(_) => break,
+            }
+        }
+        // One fragment of each large message per round keeps them all moving.
+        for f in large.iter_mut() {
+            next_fragment(f, &mut buf);
+        }
+        let mut released = VecDeque::new();
+        large.retain_mut(|f| {
+            if f.left == 0 {
+                released.append(&mut f.then);
+                false
+            } else {
+                true
+            }
+        });
+        for m in released {
+            queue(m, &mut buf, &mut large, fragments);
+        }
+        wr.write_all(&buf).await?;
+        buf.clear();
+        if buf.capacity() > 4 * (BATCH_BYTES + FRAGMENT_SIZE) {
+            buf.shrink_to(BATCH_BYTES + FRAGMENT_SIZE);
+        }
+    }
+}
+
+fn queue(m: Outgoing, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) {
+    if let Some(f) = large.iter_mut().find(|f| f.sender == m.sender) {
+        f.then.push_back(m);
+        return;
+    }
+    let body_len = m.payload.as_ref().map_or(0, |p| p.len());
+    if fragments && m.head.len() + body_len > FRAGMENT_SIZE && m.head.starts_with(&[131, 68]) {
+        let body = m.payload.unwrap_or_default();
+        let n = (body.len().max(1) as u64).div_ceil(FRAGMENT_SIZE as u64);
+        large.push_back(Fragmenting {
+            sender: m.sender,
+            then: VecDeque::new(),
+            seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
+            left: n,
+            first: true,
+            // Drop "131 68"; the fragment header replaces it, keeping NumAtomCacheRefs and Ctrl.
+            head: m.head[2..].to_vec(),
+            body,
+        });
+        return;
+    }
+    let len = (m.head.len() + body_len) as u32;
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(&m.head);
+    if let Some(p) = m.payload {
+        buf.extend_from_slice(&p);
+    }
+}
+
+fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) {
+    let take = f.body.len().min(FRAGMENT_SIZE);
+    let chunk = f.body.split_to(take);
+    let header_len = 2 + 16 + if f.first { f.head.len() } else { 0 };
+    buf.extend_from_slice(&((header_len + chunk.len()) as u32).to_be_bytes());
+    buf.push(131);
+    buf.push(if f.first { 69 } else { 70 });
+    buf.extend_from_slice(&f.seq.to_be_bytes());
+    buf.extend_from_slice(&f.left.to_be_bytes());
+    if f.first {
+        buf.extend_from_slice(&f.head);
+        f.first = false;
+    }
+    buf.extend_from_slice(&chunk);
+    f.left -= 1;
+}
+
+/// A fragmented message being reassembled.
+struct Reassembly {
+    control: Control,
+    next: u64,
+    payload: Vec<u8>,
+    atoms: Vec<Option<Atom>>,
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    rd: R,
+    conn: &Connection,
+    cfg: &ConnectionConfig,
+    handler: &dyn Handler,
+) -> ConnectionError {
+    let peer = conn.peer().as_str().to_string();
+    let mut rd = BufReader::with_capacity(128 * 1024, rd);
+    // Per-connection atom cache: 8 segments of 256, filled by headers with NewCacheEntry.
+    let mut cache: Vec<Option<Atom>> = vec![None; 2048];
+    let mut partial: HashMap<u64, Reassembly> = HashMap::new();
+    // Allow a little slack over net_ticktime, as OTP does before declaring a peer dead.
+    let silence = cfg.net_ticktime + cfg.net_ticktime / 4;
+    loop {
+        let len = match timeout(silence, rd.read_u32()).await {
+            Err(_) => return ConnectionError::TickTimeout { peer, silent: silence },
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return ConnectionError::PeerClosed { peer };
+            }
+            Ok(Err(e)) => return ConnectionError::Io { peer, detail: e.to_string() },
+            Ok(Ok(n)) => n as usize,
+        };
+        if len == 0 {
+            continue;
+        }
+        if len > cfg.max_packet {
+            return ConnectionError::Malformed { peer, detail: format!("packet of {len} bytes") };
+        }
+        // Grow with what actually arrives rather than trusting the length up front.
+        let mut body = Vec::with_capacity(len.min(1 << 20));
+        match (&mut rd).take(len as u64).read_to_end(&mut body).await {
+            Ok(n) if n == len => {}
+            Ok(_) => return ConnectionError::PeerClosed { peer },
+            Err(e) => return ConnectionError::Io { peer, detail: e.to_string() },
+        }
+        match parse_packet(Bytes::from(body), &mut cache, &mut partial) {
+            Ok(Some(msg)) => handler.incoming(conn, msg),
+            Ok(None) => {}
+            Err(detail) => return ConnectionError::Malformed { peer, detail },
+        }
+    }
+}
+
+/// Parses one packet. Returns `None` for a fragment that does not complete a message.
+fn parse_packet(
+    body: Bytes,
+    cache: &mut [Option<Atom>],
+    partial: &mut HashMap<u64, Reassembly>,
+) -> Result<Option<Incoming>, String> {
+    let e = |what: &str, err: &dyn std::fmt::Display| format!("{what}: {err}");
+    match (body.first(), body.get(1)) {
+        (Some(112), _) => {
+            let rest = body.slice(1..);
+            let mut d = Decoder::shared(&rest);
+            let control = d.versioned_term().map_err(|x| e("control", &x))?;
+            let control = Control::from_term(control).map_err(|x| e("control", &x))?;
+            let at = d.position();
+            let payload = if at < rest.len() {
+                if rest[at] != term::VERSION_MAGIC {
+                    return Err("payload without version byte".into());
+                }
+                Some(rest.slice(at + 1..))
+            } else {
+                None
+            };
+            Ok(Some(Incoming { control, payload }))
+        }
+        (Some(131), Some(68)) => {
+            let mut rest = body.slice(2..);
+            let atoms = read_atom_cache_header(&mut rest, cache)?;
+            let (control, payload) = split_control(&rest, &atoms)?;
+            Ok(Some(Incoming { control, payload }))
+        }
+        (Some(131), Some(69)) => {
+            let mut rest = body.slice(2..);
+            if rest.len() < 16 {
+                return Err("short fragment header".into());
+            }
+            let seq = rest.get_u64();
+            let frag = rest.get_u64();
+            let atoms = read_atom_cache_header(&mut rest, cache)?;
+            let (control, payload) = split_control(&rest, &atoms)?;
+            let payload = payload.map(|p| p.to_vec()).unwrap_or_default();
+            if frag <= 1 {
+                return Ok(Some(finish(control, payload, &atoms)?));
+            }
+            partial.insert(seq, Reassembly { control, next: frag - 1, payload, atoms });
+            Ok(None)
+        }
+        (Some(131), Some(70)) => {
+            let mut rest = body.slice(2..);
+            if rest.len() < 16 {
+                return Err("short fragment header".into());
+            }
+            let seq = rest.get_u64();
+            let frag = rest.get_u64();
+            let r = partial.get_mut(&seq).ok_or_else(|| format!("fragment of unknown sequence {seq}"))?;
+            if frag != r.next {
+                return Err(format!("fragment {frag} of sequence {seq}, expected {}", r.next));
+            }
+            r.payload.extend_from_slice(&rest);
+            r.next -= 1;
+            if frag == 1 {
+                let r = partial.remove(&seq).expect("present");
+                return Ok(Some(finish(r.control, r.payload, &r.atoms)?));
+            }
+            Ok(None)
+        }
+        _ => Err(format!("unknown packet type {:?}", &body[..body.len().min(2)])),
+    }
+}
+
+fn finish(control: Control, payload: Vec<u8>, atoms: &[Option<Atom>]) -> Result<Incoming, String> {
+    let payload = if payload.is_empty() { None } else { Some(standalone(Bytes::from(payload), atoms)?) };
+    Ok(Incoming { control, payload })
+}
+
+/// Reads the control term; the rest is the payload. A payload that refers to this packet's
+/// atom cache entries is re-encoded so it stands on its own.
+fn split_control(rest: &Bytes, atoms: &[Option<Atom>]) -> Result<(Control, Option<Bytes>), String> {
+    let mut d = Decoder::shared(rest).with_atom_cache(atoms);
+    let control = d.term().map_err(|x| format!("control: {x}"))?;
+    let control = Control::from_term(control).map_err(|x: ControlError| format!("control: {x}"))?;
+    let at = d.position();
+    let payload = if at < rest.len() { Some(rest.slice(at..)) } else { None };
+    Ok((control, payload))
+}
+
+fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, String> {
+    if atoms.is_empty() {
+        return Ok(payload);
+    }
+    let mut d = Decoder::shared(&payload).with_atom_cache(atoms);
+    let t = d.term().map_err(|x| format!("payload: {x}"))?;
+    let mut out = Vec::with_capacity(payload.len() + 64);
+    term::encode_into(&t, &mut out);
+    Ok(Bytes::from(out))
+}
+
+/// Reads `NumAtomCacheRefs` and the entries that follow (erts `dist.c`, "atom cache"), updating
+/// the connection's cache, and returns this packet's reference table.
+fn read_atom_cache_header(rest: &mut Bytes, cache: &mut [Option<Atom>]) -> Result<Vec<Option<Atom>>, String> {
+    if rest.is_empty() {
+        return Err("missing NumAtomCacheRefs".into());
+    }
+    let n = rest.get_u8() as usize;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let flag_bytes = n / 2 + 1;
+    if rest.len() < flag_bytes {
+        return Err("short atom cache flags".into());
+    }
+    let flags = rest.split_to(flag_bytes);
+    let nibble = |i: usize| (flags[i / 2] >> (4 * (i % 2))) & 0x0f;
+    let long_atoms = nibble(n) & 1 != 0;
+    let mut refs = Vec::with_capacity(n);
+    for i in 0..n {
+        let f = nibble(i);
+        let segment = (f & 7) as usize;
+        if rest.is_empty() {
+            return Err("short atom cache entry".into());
+        }
+        let index = segment * 256 + rest.get_u8() as usize;
+        if f & 8 != 0 {
+            let len = if long_atoms {
+                if rest.len() < 2 {
+                    return Err("short atom length".into());
+                }
+                rest.get_u16() as usize
+            } else {
+                if rest.is_empty() {
+                    return Err("short atom length".into());
+                }
+                rest.get_u8() as usize
+            };
+            if rest.len() < len {
+                return Err("short atom text".into());
+            }
+            let text = rest.split_to(len);
+            let s = std::str::from_utf8(&text).map_err(|_| "atom cache entry is not UTF-8".to_string())?;
+            cache[index] = Some(Atom::new(s));
+        }
+        match &cache[index] {
+            Some(a) => refs.push(Some(a.clone())),
+            None => return Err(format!("atom cache reference to empty slot {index}")),
+        }
+    }
+    Ok(refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::Pid;
+
+    fn pid() -> Pid {
+        Pid { node: Atom::new("a@b"), id: 1, serial: 0, creation: 1 }
+    }
+
+    #[test]
+    fn atom_cache_header_with_new_and_old_entries() {
+        let mut cache = vec![None; 2048];
+        // Two refs: #0 new in segment 1 index 5 "hello", #1 new in segment 0 index 7 "x".
+        // flags: nibble0 = 8|1, nibble1 = 8|0, nibble2 (header flags) = 0.
+        let mut pkt = vec![2u8, 0x89, 0x00];
+        pkt.extend_from_slice(&[5, 5]);
+        pkt.extend_from_slice(b"hello");
+        pkt.extend_from_slice(&[7, 1, b'x']);
+        pkt.extend_from_slice(&[104, 2, 82, 0, 82, 1]);
+        let mut b = Bytes::from(pkt);
+        let refs = read_atom_cache_header(&mut b, &mut cache).unwrap();
+        assert_eq!(refs.len(), 2);
+        let mut d = Decoder::new(&b).with_atom_cache(&refs);
+        assert_eq!(d.term().unwrap(), Term::tuple([Term::atom("hello"), Term::atom("x")]));
+        // A later packet refers to the cached entry without the text.
+        let mut b = Bytes::from(vec![1u8, 0x01, 5]);
+        let refs = read_atom_cache_header(&mut b, &mut cache).unwrap();
+        assert_eq!(refs[0].as_ref().unwrap().as_str(), "hello");
+        // An old entry that was never sent is an error, not a panic.
+        let mut b = Bytes::from(vec![1u8, 0x02, 9]);
+        assert!(read_atom_cache_header(&mut b, &mut cache).is_err());
+    }
+
+    #[test]
+    fn fragments_reassemble_across_interleaved_sequences() {
+        let ctrl = Control::Send { from: None, to: pid() };
+        let payload: Vec<u8> = {
+            let mut v = Vec::new();
+            term::encode_into(&Term::binary(vec![7u8; 200_000]), &mut v);
+            v
+        };
+        let mut head = vec![131, 68, 0];
+        term::encode_into(&ctrl.to_term(), &mut head);
+        let mut fa = Fragmenting { sender: 1, then: VecDeque::new(), seq: 1, left: 4, first: true, head: head[2..].to_vec(), body: Bytes::from(payload.clone()) };
+        let mut fb = Fragmenting { sender: 2, then: VecDeque::new(), seq: 2, left: 4, first: true, head: head[2..].to_vec(), body: Bytes::from(payload.clone()) };
+        let mut cache = vec![None; 2048];
+        let mut partial = HashMap::new();
+        let mut done = Vec::new();
+        for _ in 0..4 {
+            for f in [&mut fa, &mut fb] {
+                let mut buf = Vec::new();
+                next_fragment(f, &mut buf);
+                let body = Bytes::from(buf[4..].to_vec());
+                if let Some(m) = parse_packet(body, &mut cache, &mut partial).unwrap() {
+                    done.push(m);
+                }
+            }
+        }
+        assert_eq!(done.len(), 2);
+        for m in done {
+            assert_eq!(m.control, ctrl);
+            assert_eq!(m.payload.unwrap().as_ref(), payload.as_slice());
+        }
+    }
+
+    #[test]
+    fn garbage_packets_are_errors() {
+        let mut cache = vec![None; 2048];
+        let mut partial = HashMap::new();
+        for junk in [&[1u8, 2, 3][..], &[131, 68], &[131, 68, 0, 104], &[112, 131, 97], &[131, 70, 0, 0]] {
+            assert!(parse_packet(Bytes::copy_from_slice(junk), &mut cache, &mut partial).is_err(), "{junk:?}");
+        }
+    }
+}

@@ -1,0 +1,825 @@
+//! The local node: its identity, its processes and registered names, one connection per remote
+//! node (opened on demand, reopened after the remote restarts), the routing of every control
+//! message, node up/down events, and optionally a listener that makes it a hidden "C node".
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::connection::{Connection, ConnectionConfig, ConnectionError, Handler, Incoming, decode_bare};
+use crate::control::Control;
+use crate::cookie::{Cookie, CookieError};
+use crate::epmd::{self, EpmdError, Registration};
+use crate::flags::DistFlags;
+use crate::handshake::{self, ConnectError, HandshakeConfig, Simultaneous};
+use crate::name::{NameError, NodeName};
+use crate::process::{Message, Outbound, Payload, Process};
+use crate::term::{Atom, Pid, Reference, Term};
+
+/// What can go wrong at the node level. Every variant names the node or name concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("invalid node name: {0}")]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Cookie(#[from] CookieError),
+    #[error(transparent)]
+    Epmd(#[from] EpmdError),
+    #[error("cannot connect to {node}: {source}")]
+    Connect {
+        node: String,
+        #[source]
+        source: ConnectError,
+    },
+    #[error("no connection to {node}")]
+    NoConnection { node: String },
+    #[error("the name {name} is already registered")]
+    NameInUse { name: String },
+    #[error("cannot listen: {0}")]
+    Listen(std::io::Error),
+    #[error("the node has shut down")]
+    Shutdown,
+}
+
+/// Node up/down notifications (`net_kernel:monitor_nodes/1`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeEvent {
+    Up { node: Atom },
+    Down { node: Atom, reason: String },
+}
+
+/// How to build a [`Node`].
+#[derive(Debug, Clone)]
+pub struct NodeBuilder {
+    name: String,
+    long_names: bool,
+    cookie: Option<Cookie>,
+    hidden: bool,
+    listen: Option<u16>,
+    net_ticktime: Duration,
+    connect_timeout: Duration,
+    flags: DistFlags,
+}
+
+impl NodeBuilder {
+    /// The cookie to use (default: `~/.erlang.cookie`, as `erl` reads it).
+    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
+        self.cookie = Some(Cookie::new(cookie.into()));
+        self
+    }
+
+    /// Long names (`name@host.domain`, like `erl -name`) instead of short ones.
+    pub fn long_names(mut self, yes: bool) -> Self {
+        self.long_names = yes;
+        self
+    }
+
+    /// Visible instead of hidden (default hidden, like a C node).
+    pub fn hidden(mut self, yes: bool) -> Self {
+        self.hidden = yes;
+        self
+    }
+
+    /// Accept connections on `port` (0 picks one) and publish the name in epmd.
+    pub fn listen(mut self, port: u16) -> Self {
+        self.listen = Some(port);
+        self
+    }
+
+    /// OTP's `net_ticktime` (default 60 s): ticks go out every quarter of it, and a peer silent
+    /// for longer is disconnected.
+    pub fn net_ticktime(mut self, t: Duration) -> Self {
+        self.net_ticktime = t;
+        self
+    }
+
+    /// Limit for connecting and each handshake step (default 7 s, OTP's `net_setuptime`).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Capability flags to offer (default [`DistFlags::beamlink_default`]).
+    pub fn flags(mut self, flags: DistFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    pub async fn start(self) -> Result<Node, NodeError> {
+        let name = if self.name.contains('@') {
+            let kind = if self.long_names { crate::name::NameKind::Long } else { crate::name::NameKind::Short };
+            NodeName::parse(&self.name, kind)?
+        } else if self.long_names {
+            NodeName::local_long(&self.name)?
+        } else {
+            NodeName::local_short(&self.name)?
+        };
+        let cookie = match self.cookie {
+            Some(c) => c,
+            None => Cookie::from_home()?,
+        };
+        let mut listener = None;
+        let mut registration = None;
+        // Outside epmd, creation only has to differ between incarnations: pick one at random.
+        let mut creation = rand::random::<u32>() | 4;
+        if let Some(port) = self.listen {
+            let l = TcpListener::bind(("0.0.0.0", port)).await.map_err(NodeError::Listen)?;
+            let port = l.local_addr().map_err(NodeError::Listen)?.port();
+            let reg = epmd::Client::from_env("localhost").register(&name.alive, port, self.hidden).await?;
+            creation = reg.creation();
+            registration = Some(reg);
+            listener = Some(l);
+        }
+        let mut hs = HandshakeConfig::new(name.clone(), cookie, creation);
+        hs.flags = self.flags;
+        hs.hidden = self.hidden;
+        hs.timeout = self.connect_timeout;
+        let (events, _) = broadcast::channel(256);
+        let inner = Arc::new(Inner {
+            name: Atom::new(name.to_string()),
+            creation,
+            handshake: hs,
+            conn_cfg: ConnectionConfig { net_ticktime: self.net_ticktime, ..Default::default() },
+            next_pid: AtomicU32::new(1),
+            next_ref: AtomicU64::new(1),
+            next_unlink: AtomicU64::new(1),
+            procs: Mutex::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
+            conns: Mutex::new(HashMap::new()),
+            connecting: Mutex::new(HashMap::new()),
+            events,
+            registration: Mutex::new(registration),
+        });
+        let node = Node { inner };
+        if let Some(l) = listener {
+            let weak = Arc::downgrade(&node.inner);
+            tokio::spawn(accept_loop(l, weak));
+        }
+        Ok(node)
+    }
+}
+
+/// A beamlink node: a peer in a BEAM cluster. Cheap to clone and safe to share across tasks
+/// and threads; all clones are the same node.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use beamlink::Node;
+/// let node = Node::builder("hoge").cookie("mycookie").start().await?;
+/// if node.ping("fuga@localhost").await {
+///     println!("pong; connected to {:?}", node.nodes());
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Node({})", self.inner.name.as_str())
+    }
+}
+
+pub(crate) struct Inner {
+    name: Atom,
+    creation: u32,
+    handshake: HandshakeConfig,
+    conn_cfg: ConnectionConfig,
+    next_pid: AtomicU32,
+    next_ref: AtomicU64,
+    next_unlink: AtomicU64,
+    procs: Mutex<HashMap<u32, ProcEntry>>,
+    names: Mutex<HashMap<Atom, u32>>,
+    conns: Mutex<HashMap<Atom, Connection>>,
+    connecting: Mutex<HashMap<Atom, Arc<tokio::sync::Mutex<()>>>>,
+    events: broadcast::Sender<NodeEvent>,
+    registration: Mutex<Option<Registration>>,
+}
+
+struct ProcEntry {
+    tx: mpsc::UnboundedSender<Message>,
+    links: HashSet<Pid>,
+    /// Monitors others hold on this process: (reference, watcher).
+    watchers: Vec<(Reference, Pid)>,
+    /// Monitors this process holds: reference → (node of the target, target).
+    monitors: HashMap<Reference, (Atom, Term)>,
+    /// Spawn requests awaiting a reply: request → node asked.
+    spawning: HashMap<Reference, Atom>,
+    name: Option<Atom>,
+}
+
+impl Node {
+    /// Starts building a node called `name` (`"hoge"` → `hoge@<this host>`, or a full
+    /// `"hoge@localhost"`).
+    pub fn builder(name: impl Into<String>) -> NodeBuilder {
+        NodeBuilder {
+            name: name.into(),
+            long_names: false,
+            cookie: None,
+            hidden: true,
+            listen: None,
+            net_ticktime: Duration::from_secs(60),
+            connect_timeout: handshake::DEFAULT_TIMEOUT,
+            flags: DistFlags::beamlink_default(),
+        }
+    }
+
+    /// This node's full name, `alive@host`.
+    pub fn name(&self) -> &Atom {
+        &self.inner.name
+    }
+
+    pub fn creation(&self) -> u32 {
+        self.inner.creation
+    }
+
+    /// The port this node listens on when it was built with [`NodeBuilder::listen`].
+    pub fn port(&self) -> Option<u16> {
+        self.inner.registration.lock().unwrap().as_ref().map(|r| r.port())
+    }
+
+    /// Connected nodes (`nodes(connected)`).
+    pub fn nodes(&self) -> Vec<Atom> {
+        let mut v: Vec<Atom> = self.inner.conns.lock().unwrap().keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Node up/down events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// A new local process with an empty mailbox.
+    pub fn spawn_process(&self) -> Process {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id = self.inner.next_pid.fetch_add(1, Ordering::Relaxed);
+        let pid = Pid { node: self.inner.name.clone(), id, serial: 0, creation: self.inner.creation };
+        self.inner.procs.lock().unwrap().insert(
+            id,
+            ProcEntry {
+                tx,
+                links: HashSet::new(),
+                watchers: Vec::new(),
+                monitors: HashMap::new(),
+                spawning: HashMap::new(),
+                name: None,
+            },
+        );
+        Process { node: self.clone(), pid, rx, saved: Default::default(), exit_reason: None }
+    }
+
+    /// A new unique reference of this node.
+    pub fn make_ref(&self) -> Reference {
+        let n = self.inner.next_ref.fetch_add(1, Ordering::Relaxed);
+        Reference {
+            node: self.inner.name.clone(),
+            creation: self.inner.creation,
+            ids: vec![(n & 0x3ffff) as u32, (n >> 18) as u32, (n >> 50) as u32 ^ rand::random::<u32>()],
+        }
+    }
+
+    /// Connects to `node` unless already connected. Concurrent calls share one attempt.
+    pub async fn connect(&self, node: &str) -> Result<Connection, NodeError> {
+        let key = Atom::new(node);
+        if let Some(c) = self.live_connection(&key) {
+            return Ok(c);
+        }
+        let gate = {
+            let mut g = self.inner.connecting.lock().unwrap();
+            g.entry(key.clone()).or_default().clone()
+        };
+        let _held = gate.lock().await;
+        if let Some(c) = self.live_connection(&key) {
+            return Ok(c);
+        }
+        let peer = NodeName::parse_any(node)?;
+        let (stream, negotiated) = handshake::connect(&self.inner.handshake, &peer)
+            .await
+            .map_err(|source| NodeError::Connect { node: node.to_string(), source })?;
+        Ok(self.inner.adopt(stream, Atom::new(&negotiated.peer_name), negotiated.flags))
+    }
+
+    fn live_connection(&self, node: &Atom) -> Option<Connection> {
+        self.inner.conns.lock().unwrap().get(node).filter(|c| !c.is_closed()).cloned()
+    }
+
+    /// `net_adm:ping/1`: connects if needed and asks the remote `net_kernel`. `true` is pong.
+    /// Never fails: an unreachable node, a bad cookie or a timeout is simply pang.
+    pub async fn ping(&self, node: &str) -> bool {
+        self.ping_timeout(node, Duration::from_secs(10)).await.is_ok()
+    }
+
+    /// Like [`ping`](Self::ping), saying why it was pang.
+    pub async fn ping_timeout(&self, node: &str, timeout: Duration) -> Result<(), NodeError> {
+        let mut me = self.spawn_process();
+        let tag = self.make_ref();
+        let req = Term::tuple([
+            Term::atom("$gen_call"),
+            Term::tuple([Term::Pid(me.pid.clone()), Term::Reference(tag.clone())]),
+            Term::tuple([Term::atom("is_auth"), Term::Atom(self.inner.name.clone())]),
+        ]);
+        tokio::time::timeout(timeout, me.send_named(node, "net_kernel", req))
+            .await
+            .map_err(|_| NodeError::NoConnection { node: node.to_string() })??;
+        let want = Term::Reference(tag);
+        let got = me
+            .receive_match(timeout, |m| match m.term() {
+                Some(Ok(Term::Tuple(t))) => t.len() == 2 && t[0] == want,
+                _ => false,
+            })
+            .await;
+        match got.and_then(|m| m.term()).and_then(|t| t.ok()) {
+            Some(Term::Tuple(t)) if t[1].is_atom("yes") => Ok(()),
+            _ => Err(NodeError::NoConnection { node: node.to_string() }),
+        }
+    }
+
+    /// Closes the connection to `node` (`erlang:disconnect_node/1`).
+    pub fn disconnect(&self, node: &str) -> bool {
+        match self.inner.conns.lock().unwrap().get(&Atom::new(node)) {
+            Some(c) => {
+                c.close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes every connection and leaves epmd. Processes stay usable for local messages.
+    pub fn shutdown(&self) {
+        let conns: Vec<Connection> = self.inner.conns.lock().unwrap().values().cloned().collect();
+        for c in conns {
+            c.close();
+        }
+        self.inner.registration.lock().unwrap().take();
+    }
+
+    /// Registers `pid` (a local process) under `name`.
+    pub fn register(&self, name: &str, pid: &Pid) -> Result<(), NodeError> {
+        let name = Atom::new(name);
+        let mut names = self.inner.names.lock().unwrap();
+        if names.contains_key(&name) {
+            return Err(NodeError::NameInUse { name: name.as_str().to_string() });
+        }
+        let mut procs = self.inner.procs.lock().unwrap();
+        let Some(p) = procs.get_mut(&pid.id).filter(|_| pid.node == self.inner.name) else {
+            return Err(NodeError::NoConnection { node: pid.node.as_str().to_string() });
+        };
+        p.name = Some(name.clone());
+        names.insert(name, pid.id);
+        Ok(())
+    }
+
+    /// The local pid registered under `name`.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        let id = *self.inner.names.lock().unwrap().get(&Atom::new(name))?;
+        Some(self.inner.local_pid(id))
+    }
+
+    fn is_local(&self, pid: &Pid) -> bool {
+        pid.node == self.inner.name && pid.creation == self.inner.creation
+    }
+
+    pub(crate) async fn send_from(&self, from: Option<&Pid>, to: &Pid, msg: Outbound) -> Result<(), NodeError> {
+        if self.is_local(to) {
+            let payload = Payload(msg.into_bytes());
+            self.inner.deliver(to.id, Message::Send { from: from.cloned(), payload });
+            return Ok(());
+        }
+        let conn = self.connect(to.node.as_str()).await?;
+        let control = Control::Send { from: from.cloned(), to: to.clone() };
+        conn.send(&control, Some(msg.into_bytes()))
+            .map_err(|_| NodeError::NoConnection { node: to.node.as_str().to_string() })
+    }
+
+    pub(crate) async fn send_named_from(&self, from: &Pid, node: &str, name: &Atom, msg: Outbound) -> Result<(), NodeError> {
+        if node == self.inner.name.as_str() {
+            if let Some(id) = self.inner.names.lock().unwrap().get(name).copied() {
+                self.inner.deliver(id, Message::Send { from: Some(from.clone()), payload: Payload(msg.into_bytes()) });
+            }
+            return Ok(());
+        }
+        let conn = self.connect(node).await?;
+        conn.send(&Control::RegSend { from: from.clone(), to: name.clone() }, Some(msg.into_bytes()))
+            .map_err(|_| NodeError::NoConnection { node: node.to_string() })
+    }
+
+    /// Sends a message to a pid without a sender process.
+    pub async fn send(&self, to: &Pid, msg: impl Into<Outbound>) -> Result<(), NodeError> {
+        self.send_from(None, to, msg.into()).await
+    }
+
+    pub(crate) async fn link(&self, us: &Pid, them: &Pid) -> Result<(), NodeError> {
+        if !self.inner.with_proc(us.id, |p| p.links.insert(them.clone())).unwrap_or(false) {
+            return Ok(());
+        }
+        if self.is_local(them) {
+            let alive = self.inner.with_proc(them.id, |p| {
+                p.links.insert(us.clone());
+            });
+            if alive.is_none() {
+                self.inner.with_proc(us.id, |p| p.links.remove(them));
+                self.inner.deliver(us.id, Message::Exit { from: them.clone(), reason: Term::atom("noproc") });
+            }
+            return Ok(());
+        }
+        let conn = self.connect(them.node.as_str()).await?;
+        conn.send(&Control::Link { from: us.clone(), to: them.clone() }, None)
+            .map_err(|_| NodeError::NoConnection { node: them.node.as_str().to_string() })
+    }
+
+    pub(crate) async fn unlink(&self, us: &Pid, them: &Pid) -> Result<(), NodeError> {
+        if !self.inner.with_proc(us.id, |p| p.links.remove(them)).unwrap_or(false) {
+            return Ok(());
+        }
+        if self.is_local(them) {
+            self.inner.with_proc(them.id, |p| p.links.remove(us));
+            return Ok(());
+        }
+        // OTP 26+ speaks only the UNLINK_ID protocol; the old UNLINK kills OTP 28 connections.
+        let id = self.inner.next_unlink.fetch_add(1, Ordering::Relaxed);
+        let conn = self.connect(them.node.as_str()).await?;
+        conn.send(&Control::UnlinkId { id, from: us.clone(), to: them.clone() }, None)
+            .map_err(|_| NodeError::NoConnection { node: them.node.as_str().to_string() })
+    }
+
+    pub(crate) async fn monitor(&self, us: &Pid, target: Term, node: &Atom) -> Result<Reference, NodeError> {
+        let reference = self.make_ref();
+        if node == &self.inner.name {
+            let id = match &target {
+                Term::Pid(p) => Some(p.id),
+                Term::Atom(a) => self.inner.names.lock().unwrap().get(a).copied(),
+                _ => None,
+            };
+            let ok = id.and_then(|id| self.inner.with_proc(id, |p| p.watchers.push((reference.clone(), us.clone()))));
+            if ok.is_none() {
+                self.inner.deliver(
+                    us.id,
+                    Message::Down { reference: reference.clone(), object: target, reason: Term::atom("noproc") },
+                );
+            } else {
+                self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target)));
+            }
+            return Ok(reference);
+        }
+        let conn = self.connect(node.as_str()).await?;
+        self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target.clone())));
+        conn.send(&Control::Monitor { from: us.clone(), target, reference: reference.clone() }, None)
+            .map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
+        Ok(reference)
+    }
+
+    pub(crate) async fn demonitor(&self, us: &Pid, reference: &Reference) -> Result<(), NodeError> {
+        let Some(Some((node, target))) = self.inner.with_proc(us.id, |p| p.monitors.remove(reference)) else {
+            return Ok(());
+        };
+        if node == self.inner.name {
+            if let Term::Pid(p) = &target {
+                self.inner.with_proc(p.id, |e| e.watchers.retain(|(r, _)| r != reference));
+            }
+            return Ok(());
+        }
+        if let Some(conn) = self.live_connection(&node) {
+            let _ = conn.send(&Control::Demonitor { from: us.clone(), target, reference: reference.clone() }, None);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn exit2(&self, us: &Pid, to: &Pid, reason: Term) -> Result<(), NodeError> {
+        if self.is_local(to) {
+            self.inner.deliver(to.id, Message::Exit { from: us.clone(), reason });
+            return Ok(());
+        }
+        let conn = self.connect(to.node.as_str()).await?;
+        conn.send_term(&Control::Exit2 { from: us.clone(), to: to.clone(), reason: None }, &reason)
+            .map_err(|_| NodeError::NoConnection { node: to.node.as_str().to_string() })
+    }
+
+    pub(crate) async fn spawn_request(
+        &self,
+        us: &Pid,
+        node: &Atom,
+        mf: (Atom, Atom),
+        args: Outbound,
+        options: &[Term],
+        group_leader: Pid,
+    ) -> Result<Reference, NodeError> {
+        let args = args.into_bytes();
+        let arity = match decode_bare(&args) {
+            Ok(Term::List(l)) => l.len() as u32,
+            _ => 0,
+        };
+        let conn = self.connect(node.as_str()).await?;
+        let req_id = self.make_ref();
+        self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), node.clone()));
+        if options.iter().any(|o| o.is_atom("monitor")) {
+            // The DOWN for a spawn monitor carries the request reference.
+            self.inner.with_proc(us.id, |p| p.monitors.insert(req_id.clone(), (node.clone(), Term::atom("spawned"))));
+        }
+        let control = Control::SpawnRequest {
+            req_id: req_id.clone(),
+            from: us.clone(),
+            group_leader,
+            mfa: (mf.0, mf.1, arity),
+            options: Term::List(options.to_vec()),
+        };
+        conn.send(&control, Some(args)).map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
+        Ok(req_id)
+    }
+
+    pub(crate) fn process_ended(&self, pid: &Pid, reason: Term) {
+        let Some(entry) = self.inner.procs.lock().unwrap().remove(&pid.id) else { return };
+        if let Some(n) = &entry.name {
+            self.inner.names.lock().unwrap().remove(n);
+        }
+        for other in entry.links {
+            if self.is_local(&other) {
+                self.inner.with_proc(other.id, |p| p.links.remove(pid));
+                self.inner.deliver(other.id, Message::Exit { from: pid.clone(), reason: reason.clone() });
+            } else if let Some(c) = self.live_connection(&other.node) {
+                let _ = c.send_term(&Control::Exit { from: pid.clone(), to: other.clone(), reason: None }, &reason);
+            }
+        }
+        for (reference, watcher) in entry.watchers {
+            let object = match &entry.name {
+                Some(n) if false => Term::Atom(n.clone()),
+                _ => Term::Pid(pid.clone()),
+            };
+            if self.is_local(&watcher) {
+                self.inner.deliver(watcher.id, Message::Down { reference, object, reason: reason.clone() });
+            } else if let Some(c) = self.live_connection(&watcher.node) {
+                let ctl = Control::MonitorExit { object, to: watcher.clone(), reference, reason: None };
+                let _ = c.send_term(&ctl, &reason);
+            }
+        }
+        for (reference, (node, target)) in entry.monitors {
+            if node != self.inner.name {
+                if let Some(c) = self.live_connection(&node) {
+                    let _ = c.send(&Control::Demonitor { from: pid.clone(), target, reference }, None);
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn local_pid(&self, id: u32) -> Pid {
+        Pid { node: self.name.clone(), id, serial: 0, creation: self.creation }
+    }
+
+    fn with_proc<T>(&self, id: u32, f: impl FnOnce(&mut ProcEntry) -> T) -> Option<T> {
+        self.procs.lock().unwrap().get_mut(&id).map(f)
+    }
+
+    fn deliver(&self, id: u32, m: Message) -> bool {
+        match self.procs.lock().unwrap().get(&id) {
+            Some(p) => p.tx.send(m).is_ok(),
+            None => false,
+        }
+    }
+
+    fn is_ours(&self, pid: &Pid) -> bool {
+        pid.node == self.name
+    }
+
+    /// Takes a handshaken stream into service, replacing any older connection to the peer.
+    fn adopt(self: &Arc<Self>, stream: tokio::net::TcpStream, peer: Atom, flags: DistFlags) -> Connection {
+        let handler: Arc<dyn Handler> = Arc::new(NodeHandler(Arc::downgrade(self)));
+        let conn = Connection::start(stream, peer.clone(), flags, self.conn_cfg, handler);
+        let old = self.conns.lock().unwrap().insert(peer.clone(), conn.clone());
+        if let Some(old) = old {
+            old.close();
+        }
+        let _ = self.events.send(NodeEvent::Up { node: peer });
+        conn
+    }
+
+    fn dispatch(&self, conn: &Connection, msg: Incoming) {
+        let Incoming { control, payload } = msg;
+        let reason_of = |inline: Option<Term>, payload: &Option<Bytes>| -> Term {
+            inline.unwrap_or_else(|| {
+                payload.as_ref().and_then(|p| decode_bare(p).ok()).unwrap_or_else(|| Term::atom("badarg"))
+            })
+        };
+        match control {
+            Control::Send { from, to } => {
+                if self.is_ours(&to) {
+                    if let Some(p) = payload {
+                        self.deliver(to.id, Message::Send { from, payload: Payload(p) });
+                    }
+                }
+            }
+            Control::RegSend { from, to } => {
+                let Some(p) = payload else { return };
+                let id = self.names.lock().unwrap().get(&to).copied();
+                match id {
+                    Some(id) => {
+                        self.deliver(id, Message::Send { from: Some(from), payload: Payload(p) });
+                    }
+                    None if to.as_str() == "net_kernel" => self.answer_net_kernel(conn, &p),
+                    // Unknown names (logger_proxy reports, for instance) are dropped, as OTP does.
+                    None => {}
+                }
+            }
+            Control::AliasSend { .. } => {}
+            Control::Link { from, to } => {
+                if !self.is_ours(&to) {
+                    return;
+                }
+                if self.with_proc(to.id, |p| p.links.insert(from.clone())).is_none() {
+                    let _ = conn.send_term(&Control::Exit { from: to, to: from, reason: None }, &Term::atom("noproc"));
+                }
+            }
+            Control::UnlinkId { id, from, to } => {
+                // The ack must precede any other signal from `to` to `from`.
+                let _ = conn.send(&Control::UnlinkIdAck { id, from: to.clone(), to: from.clone() }, None);
+                self.with_proc(to.id, |p| p.links.remove(&from));
+            }
+            Control::UnlinkIdAck { .. } => {}
+            Control::Exit { from, to, reason } => {
+                let reason = reason_of(reason, &payload);
+                let linked = self.with_proc(to.id, |p| p.links.remove(&from)).unwrap_or(false);
+                if linked {
+                    self.deliver(to.id, Message::Exit { from, reason });
+                }
+            }
+            Control::Exit2 { from, to, reason } => {
+                let reason = reason_of(reason, &payload);
+                self.deliver(to.id, Message::Exit { from, reason });
+            }
+            Control::Monitor { from, target, reference } => {
+                let id = match &target {
+                    Term::Pid(p) if self.is_ours(p) => Some(p.id),
+                    Term::Atom(a) => self.names.lock().unwrap().get(a).copied(),
+                    _ => None,
+                };
+                let ok = id.and_then(|id| self.with_proc(id, |p| p.watchers.push((reference.clone(), from.clone()))));
+                if ok.is_none() {
+                    let ctl = Control::MonitorExit { object: target, to: from, reference, reason: None };
+                    let _ = conn.send_term(&ctl, &Term::atom("noproc"));
+                }
+            }
+            Control::Demonitor { target, reference, .. } => {
+                let id = match &target {
+                    Term::Pid(p) if self.is_ours(p) => Some(p.id),
+                    Term::Atom(a) => self.names.lock().unwrap().get(a).copied(),
+                    _ => None,
+                };
+                if let Some(id) = id {
+                    self.with_proc(id, |p| p.watchers.retain(|(r, _)| *r != reference));
+                }
+            }
+            Control::MonitorExit { object, to, reference, reason } => {
+                let reason = reason_of(reason, &payload);
+                let known = self.with_proc(to.id, |p| p.monitors.remove(&reference).is_some()).unwrap_or(false);
+                if known {
+                    self.deliver(to.id, Message::Down { reference, object, reason });
+                }
+            }
+            Control::SpawnReply { req_id, to, flags, result } => {
+                let result = match result {
+                    Term::Pid(p) => Ok(p),
+                    other => Err(other),
+                };
+                let pending = self
+                    .with_proc(to.id, |p| {
+                        let was = p.spawning.remove(&req_id).is_some();
+                        if let Ok(pid) = &result {
+                            if flags & 1 != 0 {
+                                p.links.insert(pid.clone());
+                            }
+                        } else {
+                            p.monitors.remove(&req_id);
+                        }
+                        was
+                    })
+                    .unwrap_or(false);
+                if pending {
+                    self.deliver(
+                        to.id,
+                        Message::SpawnReply { request: req_id, result, linked: flags & 1 != 0, monitored: flags & 2 != 0 },
+                    );
+                }
+            }
+            Control::SpawnRequest { req_id, from, .. } => {
+                // beamlink runs no Erlang code: refuse as a node without the function would.
+                let ctl = Control::SpawnReply { req_id, to: from, flags: 0, result: Term::atom("notsup") };
+                let _ = conn.send(&ctl, None);
+            }
+            Control::GroupLeader { .. } | Control::Other(_) => {}
+        }
+    }
+
+    /// Answers `net_adm:ping/1` from other nodes: `{'$gen_call', {From, Tag}, {is_auth, _}}`.
+    fn answer_net_kernel(&self, conn: &Connection, payload: &Bytes) {
+        let Ok(Term::Tuple(t)) = decode_bare(payload) else { return };
+        if t.len() != 3 || !t[0].is_atom("$gen_call") {
+            return;
+        }
+        let Some([Term::Pid(from), tag]) = t[1].as_tuple().map(|x| x.to_vec()).as_deref().and_then(|x| <&[Term; 2]>::try_from(x).ok()).cloned() else {
+            return;
+        };
+        let is_auth = matches!(t[2].as_tuple(), Some([a, _]) if a.is_atom("is_auth"));
+        let answer = if is_auth { Term::atom("yes") } else { Term::atom("error") };
+        let _ = conn.send_term(&Control::Send { from: None, to: from }, &Term::tuple([tag, answer]));
+    }
+
+    fn connection_closed(&self, conn: &Connection, why: ConnectionError) {
+        let peer = conn.peer().clone();
+        {
+            let mut conns = self.conns.lock().unwrap();
+            match conns.get(&peer) {
+                Some(c) if c.id() == conn.id() => {
+                    conns.remove(&peer);
+                }
+                // A newer connection replaced this one: its processes are not affected.
+                _ => return,
+            }
+        }
+        let noconnection = Term::atom("noconnection");
+        let mut signals: Vec<(u32, Message)> = Vec::new();
+        {
+            let mut procs = self.procs.lock().unwrap();
+            for (id, p) in procs.iter_mut() {
+                let gone: Vec<Pid> = p.links.iter().filter(|l| l.node == peer).cloned().collect();
+                for l in gone {
+                    p.links.remove(&l);
+                    signals.push((*id, Message::Exit { from: l, reason: noconnection.clone() }));
+                }
+                let refs: Vec<Reference> =
+                    p.monitors.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
+                for r in refs {
+                    let (_, object) = p.monitors.remove(&r).expect("listed");
+                    signals.push((*id, Message::Down { reference: r, object, reason: noconnection.clone() }));
+                }
+                let reqs: Vec<Reference> =
+                    p.spawning.iter().filter(|(_, n)| **n == peer).map(|(r, _)| r.clone()).collect();
+                for r in reqs {
+                    p.spawning.remove(&r);
+                    signals.push((
+                        *id,
+                        Message::SpawnReply { request: r, result: Err(noconnection.clone()), linked: false, monitored: false },
+                    ));
+                }
+                p.watchers.retain(|(_, w)| w.node != peer);
+            }
+        }
+        for (id, m) in signals {
+            self.deliver(id, m);
+        }
+        let _ = self.events.send(NodeEvent::Down { node: peer, reason: why.to_string() });
+    }
+
+    fn simultaneous(&self, peer: &str) -> Simultaneous {
+        let key = Atom::new(peer);
+        if self.conns.lock().unwrap().get(&key).is_some_and(|c| !c.is_closed()) {
+            return Simultaneous::Connected;
+        }
+        match self.connecting.lock().unwrap().get(&key) {
+            Some(gate) if gate.try_lock().is_err() => Simultaneous::Pending,
+            _ => Simultaneous::None,
+        }
+    }
+}
+
+struct NodeHandler(Weak<Inner>);
+
+impl Handler for NodeHandler {
+    fn incoming(&self, conn: &Connection, msg: Incoming) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.dispatch(conn, msg);
+        }
+    }
+
+    fn closed(&self, conn: &Connection, why: ConnectionError) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.connection_closed(conn, why);
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Some(inner) = node.upgrade() else { return };
+        if inner.registration.lock().unwrap().is_none() {
+            return;
+        }
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let weak = Arc::downgrade(&inner);
+            let known = move |peer: &str| weak.upgrade().map_or(Simultaneous::None, |i| i.simultaneous(peer));
+            if let Ok(n) = handshake::accept_with(&mut stream, &inner.handshake, &known).await {
+                inner.adopt(stream, Atom::new(&n.peer_name), n.flags);
+            }
+        });
+    }
+}

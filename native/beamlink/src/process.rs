@@ -1,0 +1,266 @@
+//! Local processes: a pid with a mailbox, and the messages and signals that arrive in it.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::connection::decode_bare;
+use crate::node::{Node, NodeError};
+use crate::term::{self, Atom, DecodeError, Pid, Reference, Term};
+
+/// A message payload as received: the encoded term (external term format without the version
+/// byte). Decode it with [`Payload::term`], or hand the bytes on untouched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payload(pub(crate) Bytes);
+
+impl Payload {
+    /// Decodes the term; binaries share the received buffer.
+    pub fn term(&self) -> Result<Term, DecodeError> {
+        decode_bare(&self.0)
+    }
+
+    /// The encoded term without the version byte.
+    pub fn bare(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// The encoded term with the version byte, as `binary_to_term/1` and `ei` expect.
+    pub fn to_etf(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.push(term::VERSION_MAGIC);
+        v.extend_from_slice(&self.0);
+        v
+    }
+}
+
+/// What to send: a term to encode, or bytes already encoded (with or without the version byte,
+/// as `term_to_binary/1`, `ei` or another encoder produced them).
+#[derive(Clone, Debug)]
+pub enum Outbound {
+    Term(Term),
+    Encoded(Bytes),
+}
+
+impl Outbound {
+    /// Pre-encoded external term format. A leading version byte is stripped without copying;
+    /// a compressed term is expanded, since distribution carries terms uncompressed.
+    pub fn etf(bytes: impl Into<Bytes>) -> Result<Outbound, DecodeError> {
+        let b: Bytes = bytes.into();
+        match (b.first(), b.get(1)) {
+            (Some(131), Some(80)) => Ok(Outbound::Term(term::decode(&b)?)),
+            (Some(131), _) => Ok(Outbound::Encoded(b.slice(1..))),
+            _ => Ok(Outbound::Encoded(b)),
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            Outbound::Encoded(b) => b,
+            Outbound::Term(t) => {
+                let mut v = Vec::with_capacity(64);
+                term::encode_into(&t, &mut v);
+                Bytes::from(v)
+            }
+        }
+    }
+}
+
+impl From<Term> for Outbound {
+    fn from(t: Term) -> Outbound {
+        Outbound::Term(t)
+    }
+}
+
+impl From<&Term> for Outbound {
+    fn from(t: &Term) -> Outbound {
+        Outbound::Term(t.clone())
+    }
+}
+
+/// Something that arrived in a process's mailbox.
+#[derive(Clone, Debug)]
+pub enum Message {
+    /// An ordinary message. `from` is known when the sender's node said (SEND_SENDER, REG_SEND).
+    Send { from: Option<Pid>, payload: Payload },
+    /// An exit signal: a linked process ended, or someone called `exit(Pid, Reason)`.
+    /// beamlink processes always trap exits: the signal is a message, never a kill.
+    Exit { from: Pid, reason: Term },
+    /// A monitored process (or name) is gone; `reason` is `noconnection` when its node went.
+    Down { reference: Reference, object: Term, reason: Term },
+    /// The answer to [`Process::spawn_request`]: the new pid, or the error reason.
+    SpawnReply { request: Reference, result: Result<Pid, Term>, linked: bool, monitored: bool },
+}
+
+impl Message {
+    /// Decodes an ordinary message's payload; `None` for signals.
+    pub fn term(&self) -> Option<Result<Term, DecodeError>> {
+        match self {
+            Message::Send { payload, .. } => Some(payload.term()),
+            _ => None,
+        }
+    }
+}
+
+/// A local process of a [`Node`]: a pid others can send to, link to and monitor, with a
+/// mailbox. Dropping it ends the process: links get exit reason `normal` and monitors DOWN.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use beamlink::{Node, term::Term};
+/// let node = Node::builder("demo").cookie("secret").start().await?;
+/// let mut me = node.spawn_process();
+/// me.send_named("fuga@localhost", "logger_sink", Term::atom("hello")).await?;
+/// if let Some(msg) = me.receive_timeout(std::time::Duration::from_secs(1)).await {
+///     println!("{:?}", msg.term());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Process {
+    pub(crate) node: Node,
+    pub(crate) pid: Pid,
+    pub(crate) rx: mpsc::UnboundedReceiver<Message>,
+    /// Messages skipped by a selective receive, kept in arrival order.
+    pub(crate) saved: VecDeque<Message>,
+    pub(crate) exit_reason: Option<Term>,
+}
+
+impl Process {
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Sends to a pid, local or remote, connecting to its node if needed.
+    pub async fn send(&self, to: &Pid, msg: impl Into<Outbound>) -> Result<(), NodeError> {
+        self.node.send_from(Some(&self.pid), to, msg.into()).await
+    }
+
+    /// Sends to a name registered on `node` (`{Name, Node} ! Msg`).
+    pub async fn send_named(&self, node: &str, name: &str, msg: impl Into<Outbound>) -> Result<(), NodeError> {
+        self.node.send_named_from(&self.pid, node, &Atom::new(name), msg.into()).await
+    }
+
+    /// Registers this process under `name` on the local node.
+    pub fn register(&self, name: &str) -> Result<(), NodeError> {
+        self.node.register(name, &self.pid)
+    }
+
+    /// The next message, waiting as long as it takes. `None` once the node has shut down.
+    pub async fn receive(&mut self) -> Option<Message> {
+        if let Some(m) = self.saved.pop_front() {
+            return Some(m);
+        }
+        self.rx.recv().await
+    }
+
+    /// The next message, or `None` after `timeout`.
+    pub async fn receive_timeout(&mut self, timeout: Duration) -> Option<Message> {
+        if let Some(m) = self.saved.pop_front() {
+            return Some(m);
+        }
+        tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
+    }
+
+    /// Selective receive: the first message (oldest first) for which `select` returns `Some`,
+    /// leaving the others in the mailbox in order, or `None` after `timeout`.
+    pub async fn receive_map<T>(
+        &mut self,
+        timeout: Duration,
+        mut select: impl FnMut(&Message) -> Option<T>,
+    ) -> Option<(T, Message)> {
+        if let Some(i) = self.saved.iter().position(|m| select(m).is_some()) {
+            let m = self.saved.remove(i).expect("index in range");
+            let t = select(&m).expect("matched before");
+            return Some((t, m));
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let m = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok().flatten()?;
+            if let Some(t) = select(&m) {
+                return Some((t, m));
+            }
+            self.saved.push_back(m);
+        }
+    }
+
+    /// Like [`receive_map`](Self::receive_map) with a yes/no predicate.
+    pub async fn receive_match(
+        &mut self,
+        timeout: Duration,
+        mut pred: impl FnMut(&Message) -> bool,
+    ) -> Option<Message> {
+        self.receive_map(timeout, |m| pred(m).then_some(())).await.map(|(_, m)| m)
+    }
+
+    /// Drops every queued message for which `pred` is true (late replies, for instance).
+    pub fn flush(&mut self, mut pred: impl FnMut(&Message) -> bool) {
+        while let Ok(m) = self.rx.try_recv() {
+            self.saved.push_back(m);
+        }
+        self.saved.retain(|m| !pred(m));
+    }
+
+    /// Links to `pid`: when either side ends, the other gets an exit signal.
+    pub async fn link(&self, pid: &Pid) -> Result<(), NodeError> {
+        self.node.link(&self.pid, pid).await
+    }
+
+    pub async fn unlink(&self, pid: &Pid) -> Result<(), NodeError> {
+        self.node.unlink(&self.pid, pid).await
+    }
+
+    /// Monitors a pid; a [`Message::Down`] with the returned reference arrives when it ends.
+    pub async fn monitor(&self, pid: &Pid) -> Result<Reference, NodeError> {
+        self.node.monitor(&self.pid, Term::Pid(pid.clone()), &pid.node).await
+    }
+
+    /// Monitors a name registered on `node`.
+    pub async fn monitor_named(&self, node: &str, name: &str) -> Result<Reference, NodeError> {
+        self.node.monitor(&self.pid, Term::atom(name), &Atom::new(node)).await
+    }
+
+    pub async fn demonitor(&self, reference: &Reference) -> Result<(), NodeError> {
+        self.node.demonitor(&self.pid, reference).await
+    }
+
+    /// Sends `exit(Pid, Reason)`.
+    pub async fn exit_signal(&self, to: &Pid, reason: Term) -> Result<(), NodeError> {
+        self.node.exit2(&self.pid, to, reason).await
+    }
+
+    /// Asks `node` to spawn `module:function(args…)` (`erlang:spawn_request/5`). The answer
+    /// arrives as [`Message::SpawnReply`] with the returned request reference. `options` are
+    /// spawn options such as `link` and `monitor`; with `monitor` the DOWN message's reference
+    /// is the request reference. `group_leader` defaults to this process.
+    pub async fn spawn_request(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        options: &[Term],
+        group_leader: Option<&Pid>,
+    ) -> Result<Reference, NodeError> {
+        let gl = group_leader.unwrap_or(&self.pid).clone();
+        self.node
+            .spawn_request(&self.pid, &Atom::new(node), (Atom::new(module), Atom::new(function)), args.into(), options, gl)
+            .await
+    }
+
+    /// Ends the process with `reason` (links and monitors see it).
+    pub fn exit(mut self, reason: Term) {
+        self.exit_reason = Some(reason);
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let reason = self.exit_reason.take().unwrap_or_else(|| Term::atom("normal"));
+        self.node.process_ended(&self.pid, reason);
+    }
+}
