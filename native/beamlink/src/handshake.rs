@@ -2,7 +2,8 @@
 //!
 //! Every message is a struct with `encode` (body without the `u16` length) and `decode`. The
 //! two drivers, [`initiate`] and [`accept`], walk an enum of states ([`State`]) and name the
-//! state in every error. After `Ok`, the stream is in the connected state (`u32` framing).
+//! state in every error. After `Ok`, the stream is in the connected state (`u32` framing);
+//! the handshake reads exactly its own messages, so no byte of the connected state is lost.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -800,6 +801,16 @@ enum Acceptor {
     SendAck { peer: Peer, theirs: u32 },
 }
 
+/// 13 characters from `[0-9A-Z]`, like the names OTP makes up for NAME_ME peers.
+fn dynamic_alive() -> String {
+    (0..13)
+        .map(|_| {
+            let i = rand::random_range(0..36u8);
+            (if i < 10 { b'0' + i } else { b'A' + i - 10 }) as char
+        })
+        .collect()
+}
+
 struct Peer {
     name: String,
     flags: DistFlags,
@@ -880,14 +891,8 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 let status = if check_flags_within(&peer.name, peer.flags, mask).is_err() {
                     Status::NotAllowed
                 } else if peer.flags.contains(DistFlags::NAME_ME) {
-                    // The peer sent only its host; make up an alive part for it.
-                    let alive: String = (0..13)
-                        .map(|_| {
-                            let i = rand::random_range(0..36u8);
-                            (if i < 10 { b'0' + i } else { b'A' + i - 10 }) as char
-                        })
-                        .collect();
-                    peer.name = format!("{alive}@{}", peer.name);
+                    // The peer sent only its host.
+                    peer.name = format!("{}@{}", dynamic_alive(), peer.name);
                     peer.creation = rand::random_range(4..u32::MAX);
                     Status::Named {
                         name: peer.name.clone(),
@@ -903,6 +908,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                                 detail: format!("peer name {:?} has no host part", peer.name),
                             });
                         }
+                        // Also for non-ASCII hosts, which OTP would take (see name.rs).
                         Err(_) => Status::Nok,
                         Ok(_) => match known(&peer.name) {
                             Simultaneous::None => Status::Ok,

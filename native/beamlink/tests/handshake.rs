@@ -97,10 +97,10 @@ fn epmd_names_and_port_please() {
         assert_eq!(info.protocol, 0);
         println!("{}: port_please -> {info:?}", otp.label());
 
-        // IPv6 loopback too: epmd listens on both.
-        let v6 = rt.block_on(epmd::Client::from_env("::1").port_please(&node.alive));
-        if let Ok(Some(i)) = v6 {
-            assert_eq!(i.port, port);
+        // IPv6 loopback too: epmd listens on both (skipped where ::1 is unusable).
+        match rt.block_on(epmd::Client::from_env("::1").port_please(&node.alive)) {
+            Ok(i) => assert_eq!(i.map(|i| i.port), Some(port)),
+            Err(e) => println!("no IPv6 epmd here: {e}"),
         }
 
         let none = rt
