@@ -154,6 +154,14 @@ mod tests {
             Cookie::from_file(&p),
             Err(CookieError::BadCharacters { .. })
         ));
+        // Measured with erl 25: "abc  \n \n" gives 'abc  ', a tab is "Bad characters in cookie".
+        let p = tmp("spaces", b"abc  \n \n", 0o400);
+        assert_eq!(Cookie::from_file(&p).unwrap().expose(), "abc  ");
+        let p = tmp("tab", b"ab\tc\n", 0o400);
+        assert!(matches!(
+            Cookie::from_file(&p),
+            Err(CookieError::BadCharacters { .. })
+        ));
         let p = tmp("empty", b"\n", 0o600);
         assert!(matches!(
             Cookie::from_file(&p),

@@ -2,7 +2,8 @@
 //!
 //! Every message is a struct with `encode` (body without the `u16` length) and `decode`. The
 //! two drivers, [`initiate`] and [`accept`], walk an enum of states ([`State`]) and name the
-//! state in every error. After `Ok`, the stream is in the connected state (`u32` framing).
+//! state in every error. After `Ok`, the stream is in the connected state (`u32` framing);
+//! the handshake reads exactly its own messages, so no byte of the connected state is lost.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -572,7 +573,13 @@ fn decoded<T>(state: State, r: Result<T, DecodeError>) -> Result<T, HandshakeErr
 
 /// Checks the peer offers what we cannot do without.
 fn check_peer_flags(peer: &str, flags: DistFlags) -> Result<(), HandshakeError> {
-    let have = flags.expand_digest();
+    check_flags_within(peer, flags, !0)
+}
+
+/// Like [`check_peer_flags`] for the bits in `mask` only: an old `'n'` send_name carries the
+/// low 32 bits, the rest comes later in the complement.
+fn check_flags_within(peer: &str, flags: DistFlags, mask: u64) -> Result<(), HandshakeError> {
+    let have = DistFlags(flags.expand_digest().0 | !mask);
     if !have.contains(DistFlags::HANDSHAKE_23) {
         return Err(HandshakeError::VersionMismatch {
             peer: peer.to_string(),
@@ -794,6 +801,16 @@ enum Acceptor {
     SendAck { peer: Peer, theirs: u32 },
 }
 
+/// 13 characters from `[0-9A-Z]`, like the names OTP makes up for NAME_ME peers.
+fn dynamic_alive() -> String {
+    (0..13)
+        .map(|_| {
+            let i = rand::random_range(0..36u8);
+            (if i < 10 { b'0' + i } else { b'A' + i - 10 }) as char
+        })
+        .collect()
+}
+
 struct Peer {
     name: String,
     flags: DistFlags,
@@ -870,17 +887,12 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                         detail: format!("distribution version {}", version.unwrap_or_default()),
                     });
                 }
-                let status = if check_peer_flags(&peer.name, peer.flags).is_err() {
+                let mask = if peer.old_send_name { 0xffff_ffff } else { !0 };
+                let status = if check_flags_within(&peer.name, peer.flags, mask).is_err() {
                     Status::NotAllowed
                 } else if peer.flags.contains(DistFlags::NAME_ME) {
-                    // The peer sent only its host; make up an alive part for it.
-                    let alive: String = (0..13)
-                        .map(|_| {
-                            let i = rand::random_range(0..36u8);
-                            (if i < 10 { b'0' + i } else { b'A' + i - 10 }) as char
-                        })
-                        .collect();
-                    peer.name = format!("{alive}@{}", peer.name);
+                    // The peer sent only its host.
+                    peer.name = format!("{}@{}", dynamic_alive(), peer.name);
                     peer.creation = rand::random_range(4..u32::MAX);
                     Status::Named {
                         name: peer.name.clone(),
@@ -896,6 +908,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                                 detail: format!("peer name {:?} has no host part", peer.name),
                             });
                         }
+                        // Also for non-ASCII hosts, which OTP would take (see name.rs).
                         Err(_) => Status::Nok,
                         Ok(_) => match known(&peer.name) {
                             Simultaneous::None => Status::Ok,
@@ -916,7 +929,8 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 match status {
                     Status::Nok => return Err(HandshakeError::Refused { peer: peer.name }),
                     Status::NotAllowed => {
-                        check_peer_flags(&peer.name, peer.flags)?;
+                        let mask = if peer.old_send_name { 0xffff_ffff } else { !0 };
+                        check_flags_within(&peer.name, peer.flags, mask)?;
                         return Err(HandshakeError::NotAllowed { peer: peer.name });
                     }
                     Status::Alive => Acceptor::RecvAliveAnswer { peer },
@@ -952,6 +966,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 let c = decoded(State::RecvComplement, Complement::decode(&b))?;
                 peer.flags = DistFlags(peer.flags.0 | ((c.flags_high as u64) << 32));
                 peer.creation = c.creation;
+                check_peer_flags(&peer.name, peer.flags)?;
                 Acceptor::RecvReply { peer, ours }
             }
             Acceptor::RecvReply { peer, ours } => {
@@ -1263,6 +1278,90 @@ mod tests {
         assert!(
             matches!(ra, Err(HandshakeError::VersionMismatch { .. })),
             "{ra:?}"
+        );
+    }
+
+    async fn send<S: AsyncWrite + Unpin>(s: &mut S, body: &[u8]) {
+        write_msg(s, State::SendName, DEFAULT_TIMEOUT, body)
+            .await
+            .unwrap();
+    }
+
+    async fn recv<S: AsyncRead + Unpin>(s: &mut S) -> Vec<u8> {
+        read_msg(s, State::RecvStatus, DEFAULT_TIMEOUT)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn acceptor_takes_old_send_name_and_complement() {
+        // What an OTP 23/24 node that could not ask epmd sends.
+        let (mut x, mut y) = tokio::io::duplex(4096);
+        let ca = cfg("b@vm", "c");
+        let full = DistFlags::beamlink_default();
+        let peer_side = async {
+            let old = SendNameOld {
+                version: 5,
+                flags: DistFlags(full.0 & 0xffff_ffff),
+                name: "old@vm".into(),
+            };
+            send(&mut x, &old.encode()).await;
+            assert_eq!(Status::decode(&recv(&mut x).await), Ok(Status::Ok));
+            let ch = Challenge::decode(&recv(&mut x).await).unwrap();
+            let comp = Complement {
+                flags_high: (full.0 >> 32) as u32,
+                creation: 77,
+            };
+            send(&mut x, &comp.encode()).await;
+            let reply = ChallengeReply {
+                challenge: 5,
+                digest: digest(ch.challenge, &Cookie::new("c")),
+            };
+            send(&mut x, &reply.encode()).await;
+            let ack = ChallengeAck::decode(&recv(&mut x).await).unwrap();
+            assert_eq!(ack.digest, digest(5, &Cookie::new("c")));
+        };
+        let (_, r) = tokio::join!(peer_side, accept(&mut y, &ca));
+        let n = r.unwrap();
+        assert_eq!(n.peer_name, "old@vm");
+        assert_eq!(n.peer_creation, 77);
+        assert_eq!(n.peer_flags, full);
+    }
+
+    #[tokio::test]
+    async fn acceptor_answers_nok_to_bad_alive_and_closes_on_no_host() {
+        let ca = cfg("b@vm", "c");
+        let (mut x, mut y) = tokio::io::duplex(4096);
+        let bad = SendName {
+            flags: DistFlags::beamlink_default(),
+            creation: 9,
+            name: "a.b@vm".into(),
+        };
+        let (_, r) = tokio::join!(
+            async {
+                send(&mut x, &bad.encode()).await;
+                assert_eq!(Status::decode(&recv(&mut x).await), Ok(Status::Nok));
+            },
+            accept(&mut y, &ca)
+        );
+        assert!(matches!(r, Err(HandshakeError::Refused { .. })), "{r:?}");
+
+        let (mut x, mut y) = tokio::io::duplex(4096);
+        let nohost = SendName {
+            name: "justalive".into(),
+            ..bad
+        };
+        send(&mut x, &nohost.encode()).await;
+        let r = accept(&mut y, &ca).await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol {
+                    state: State::RecvName,
+                    ..
+                })
+            ),
+            "{r:?}"
         );
     }
 
