@@ -5,6 +5,11 @@
 //! (`parse`, `display`). The decoder takes an optional atom table so the connection layer can
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
+mod display;
+mod elixir;
+mod parse;
 mod types;
 
+pub use elixir::ElixirDisplay;
+pub use parse::{parse, ParseError};
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};

@@ -1,0 +1,2 @@
+//! x
+pub struct ElixirDisplay<'a>(pub &'a super::Term);
