@@ -112,7 +112,11 @@ fn write_term(f: &mut Formatter<'_>, t: &Term) -> fmt::Result {
             f.write_char('>')
         }
         Term::Fun(fun) => {
-            write!(f, "#Function<{}.{}/{} in ", fun.old_index, fun.old_uniq, fun.arity)?;
+            write!(
+                f,
+                "#Function<{}.{}/{} in ",
+                fun.old_index, fun.old_uniq, fun.arity
+            )?;
             write_atom(f, fun.module.as_str())?;
             f.write_char('>')
         }
@@ -171,7 +175,10 @@ fn format_elixir_float(x: f64) -> String {
 /// `String.printable?/1` for one character.
 fn string_printable(c: char) -> bool {
     matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-        || matches!(c, '\n' | '\r' | '\t' | '\u{0B}' | '\u{08}' | '\u{0C}' | '\u{1B}' | '\u{7F}' | '\u{07}')
+        || matches!(
+            c,
+            '\n' | '\r' | '\t' | '\u{0B}' | '\u{08}' | '\u{0C}' | '\u{1B}' | '\u{7F}' | '\u{07}'
+        )
 }
 
 /// The list as text if `List.ascii_printable?/1` accepts it (1.14 prints only ASCII
@@ -195,12 +202,16 @@ fn keyword_key(k: &Term) -> bool {
 
 fn is_keyword(items: &[Term]) -> bool {
     !items.is_empty()
-        && items.iter().all(|t| matches!(t, Term::Tuple(kv) if kv.len() == 2 && keyword_key(&kv[0])))
+        && items
+            .iter()
+            .all(|t| matches!(t, Term::Tuple(kv) if kv.len() == 2 && keyword_key(&kv[0])))
 }
 
 /// `key: ` as in keyword lists and atom-keyed maps.
 fn write_key(f: &mut Formatter<'_>, key: &Term) -> fmt::Result {
-    let Term::Atom(a) = key else { return write_term(f, key) };
+    let Term::Atom(a) = key else {
+        return write_term(f, key);
+    };
     let name = a.as_str();
     match classify(name) {
         Class::Identifier | Class::Operator | Class::Unquoted => f.write_str(name)?,
@@ -248,9 +259,9 @@ const NOT_CALLABLE: &[&str] = &["%", "%{}", "{}", "<<>>", "...", "..", ".", "../
 /// Operators `inspect/1` prints bare, as found on Elixir 1.14. (`~~~`, `^^^` and `<|>` are
 /// operators too, yet print quoted there.)
 const OPERATORS: &[&str] = &[
-    "!", "^", "not", "+", "-", "&", "@", "*", "/", "**", "++", "--", "+++", "---", "<>", "in", "|>",
-    "<<<", ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<", ">", "<=", ">=", "==", "!=", "=~", "===",
-    "!==", "&&", "&&&", "and", "||", "|||", "or", "=", "|", "\\\\", "<-", "when",
+    "!", "^", "not", "+", "-", "&", "@", "*", "/", "**", "++", "--", "+++", "---", "<>", "in",
+    "|>", "<<<", ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<", ">", "<=", ">=", "==", "!=", "=~",
+    "===", "!==", "&&", "&&&", "and", "||", "|||", "or", "=", "|", "\\\\", "<-", "when",
 ];
 
 fn classify(name: &str) -> Class {
@@ -263,19 +274,31 @@ fn classify(name: &str) -> Class {
     if OPERATORS.contains(&name) {
         return Class::Operator;
     }
-    if let Some(rest) = name.strip_prefix("Elixir") {
-        if valid_alias_rest(rest) {
-            return Class::Alias;
-        }
+    if let Some(rest) = name.strip_prefix("Elixir")
+        && valid_alias_rest(rest)
+    {
+        return Class::Alias;
     }
     let mut chars = name.chars();
-    let Some(first) = chars.next() else { return Class::Quoted };
+    let Some(first) = chars.next() else {
+        return Class::Quoted;
+    };
     let body = name.strip_suffix(['?', '!']).unwrap_or(name);
-    let body_ok = body.chars().skip(1).all(|c| c.is_alphanumeric() || c == '_' || c == '@' || c == '\u{B7}');
+    let body_ok = body
+        .chars()
+        .skip(1)
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '@' || c == '\u{B7}');
     if first.is_uppercase() {
         // An alias-shaped atom such as `:Foo`: no `@` and no `?`/`!` suffix.
-        let plain = name.chars().skip(1).all(|c| c.is_alphanumeric() || c == '_');
-        return if plain { Class::Unquoted } else { Class::Quoted };
+        let plain = name
+            .chars()
+            .skip(1)
+            .all(|c| c.is_alphanumeric() || c == '_');
+        return if plain {
+            Class::Unquoted
+        } else {
+            Class::Quoted
+        };
     }
     if !(first == '_' || first.is_alphabetic()) || !body_ok || body.is_empty() {
         return Class::Quoted;
@@ -295,13 +318,18 @@ fn valid_alias_rest(rest: &str) -> bool {
     rest.strip_prefix('.').is_some_and(|rest| {
         rest.split('.').all(|piece| {
             let mut cs = piece.chars();
-            cs.next().is_some_and(|c| c.is_ascii_uppercase()) && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            cs.next().is_some_and(|c| c.is_ascii_uppercase())
+                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
     })
 }
 
 /// Quotes text the way `Code.Identifier.escape/2` does.
-fn write_quoted(f: &mut Formatter<'_>, chars: impl Iterator<Item = char>, quote: char) -> fmt::Result {
+fn write_quoted(
+    f: &mut Formatter<'_>,
+    chars: impl Iterator<Item = char>,
+    quote: char,
+) -> fmt::Result {
     f.write_char(quote)?;
     let mut chars = chars.peekable();
     while let Some(c) = chars.next() {
@@ -324,7 +352,9 @@ fn write_quoted(f: &mut Formatter<'_>, chars: impl Iterator<Item = char>, quote:
             '\u{1B}' => f.write_str("\\e")?,
             '\u{7F}' => f.write_str("\\d")?,
             '\u{FEFF}' => f.write_str("\\uFEFF")?,
-            c if (c as u32) < 0x20 || (0x80..0xA0).contains(&(c as u32)) => write!(f, "\\x{:02X}", c as u32)?,
+            c if (c as u32) < 0x20 || (0x80..0xA0).contains(&(c as u32)) => {
+                write!(f, "\\x{:02X}", c as u32)?
+            }
             c => f.write_char(c)?,
         }
     }
@@ -354,7 +384,11 @@ mod tests {
     }
 
     fn capture(m: &str, f: &str, arity: u8) -> Term {
-        Term::Export(Box::new(ExportFun { module: Atom::new(m), function: Atom::new(f), arity }))
+        Term::Export(Box::new(ExportFun {
+            module: Atom::new(m),
+            function: Atom::new(f),
+            arity,
+        }))
     }
 
     /// Every expected string was printed by `inspect/1` on Elixir 1.14.0 (OTP 25).
@@ -414,7 +448,10 @@ mod tests {
             (a("a@?"), ":a@?"),
             (a("a?b?"), ":\"a?b?\""),
             (a("?"), ":\"?\""),
-            (a("a\0b\x01\x1b\x7f#{x\u{85}\u{a0}"), ":\"a\\0b\\x01\\e\\d\\#{x\\x85\u{a0}\""),
+            (
+                a("a\0b\x01\x1b\x7f#{x\u{85}\u{a0}"),
+                ":\"a\\0b\\x01\\e\\d\\#{x\\x85\u{a0}\"",
+            ),
             (Term::from("binary"), "\"binary\""),
             (Term::from("héllo"), "\"héllo\""),
             (Term::binary(&[1u8, 2, 3][..]), "<<1, 2, 3>>"),
@@ -424,19 +461,43 @@ mod tests {
             (Term::binary(&b"a\0"[..]), "<<97, 0>>"),
             (Term::from("#{x}"), "\"\\#{x}\""),
             (Term::from("a\x1b"), "\"a\\e\""),
-            (Term::from("\x07\x08\x0b\x0c\r\x7f"), "\"\\a\\b\\v\\f\\r\\d\""),
+            (
+                Term::from("\x07\x08\x0b\x0c\r\x7f"),
+                "\"\\a\\b\\v\\f\\r\\d\"",
+            ),
             (Term::from("a\u{85}"), "<<97, 194, 133>>"),
             (Term::from("\u{200b}"), "\"\u{200b}\""),
             (Term::from("\u{feff}"), "\"\\uFEFF\""),
             (Term::from("a'b"), "\"a'b\""),
-            (Term::BitBinary { bytes: Bytes::from_static(&[0b1010_0000]), bits: 3 }, "<<5::size(3)>>"),
-            (Term::BitBinary { bytes: Bytes::from_static(&[1, 0x20]), bits: 4 }, "<<1, 2::size(4)>>"),
-            (Term::BitBinary { bytes: Bytes::from_static(&[0]), bits: 1 }, "<<0::size(1)>>"),
+            (
+                Term::BitBinary {
+                    bytes: Bytes::from_static(&[0b1010_0000]),
+                    bits: 3,
+                },
+                "<<5::size(3)>>",
+            ),
+            (
+                Term::BitBinary {
+                    bytes: Bytes::from_static(&[1, 0x20]),
+                    bits: 4,
+                },
+                "<<1, 2::size(4)>>",
+            ),
+            (
+                Term::BitBinary {
+                    bytes: Bytes::from_static(&[0]),
+                    bits: 1,
+                },
+                "<<0::size(1)>>",
+            ),
             (ints(&[97, 98, 99]), "'abc'"),
             (Term::nil(), "[]"),
             (ints(&[1, 2, 3]), "[1, 2, 3]"),
             (ints(&[97, 10, 98]), "'a\\nb'"),
-            (ints(&[104, 233, 108, 108, 111]), "[104, 233, 108, 108, 111]"),
+            (
+                ints(&[104, 233, 108, 108, 111]),
+                "[104, 233, 108, 108, 111]",
+            ),
             (ints(&[128]), "[128]"),
             (ints(&[7]), "'\\a'"),
             (ints(&[97, 39, 98]), "'a\\'b'"),
@@ -444,38 +505,98 @@ mod tests {
             (ints(&[97, 127]), "[97, 127]"),
             (ints(&[97, 0]), "[97, 0]"),
             (ints(&[97, 7, 8, 11, 12, 13]), "'a\\a\\b\\v\\f\\r'"),
-            (Term::list([kv(a("a"), Term::Int(1)), kv(a("b"), Term::Int(2))]), "[a: 1, b: 2]"),
-            (Term::list([kv(a("a"), Term::Int(1)), kv(Term::from("b"), Term::Int(2))]), "[{:a, 1}, {\"b\", 2}]"),
-            (Term::list([kv(a("foo bar"), Term::Int(1))]), "[\"foo bar\": 1]"),
-            (Term::list([kv(a("Elixir.Foo"), Term::Int(1))]), "[{Foo, 1}]"),
-            (Term::list([kv(a("Elixir"), Term::Int(1))]), "[\"Elixir\": 1]"),
+            (
+                Term::list([kv(a("a"), Term::Int(1)), kv(a("b"), Term::Int(2))]),
+                "[a: 1, b: 2]",
+            ),
+            (
+                Term::list([kv(a("a"), Term::Int(1)), kv(Term::from("b"), Term::Int(2))]),
+                "[{:a, 1}, {\"b\", 2}]",
+            ),
+            (
+                Term::list([kv(a("foo bar"), Term::Int(1))]),
+                "[\"foo bar\": 1]",
+            ),
+            (
+                Term::list([kv(a("Elixir.Foo"), Term::Int(1))]),
+                "[{Foo, 1}]",
+            ),
+            (
+                Term::list([kv(a("Elixir"), Term::Int(1))]),
+                "[\"Elixir\": 1]",
+            ),
             (Term::list([kv(a("+"), Term::Int(1))]), "[+: 1]"),
             (Term::list([kv(a("::"), Term::Int(1))]), "[\"::\": 1]"),
             (Term::list([kv(a("A"), Term::Int(1))]), "[A: 1]"),
             (Term::list([kv(a("a@b"), Term::Int(1))]), "[a@b: 1]"),
             (Term::list([kv(a("nil"), Term::Int(1))]), "[nil: 1]"),
-            (Term::list([kv(a("ok"), Term::Int(1)), Term::Int(2)]), "[{:ok, 1}, 2]"),
-            (Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))), "[1 | 2]"),
-            (Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))), "[:a, :b | :c]"),
             (
-                Term::ImproperList(vec![kv(a("a"), Term::Int(1))], Box::new(kv(a("b"), Term::Int(2)))),
+                Term::list([kv(a("ok"), Term::Int(1)), Term::Int(2)]),
+                "[{:ok, 1}, 2]",
+            ),
+            (
+                Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))),
+                "[1 | 2]",
+            ),
+            (
+                Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))),
+                "[:a, :b | :c]",
+            ),
+            (
+                Term::ImproperList(
+                    vec![kv(a("a"), Term::Int(1))],
+                    Box::new(kv(a("b"), Term::Int(2))),
+                ),
                 "[{:a, 1} | {:b, 2}]",
             ),
-            (Term::ImproperList(vec![Term::Int(97), Term::Int(98), Term::Int(99)], Box::new(a("x"))), "[97, 98, 99 | :x]"),
+            (
+                Term::ImproperList(
+                    vec![Term::Int(97), Term::Int(98), Term::Int(99)],
+                    Box::new(a("x")),
+                ),
+                "[97, 98, 99 | :x]",
+            ),
             (Term::list([ints(&[97])]), "['a']"),
             (Term::tuple([a("ok"), Term::Int(1)]), "{:ok, 1}"),
             (Term::tuple([]), "{}"),
-            (Term::map([(a("a"), Term::Int(1)), (a("b"), Term::Int(2))]), "%{a: 1, b: 2}"),
-            (Term::map([(a("a"), Term::Int(1)), (Term::from("k"), Term::Int(2))]), "%{:a => 1, \"k\" => 2}"),
+            (
+                Term::map([(a("a"), Term::Int(1)), (a("b"), Term::Int(2))]),
+                "%{a: 1, b: 2}",
+            ),
+            (
+                Term::map([(a("a"), Term::Int(1)), (Term::from("k"), Term::Int(2))]),
+                "%{:a => 1, \"k\" => 2}",
+            ),
             (Term::map([]), "%{}"),
             (Term::map([(Term::Int(1), Term::Int(2))]), "%{1 => 2}"),
-            (Term::map([(a("a"), Term::Int(2)), (Term::tuple([a("a")]), Term::Int(1))]), "%{:a => 2, {:a} => 1}"),
-            (Term::map([(a("foo bar"), Term::Int(1))]), "%{\"foo bar\": 1}"),
-            (Term::map([(a("Elixir.Foo"), Term::Int(1))]), "%{Foo => 1}"),
-            (Term::map([(a("Elixir.Foo"), Term::Int(2)), (a("foo bar"), Term::Int(1))]), "%{Foo => 2, :\"foo bar\" => 1}"),
-            (Term::map([(a("__struct__"), a("Elixir.Foo")), (a("a"), Term::Int(1))]), "%{__struct__: Foo, a: 1}"),
             (
-                Term::map([(Term::nil(), Term::Int(1)), (Term::list([kv(a("a"), Term::Int(1))]), Term::Int(2))]),
+                Term::map([
+                    (a("a"), Term::Int(2)),
+                    (Term::tuple([a("a")]), Term::Int(1)),
+                ]),
+                "%{:a => 2, {:a} => 1}",
+            ),
+            (
+                Term::map([(a("foo bar"), Term::Int(1))]),
+                "%{\"foo bar\": 1}",
+            ),
+            (Term::map([(a("Elixir.Foo"), Term::Int(1))]), "%{Foo => 1}"),
+            (
+                Term::map([
+                    (a("Elixir.Foo"), Term::Int(2)),
+                    (a("foo bar"), Term::Int(1)),
+                ]),
+                "%{Foo => 2, :\"foo bar\" => 1}",
+            ),
+            (
+                Term::map([(a("__struct__"), a("Elixir.Foo")), (a("a"), Term::Int(1))]),
+                "%{__struct__: Foo, a: 1}",
+            ),
+            (
+                Term::map([
+                    (Term::nil(), Term::Int(1)),
+                    (Term::list([kv(a("a"), Term::Int(1))]), Term::Int(2)),
+                ]),
                 "%{[] => 1, [a: 1] => 2}",
             ),
             (Term::Float(1.0), "1.0"),
@@ -491,7 +612,10 @@ mod tests {
             (Term::Float(1.0e-4), "0.0001"),
             (Term::Float(-0.0), "-0.0"),
             (Term::Float(0.0), "0.0"),
-            (Term::BigInt("12345678901234567890123".parse().unwrap()), "12345678901234567890123"),
+            (
+                Term::BigInt("12345678901234567890123".parse().unwrap()),
+                "12345678901234567890123",
+            ),
             (Term::Int(-5), "-5"),
             (capture("lists", "map", 2), "&:lists.map/2"),
             (capture("Elixir.Enum", "map", 2), "&Enum.map/2"),
@@ -503,7 +627,10 @@ mod tests {
             (capture("erlang", "and", 2), "&:erlang.and/2"),
             (capture("erlang", "::", 2), "&:erlang.::/2"),
             (capture("erlang", "[]", 2), "&:erlang.\"[]\"/2"),
-            (capture("erlang", "Elixir.Foo", 2), "&:erlang.\"Elixir.Foo\"/2"),
+            (
+                capture("erlang", "Elixir.Foo", 2),
+                "&:erlang.\"Elixir.Foo\"/2",
+            ),
         ];
         for (term, want) in cases {
             assert_eq!(ex(&term), want, "{term:?}");
@@ -512,9 +639,18 @@ mod tests {
 
     #[test]
     fn identifiers() {
-        let pid = Term::Pid(Pid { node: Atom::new("a@host"), id: 96, serial: 0, creation: 1 });
+        let pid = Term::Pid(Pid {
+            node: Atom::new("a@host"),
+            id: 96,
+            serial: 0,
+            creation: 1,
+        });
         assert_eq!(ex(&pid), "#PID<a@host.96.0>");
-        let r = Term::Reference(Reference { node: Atom::new("a@host"), creation: 1, ids: vec![3, 2, 1] });
+        let r = Term::Reference(Reference {
+            node: Atom::new("a@host"),
+            creation: 1,
+            ids: vec![3, 2, 1],
+        });
         assert_eq!(ex(&r), "#Reference<a@host.1.2.3>");
     }
 }

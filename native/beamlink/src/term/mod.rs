@@ -11,5 +11,5 @@ mod parse;
 mod types;
 
 pub use elixir::ElixirDisplay;
-pub use parse::{parse, ParseError};
+pub use parse::{ParseError, parse};
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};

@@ -97,7 +97,12 @@ impl<'a> Parser<'a> {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        ParseError { offset, line, column, message }
+        ParseError {
+            offset,
+            line,
+            column,
+            message,
+        }
     }
 
     fn error(&self, message: impl Into<String>) -> ParseError {
@@ -165,7 +170,9 @@ impl<'a> Parser<'a> {
             '<' if self.peek2() == Some('<') => self.binary(),
             '"' => {
                 let s = self.strings()?;
-                Ok(Term::List(s.into_iter().map(|c| Term::Int(c as i64)).collect()))
+                Ok(Term::List(
+                    s.into_iter().map(|c| Term::Int(c as i64)).collect(),
+                ))
             }
             '\'' => Ok(Term::Atom(self.quoted_atom()?)),
             '$' | '0'..='9' => self.number(false),
@@ -187,14 +194,22 @@ impl<'a> Parser<'a> {
             }
             c if c.is_uppercase() || c == '_' => {
                 let name = self.bare_name();
-                Err(self.error_at(start, format!("variables are not allowed in a term: `{name}`")))
+                Err(self.error_at(
+                    start,
+                    format!("variables are not allowed in a term: `{name}`"),
+                ))
             }
             _ => Err(self.unexpected("a term")),
         }
     }
 
     /// Elements up to `close`; the opening bracket has been consumed.
-    fn sequence(&mut self, close: char, expected: &str, depth: usize) -> Result<Vec<Term>, ParseError> {
+    fn sequence(
+        &mut self,
+        close: char,
+        expected: &str,
+        depth: usize,
+    ) -> Result<Vec<Term>, ParseError> {
         let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(close) {
@@ -295,7 +310,11 @@ impl<'a> Parser<'a> {
             Term::Int(a) if (0..=255).contains(&a) => a as u8,
             _ => return Err(self.error_at(at, "arity must be an integer in 0..=255".into())),
         };
-        Ok(Term::Export(Box::new(ExportFun { module, function, arity })))
+        Ok(Term::Export(Box::new(ExportFun {
+            module,
+            function,
+            arity,
+        })))
     }
 
     fn atom_only(&mut self) -> Result<Atom, ParseError> {
@@ -354,7 +373,11 @@ impl<'a> Parser<'a> {
         let mut out = Vec::new();
         loop {
             match self.bump() {
-                None => return Err(self.error_at(start, format!("unterminated {quote}...{quote} literal"))),
+                None => {
+                    return Err(
+                        self.error_at(start, format!("unterminated {quote}...{quote} literal"))
+                    );
+                }
                 Some(c) if c == quote => return Ok(out),
                 Some('\\') => out.push(self.escape()?),
                 Some(c) => out.push(c as u32),
@@ -400,7 +423,11 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         v = match v.checked_mul(16).map(|v| v + d) {
                             Some(v) if v <= 0x10FFFF => v,
-                            _ => return Err(self.error_at(at, "\\x{...} escape is beyond U+10FFFF".into())),
+                            _ => {
+                                return Err(
+                                    self.error_at(at, "\\x{...} escape is beyond U+10FFFF".into())
+                                );
+                            }
                         };
                     }
                     if self.pos == digits_at || self.peek() != Some('}') {
@@ -450,9 +477,16 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected("a number"));
         }
         if self.peek() == Some('#') {
-            let radix: u32 = digits.parse().ok().filter(|r| (2..=36).contains(r)).ok_or_else(|| {
-                self.error_at(start, format!("radix must be between 2 and 36, got {digits}"))
-            })?;
+            let radix: u32 = digits
+                .parse()
+                .ok()
+                .filter(|r| (2..=36).contains(r))
+                .ok_or_else(|| {
+                    self.error_at(
+                        start,
+                        format!("radix must be between 2 and 36, got {digits}"),
+                    )
+                })?;
             self.pos += 1;
             let body = self.digits(radix);
             if body.is_empty() {
@@ -501,7 +535,8 @@ impl<'a> Parser<'a> {
             if c.is_digit(radix) {
                 out.push(c);
                 self.pos += 1;
-            } else if c == '_' && !out.is_empty() && self.peek2().is_some_and(|n| n.is_digit(radix)) {
+            } else if c == '_' && !out.is_empty() && self.peek2().is_some_and(|n| n.is_digit(radix))
+            {
                 self.pos += 1;
             } else {
                 break;
@@ -561,9 +596,17 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             let at = self.pos;
             let d = self.digits(10);
-            size = Some(d.parse().ok().filter(|s| *s <= MAX_SEGMENT_BITS).ok_or_else(|| {
-                self.error_at(at, format!("expected a segment size up to {MAX_SEGMENT_BITS}"))
-            })?);
+            size = Some(
+                d.parse()
+                    .ok()
+                    .filter(|s| *s <= MAX_SEGMENT_BITS)
+                    .ok_or_else(|| {
+                        self.error_at(
+                            at,
+                            format!("expected a segment size up to {MAX_SEGMENT_BITS}"),
+                        )
+                    })?,
+            );
         }
         let mut kind = None;
         let mut little = false;
@@ -577,7 +620,7 @@ impl<'a> Parser<'a> {
                     "little" => little = true,
                     "" => return Err(self.unexpected("a segment type")),
                     other => {
-                        return Err(self.error_at(at, format!("unsupported segment type `{other}`")))
+                        return Err(self.error_at(at, format!("unsupported segment type `{other}`")));
                     }
                 }
                 if !self.eat("-") {
@@ -597,27 +640,35 @@ impl<'a> Parser<'a> {
                             let mut buf = [0; 4];
                             w.push_bytes(c.encode_utf8(&mut buf).as_bytes());
                         }
-                        None => return bad(self, "string segment holds a code point UTF-8 cannot encode"),
+                        None => {
+                            return bad(
+                                self,
+                                "string segment holds a code point UTF-8 cannot encode",
+                            );
+                        }
                     }
                 }
             }
-            (Value::Int(v), Some("utf8")) => {
-                match v.try_into().ok().and_then(char::from_u32) {
-                    Some(c) if size.is_none() => {
-                        let mut buf = [0; 4];
-                        w.push_bytes(c.encode_utf8(&mut buf).as_bytes());
-                    }
-                    _ => return bad(self, "utf8 segment needs a valid code point and no size"),
+            (Value::Int(v), Some("utf8")) => match v.try_into().ok().and_then(char::from_u32) {
+                Some(c) if size.is_none() => {
+                    let mut buf = [0; 4];
+                    w.push_bytes(c.encode_utf8(&mut buf).as_bytes());
                 }
-            }
+                _ => return bad(self, "utf8 segment needs a valid code point and no size"),
+            },
             (Value::Int(v), None | Some("integer")) => {
                 let bits = size.unwrap_or(8) as usize;
-                if little && bits % 8 != 0 {
-                    return bad(self, "little-endian segments must be a whole number of bytes");
+                if little && !bits.is_multiple_of(8) {
+                    return bad(
+                        self,
+                        "little-endian segments must be a whole number of bytes",
+                    );
                 }
                 w.push_int(&v, bits, little);
             }
-            (Value::Float(f), None | Some("float")) => push_float(w, f, size, little).or_else(|m| bad(self, m))?,
+            (Value::Float(f), None | Some("float")) => {
+                push_float(w, f, size, little).or_else(|m| bad(self, m))?
+            }
             (Value::Int(v), Some("float")) => {
                 let f = v.to_string().parse::<f64>().unwrap_or(f64::INFINITY);
                 push_float(w, f, size, little).or_else(|m| bad(self, m))?
@@ -628,7 +679,12 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn push_float(w: &mut BitWriter, f: f64, size: Option<u64>, little: bool) -> Result<(), &'static str> {
+fn push_float(
+    w: &mut BitWriter,
+    f: f64,
+    size: Option<u64>,
+    little: bool,
+) -> Result<(), &'static str> {
     let mut bytes = match size.unwrap_or(64) {
         64 => f.to_be_bytes().to_vec(),
         32 => {
@@ -680,10 +736,8 @@ impl BitWriter {
         if self.used == 0 {
             self.bytes.push(0);
         }
-        if bit {
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= 0x80 >> self.used;
-            }
+        if bit && let Some(last) = self.bytes.last_mut() {
+            *last |= 0x80 >> self.used;
         }
         self.used = (self.used + 1) % 8;
     }
@@ -730,7 +784,10 @@ impl BitWriter {
         if self.used == 0 {
             Term::Binary(Bytes::from(self.bytes))
         } else {
-            Term::BitBinary { bytes: Bytes::from(self.bytes), bits: self.used }
+            Term::BitBinary {
+                bytes: Bytes::from(self.bytes),
+                bits: self.used,
+            }
         }
     }
 }
@@ -761,7 +818,10 @@ mod tests {
         assert_eq!(p("$é"), Term::Int(233));
         assert_eq!(p("$ "), Term::Int(32));
         assert_eq!(p("-9223372036854775808"), Term::Int(i64::MIN));
-        assert_eq!(p("9223372036854775808"), Term::BigInt(BigInt::from(1u64 << 63)));
+        assert_eq!(
+            p("9223372036854775808"),
+            Term::BigInt(BigInt::from(1u64 << 63))
+        );
         assert_eq!(
             p("-123456789012345678901234567890"),
             Term::BigInt("-123456789012345678901234567890".parse().unwrap())
@@ -797,7 +857,10 @@ mod tests {
     fn strings() {
         assert_eq!(p("\"\""), Term::nil());
         assert_eq!(p("\"abc\""), ints(&[97, 98, 99]));
-        assert_eq!(p(r#""\n\t\\\"\x{1F600}\xFF\101\^A\s""#), ints(&[10, 9, 92, 34, 0x1F600, 255, 65, 1, 32]));
+        assert_eq!(
+            p(r#""\n\t\\\"\x{1F600}\xFF\101\^A\s""#),
+            ints(&[10, 9, 92, 34, 0x1F600, 255, 65, 1, 32])
+        );
         assert_eq!(p("\"héllo\""), ints(&[104, 233, 108, 108, 111]));
         assert_eq!(p("\"ab\" \"cd\""), ints(&[97, 98, 99, 100]));
         assert!(parse("\"abc").is_err());
@@ -816,9 +879,24 @@ mod tests {
         assert_eq!(p("<<1:16>>"), Term::binary(&[0u8, 1][..]));
         assert_eq!(p("<<1:16/little>>"), Term::binary(&[1u8, 0][..]));
         assert_eq!(p("<<233/utf8>>"), Term::binary("é".as_bytes()));
-        assert_eq!(p("<<1.5/float>>"), Term::binary(1.5f64.to_be_bytes().to_vec()));
-        assert_eq!(p("<<5:3>>"), Term::BitBinary { bytes: Bytes::from_static(&[0b1010_0000]), bits: 3 });
-        assert_eq!(p("<<1,2:4>>"), Term::BitBinary { bytes: Bytes::from_static(&[1, 0x20]), bits: 4 });
+        assert_eq!(
+            p("<<1.5/float>>"),
+            Term::binary(1.5f64.to_be_bytes().to_vec())
+        );
+        assert_eq!(
+            p("<<5:3>>"),
+            Term::BitBinary {
+                bytes: Bytes::from_static(&[0b1010_0000]),
+                bits: 3
+            }
+        );
+        assert_eq!(
+            p("<<1,2:4>>"),
+            Term::BitBinary {
+                bytes: Bytes::from_static(&[1, 0x20]),
+                bits: 4
+            }
+        );
         assert_eq!(p("<<1:1,0:7>>"), Term::binary(&[0x80u8][..]));
         assert!(parse("<<a>>").is_err());
         assert!(parse("<<1:99999999999999>>").is_err());
@@ -829,28 +907,47 @@ mod tests {
         assert_eq!(p("{}"), Term::tuple([]));
         assert_eq!(p("{a, b}"), Term::tuple([Term::atom("a"), Term::atom("b")]));
         assert_eq!(p("[1,2]"), ints(&[1, 2]));
-        assert_eq!(p("[1|2]"), Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))));
+        assert_eq!(
+            p("[1|2]"),
+            Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2)))
+        );
         assert_eq!(
             p("[a,b|c]"),
-            Term::ImproperList(vec![Term::atom("a"), Term::atom("b")], Box::new(Term::atom("c")))
+            Term::ImproperList(
+                vec![Term::atom("a"), Term::atom("b")],
+                Box::new(Term::atom("c"))
+            )
         );
         assert_eq!(p("[1|[2]]"), ints(&[1, 2]));
         assert_eq!(p("[1|\"\"]"), ints(&[1]));
         assert_eq!(
             p("#{a => 1, \"k\" => [x]}"),
-            Term::map([(Term::atom("a"), Term::Int(1)), (ints(&[107]), Term::list([Term::atom("x")]))])
+            Term::map([
+                (Term::atom("a"), Term::Int(1)),
+                (ints(&[107]), Term::list([Term::atom("x")]))
+            ])
         );
-        assert_eq!(p("#{a => 1, a => 2}"), Term::map([(Term::atom("a"), Term::Int(2))]));
+        assert_eq!(
+            p("#{a => 1, a => 2}"),
+            Term::map([(Term::atom("a"), Term::Int(2))])
+        );
         assert_eq!(p("#{}"), Term::map([]));
         assert_eq!(
             p("fun lists:map/2"),
-            Term::Export(Box::new(ExportFun { module: "lists".into(), function: "map".into(), arity: 2 }))
+            Term::Export(Box::new(ExportFun {
+                module: "lists".into(),
+                function: "map".into(),
+                arity: 2
+            }))
         );
     }
 
     #[test]
     fn comments_and_whitespace() {
-        assert_eq!(p("  % a comment\n {ok, % inline\n 1} . \n"), Term::tuple([Term::atom("ok"), Term::Int(1)]));
+        assert_eq!(
+            p("  % a comment\n {ok, % inline\n 1} . \n"),
+            Term::tuple([Term::atom("ok"), Term::Int(1)])
+        );
     }
 
     #[test]
