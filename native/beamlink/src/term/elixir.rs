@@ -284,29 +284,72 @@ fn classify(name: &str) -> Class {
         return Class::Quoted;
     };
     let body = name.strip_suffix(['?', '!']).unwrap_or(name);
+    let start_ok = first == '_' || (first.is_alphabetic() && ident_char(first));
     let body_ok = body
         .chars()
         .skip(1)
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '@' || c == '\u{B7}');
-    if first.is_uppercase() {
-        // An alias-shaped atom such as `:Foo`: no `@` and no `?`/`!` suffix.
-        let plain = name
-            .chars()
-            .skip(1)
-            .all(|c| c.is_alphanumeric() || c == '_');
-        return if plain {
-            Class::Unquoted
-        } else {
-            Class::Quoted
-        };
-    }
-    if !(first == '_' || first.is_alphabetic()) || !body_ok || body.is_empty() {
+        .all(|c| ident_char(c) || c == '@' || c == '\u{B7}');
+    if !start_ok || !body_ok || body.is_empty() || !scripts_ok(name) {
         return Class::Quoted;
     }
-    if name.contains('@') {
+    // Alias-shaped names (`:Foo`) and names with `@` are valid atoms but not function names.
+    if first.is_uppercase() || name.contains('@') {
         Class::Unquoted
     } else {
         Class::Identifier
+    }
+}
+
+/// A letter, digit or `_` from the scripts below. Elixir follows UAX #31 and UTS #39 (no
+/// excluded or limited-use scripts, NFKC only); rather than carry those tables, non-ASCII
+/// letters outside widely used scripts make the atom print quoted, which Elixir reads back
+/// as the same atom.
+fn ident_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphanumeric() && script(c).is_some() && !matches!(c, 'Ĳ' | 'ĳ' | 'Ŀ' | 'ŀ' | 'ŉ' | 'ſ')
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+    Han,
+    Kana,
+    Hangul,
+}
+
+fn script(c: char) -> Option<Script> {
+    Some(match c as u32 {
+        0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x17F | 0x1EA0..=0x1EF9 => Script::Latin,
+        0x386..=0x3CE => Script::Greek,
+        0x401..=0x45F => Script::Cyrillic,
+        0x3041..=0x3096 | 0x30A1..=0x30FA => Script::Kana,
+        0x4E00..=0x9FFF => Script::Han,
+        0xAC00..=0xD7A3 => Script::Hangul,
+        _ => return None,
+    })
+}
+
+/// UTS #39 mixed-script rule as Elixir applies it: Greek and Cyrillic stand alone, Latin
+/// may mix with Han and either Japanese kana or Hangul.
+fn scripts_ok(name: &str) -> bool {
+    let mut seen = Vec::new();
+    for s in name.chars().filter_map(script) {
+        if !seen.contains(&s) {
+            seen.push(s);
+        }
+    }
+    let has = |s| seen.contains(&s);
+    match seen.len() {
+        0 | 1 => true,
+        _ => {
+            !has(Script::Greek)
+                && !has(Script::Cyrillic)
+                && !(has(Script::Kana) && has(Script::Hangul))
+        }
     }
 }
 
@@ -417,6 +460,12 @@ mod tests {
             (a("été"), ":été"),
             (a("日本"), ":日本"),
             (a("Aé"), ":Aé"),
+            (a("Ωμέγα"), ":Ωμέγα"),
+            (a("aΩ"), ":\"aΩ\""),
+            (a("привет"), ":привет"),
+            (a("ĳ"), ":\"ĳ\""),
+            (a("𐖏"), ":\"𐖏\""),
+            (a("Ѩ"), ":\"Ѩ\""),
             (a("9a"), ":\"9a\""),
             (a("_a"), ":_a"),
             (a("__"), ":__"),

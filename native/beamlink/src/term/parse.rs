@@ -620,7 +620,9 @@ impl<'a> Parser<'a> {
                     "little" => little = true,
                     "" => return Err(self.unexpected("a segment type")),
                     other => {
-                        return Err(self.error_at(at, format!("unsupported segment type `{other}`")));
+                        return Err(
+                            self.error_at(at, format!("unsupported segment type `{other}`"))
+                        );
                     }
                 }
                 if !self.eat("-") {
