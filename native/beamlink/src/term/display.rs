@@ -280,7 +280,7 @@ pub(super) fn format_float(x: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::parse;
     use super::super::types::{ExportFun, Fun, Pid, Port, Reference};
     use super::*;

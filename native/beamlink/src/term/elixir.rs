@@ -19,7 +19,8 @@ use std::fmt::{self, Display, Formatter, Write};
 use super::display::format_float;
 use super::types::Term;
 
-/// Displays a [`Term`] in Elixir syntax.
+/// Displays a [`Term`] in Elixir syntax, on one line and without truncation: what
+/// `inspect(term, limit: :infinity, printable_limit: :infinity, width: :infinity)` prints.
 ///
 /// ```
 /// use beamlink::term::{parse, ElixirDisplay, Term};
@@ -346,9 +347,9 @@ fn scripts_ok(name: &str) -> bool {
     match seen.len() {
         0 | 1 => true,
         _ => {
-            !has(Script::Greek)
-                && !has(Script::Cyrillic)
-                && !(has(Script::Kana) && has(Script::Hangul))
+            !(has(Script::Greek)
+                || has(Script::Cyrillic)
+                || (has(Script::Kana) && has(Script::Hangul)))
         }
     }
 }
@@ -683,6 +684,13 @@ mod tests {
         ];
         for (term, want) in cases {
             assert_eq!(ex(&term), want, "{term:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(t in crate::term::display::tests::parseable_term()) {
+            let _ = ex(&t);
         }
     }
 
