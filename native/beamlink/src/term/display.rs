@@ -20,7 +20,12 @@ use std::fmt::{self, Display, Formatter, Write};
 use super::types::{Atom, Term};
 
 impl Display for Term {
-    /// Erlang syntax on one line, as `~0tp` prints it.
+    /// Erlang syntax on one line, as `io_lib:format("~0tp", [T])` prints it on OTP 25 with
+    /// `+pc unicode`. The output parses back with [`parse`](super::parse) to the same term
+    /// (for every kind `parse` accepts), so it departs from Erlang in a few places: a binary
+    /// that is not UTF-8 prints as integers (`<<233>>`, not `<<"é">>`); pids, ports and
+    /// references show their node name (`<a@host.85.0>`, `#Port<a@host.5>`,
+    /// `#Ref<a@host.3.2.1>`); map pairs print in the order the term holds them.
     ///
     /// ```
     /// use beamlink::term::{parse, Term};

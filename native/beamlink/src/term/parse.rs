@@ -48,6 +48,11 @@ pub struct ParseError {
 /// lists of code points, as in Erlang (`""` is `[]`); integers beyond `i64` become
 /// [`Term::BigInt`].
 ///
+/// Unlike Erlang, a string segment in a binary is UTF-8 even without `/utf8`
+/// (`<<"é">>` is `<<195,169>>`); write `<<233>>` for a raw byte. Pids, ports, references and
+/// local funs have no source syntax and are rejected; `fun M:F/A` is accepted. Nesting deeper
+/// than 512 levels is an error rather than a stack overflow.
+///
 /// ```
 /// use beamlink::term::{parse, Term};
 /// let t = parse("{ok, [1,2]}.").unwrap();
@@ -449,10 +454,10 @@ impl<'a> Parser<'a> {
                     v
                 }
             }
+            // Erlang keeps the low five bits of any character: `\^A` and `\^a` are 1, `\^?` is 31.
             '^' => match self.bump() {
-                Some(c) if c.is_ascii_alphabetic() || "@[\\]^_".contains(c) => (c as u32) & 0x1F,
-                Some('?') => 127,
-                _ => return Err(self.error_at(at, "invalid control escape \\^".into())),
+                Some(c) => (c as u32) & 0x1F,
+                None => return Err(self.error_at(at, "unterminated control escape \\^".into())),
             },
             // Erlang maps any other escaped character to itself (`\'`, `\"`, `\\`, `\z`).
             c => c as u32,
