@@ -6,14 +6,19 @@
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
 mod decode;
+mod display;
+mod elixir;
 mod encode;
 mod order;
+mod parse;
 mod tags;
 mod types;
 
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
+pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
+pub use parse::{ParseError, parse};
 pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
