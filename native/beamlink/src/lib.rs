@@ -17,7 +17,9 @@ pub mod control;
 pub mod connection;
 pub mod node;
 pub mod process;
+pub mod rpc;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};
 pub use process::{Message, Outbound, Payload, Process};
+pub use rpc::CallError;
 pub use term::Term;

@@ -700,6 +700,11 @@ impl Inner {
                             if flags & 1 != 0 {
                                 p.links.insert(pid.clone());
                             }
+                            // DEMONITOR_P must name the real process, or the peer keeps the
+                            // monitor (it looks the placeholder up as a registered name).
+                            if let Some(m) = p.monitors.get_mut(&req_id) {
+                                m.1 = Term::Pid(pid.clone());
+                            }
                         } else {
                             p.monitors.remove(&req_id);
                         }
