@@ -195,7 +195,8 @@ impl IoHandler {
     }
 
     fn prompt(&mut self, p: &Term) {
-        if let Some(s) = chardata(p, false) {
+        // Prompts may also be atoms (io:get_line('')), printed by name.
+        if let Some(s) = p.as_atom().map(str::to_string).or_else(|| chardata(p, false)) {
             self.sink.put(s);
         }
     }
@@ -222,7 +223,7 @@ fn chars_term(s: &str) -> Term {
 }
 
 /// Flattens chardata (code points, binaries, nested and improper lists) into a string.
-/// Binaries are UTF-8 unless `latin1`. Atoms are accepted too, as prompts may be atoms.
+/// Binaries are UTF-8 unless `latin1`.
 pub(crate) fn chardata(t: &Term, latin1: bool) -> Option<String> {
     fn go(t: &Term, latin1: bool, out: &mut String) -> bool {
         match t {
@@ -243,10 +244,6 @@ pub(crate) fn chardata(t: &Term, latin1: bool) -> Option<String> {
             }
             Term::List(l) => l.iter().all(|x| go(x, latin1, out)),
             Term::ImproperList(l, tail) => l.iter().all(|x| go(x, latin1, out)) && go(tail, latin1, out),
-            Term::Atom(a) => {
-                out.push_str(a.as_str());
-                true
-            }
             _ => false,
         }
     }
