@@ -292,8 +292,9 @@ fn spawned_output_reaches_the_caller() {
             assert_eq!(p.output_so_far(), "hi 42\n");
 
             let mut p = node.spawn(n, "rpc_fixtures", "printer", Term::list([Term::from(7)]), SpawnOptions::default()).await.unwrap();
-            assert!(p.wait_exit(T).await.unwrap().is_atom("normal"));
-            assert_eq!(p.output_so_far(), "hi 7\nplain\nünï\n");
+            let reason = p.wait_exit(T).await.unwrap();
+            assert!(reason.is_atom("normal"), "{otp:?}: {reason:?} {:?}", p.output_so_far());
+            assert_eq!(p.output_so_far(), "hi 7\nplain\nünï\nold\nlé\n");
 
             // Linked, no early monitor, output left on the remote node.
             let opts = SpawnOptions { link: true, monitor: false, output: Output::Remote, ..Default::default() };
@@ -315,7 +316,7 @@ fn spawned_output_reaches_the_caller() {
             assert_eq!(out, "out put x\n");
             let (r, out) = node.call_with_output(n, "rpc_fixtures", "printer", Term::list([Term::atom("y")]), T).await;
             assert!(r.unwrap().is_atom("done"));
-            assert_eq!(out, "hi y\nplain\nünï\n");
+            assert_eq!(out, "hi y\nplain\nünï\nold\nlé\n");
             // Plain call: output discarded, but the printing call is not blocked.
             let v = node.call(n, "rpc_fixtures", "printer", Term::list([Term::from(1)]), T).await.unwrap();
             assert!(v.is_atom("done"));

@@ -2,11 +2,14 @@
 -module(rpc_fixtures).
 -export([printer/1, nested_undef/0, read_and_echo/0, read_term/0, sleeper/1]).
 
-%% Every put_chars form a group leader gets from io: format (MFA), a list, a UTF-8 binary.
+%% put_chars forms a group leader gets: format (MFA), chars, a UTF-8 binary, the old
+%% encoding-less tuple, and a latin1 binary.
 printer(X) ->
     io:format("hi ~p~n", [X]),
     io:put_chars("plain\n"),
-    io:put_chars(unicode, <<"ünï\n"/utf8>>),
+    io:put_chars(<<"ünï\n"/utf8>>),
+    ok = io:request(standard_io, {put_chars, "old\n"}),
+    ok = io:request(standard_io, {put_chars, latin1, <<"l", 233, "\n">>}),
     done.
 
 %% An undef raised below the called function must not look like the call itself was undefined.
