@@ -125,8 +125,15 @@ fn call_errors_are_told_apart() {
             assert_eq!(kinds, ["error", "exit", "throw", "undef", "timeout", "noconnection"]);
             assert_eq!(nums, [2, 3, 4, 5, 6, 7]);
 
-            // The abandoned call leaves nothing: once it would have finished, the next call on
-            // the same connection still gets exactly its own answer.
+            // The abandoned call leaves nothing: the remote process (still sleeping, as with
+            // erpc) is no longer monitored by us, and the next call on the same connection
+            // gets exactly its own answer.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let watchers = peer.eval_ok(
+                "[element(2, process_info(P, monitored_by)) || P <- processes(), \
+                 process_info(P, initial_call) == {initial_call, {erpc, execute_call, 4}}].",
+            );
+            assert_eq!(watchers, "[[]]", "{otp:?}");
             tokio::time::sleep(Duration::from_millis(3000)).await;
             let v = node.call(n, "erlang", "node", Term::nil(), T).await.unwrap();
             assert_eq!(v, Term::atom(n));
@@ -309,6 +316,21 @@ fn spawned_output_reaches_the_caller() {
             let mut p = node.spawn(n, "no_such_mod_beamlink", "f", Term::nil(), SpawnOptions::default()).await.unwrap();
             let reason = p.wait_exit(T).await.unwrap();
             assert!(reason.as_tuple().unwrap()[0].is_atom("undef"), "{reason:?}");
+
+            // An option the node does not know: the spawn is refused, for real.
+            let opts = SpawnOptions { extra: vec![Term::tuple([Term::atom("beamlink_bogus"), Term::from(1)])], ..Default::default() };
+            let e = node.spawn(n, "erlang", "node", Term::nil(), opts).await.unwrap_err();
+            assert!(matches!(&e, CallError::SpawnFailed { reason, .. } if reason.is_atom("badopt")), "{e:?}");
+            assert_eq!((e.kind(), e.exit_code()), ("spawn_failed", 8));
+
+            let (r, out) = node.call_with_output(n, "rpc_fixtures", "io_misc", Term::nil(), T).await;
+            let opts = Term::list([
+                Term::tuple([Term::atom("binary"), Term::atom("false")]),
+                Term::tuple([Term::atom("encoding"), Term::atom("unicode")]),
+            ]);
+            let error_request = Term::tuple([Term::atom("error"), Term::atom("request")]);
+            assert_eq!(r.unwrap(), Term::tuple([opts, Term::atom("ok"), Term::atom("ok"), error_request]));
+            assert_eq!(out, "ab\n");
 
             let args = Term::list([s("out ~s ~p~n"), Term::list([s("put"), Term::atom("x")])]);
             let (r, out) = node.call_with_output(n, "io", "format", args, T).await;

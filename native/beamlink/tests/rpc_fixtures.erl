@@ -1,6 +1,6 @@
 %% Remote-side helpers for tests/rpc.rs.
 -module(rpc_fixtures).
--export([printer/1, nested_undef/0, read_and_echo/0, read_term/0, sleeper/1]).
+-export([io_misc/0, printer/1, nested_undef/0, read_and_echo/0, read_term/0, sleeper/1]).
 
 %% put_chars forms a group leader gets: format (MFA), chars, a UTF-8 binary, the old
 %% encoding-less tuple, and a latin1 binary.
@@ -32,3 +32,11 @@ read_term() ->
 sleeper(Ms) ->
     timer:sleep(Ms),
     slept.
+
+%% The rest of the I/O protocol: options, batched requests, an unknown request.
+io_misc() ->
+    Opts = io:getopts(),
+    SetOk = io:setopts([{encoding, unicode}]),
+    Batch = io:request(standard_io, {requests, [{put_chars, unicode, <<"a">>}, {put_chars, unicode, <<"b\n">>}]}),
+    Unknown = io:request(standard_io, beamlink_bogus_request),
+    {Opts, SetOk, Batch, Unknown}.

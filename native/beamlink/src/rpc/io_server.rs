@@ -124,12 +124,10 @@ impl IoHandler {
                 let (m, f, xa) = (&items[base + 1], &items[base + 2], &items[base + 3]);
                 self.get_until(node, remote, m, f, xa).await
             }
-            ("getopts", 1) => Term::tuple([
-                ok,
-                Term::list([
-                    Term::tuple([Term::atom("binary"), Term::atom("false")]),
-                    Term::tuple([Term::atom("encoding"), Term::atom("unicode")]),
-                ]),
+            // A bare option list, as OTP's own servers answer (`io:getopts/1` returns it as is).
+            ("getopts", 1) => Term::list([
+                Term::tuple([Term::atom("binary"), Term::atom("false")]),
+                Term::tuple([Term::atom("encoding"), Term::atom("unicode")]),
             ]),
             ("setopts", 2) => ok,
             ("get_geometry", 2) => error("enotsup"),
@@ -285,10 +283,10 @@ impl IoServer {
         let mut io = IoHandler::with_input(Sink::Channel(tx), input);
         let task = tokio::spawn(async move {
             while let Some(m) = proc.receive().await {
-                if let Message::Send { from, payload } = m {
-                    if let Ok(t) = payload.term() {
-                        io.serve(&proc, from.as_ref(), &t).await;
-                    }
+                if let Message::Send { from, payload } = m
+                    && let Ok(t) = payload.term()
+                {
+                    io.serve(&proc, from.as_ref(), &t).await;
                 }
             }
         });
