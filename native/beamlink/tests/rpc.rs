@@ -418,7 +418,17 @@ fn discover_a_mesh_from_an_elixir_seed() {
         let mut p = node.spawn(&seed.name, "Elixir.IO", "puts", args, SpawnOptions::default()).await.unwrap();
         assert!(p.wait_exit(T).await.unwrap().is_atom("normal"));
         assert_eq!(p.output_so_far(), "hi from elixir\n");
-        // The same scenario through the Elixir call itself on every member.
+        // Node.spawn(seed, fn -> IO.puts(...) end) with a real fun: made on the seed (a client
+        // cannot build one), carried through us, and spawned as `erlang:apply(Fun, [])`.
+        let code = Term::from(r#"fn -> IO.puts("from a fun on #{node()}") end"#);
+        let made = node.call(&seed.name, "Elixir.Code", "eval_string", Term::list([code]), T).await.unwrap();
+        let fun = made.as_tuple().unwrap()[0].clone();
+        assert!(matches!(fun, Term::Fun(_)), "{fun:?}");
+        let args = Term::list([fun, Term::nil()]);
+        let mut p = node.spawn(&seed.name, "erlang", "apply", args, SpawnOptions::default()).await.unwrap();
+        assert!(p.wait_exit(T).await.unwrap().is_atom("normal"));
+        assert_eq!(p.output_so_far(), format!("from a fun on {}\n", seed.name));
+        // Every member answers.
         let names: Vec<String> = members.iter().map(|a| a.as_str().to_string()).collect();
         let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
         let rs = node.multicall(&refs, "erlang", "node", Term::nil(), T).await;
