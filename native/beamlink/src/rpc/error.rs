@@ -95,22 +95,19 @@ impl CallError {
     /// Builds `Error`, or `Undef` when the reason is `undef` and the top stack frame is the
     /// called function itself (an `undef` raised deeper down stays an `Error`).
     pub(crate) fn from_error(reason: Term, stacktrace: Term, called: Option<(&str, &str)>) -> CallError {
-        if reason.is_atom("undef") {
-            if let Some(top) = stacktrace.as_list().and_then(|l| l.first()).and_then(|f| f.as_tuple()) {
-                if let [m, f, a, ..] = top {
-                    let matches = match called {
-                        Some((cm, cf)) => m.is_atom(cm) && f.is_atom(cf),
-                        None => true,
-                    };
-                    let arity = match a {
-                        Term::List(l) => Some(l.len()),
-                        Term::Int(n) => usize::try_from(*n).ok(),
-                        _ => None,
-                    };
-                    if let (true, Some(arity), Some(m), Some(f)) = (matches, arity, m.as_atom(), f.as_atom()) {
-                        return CallError::Undef { module: m.to_string(), function: f.to_string(), arity };
-                    }
-                }
+        let top = stacktrace.as_list().and_then(|l| l.first()).and_then(Term::as_tuple);
+        if let (true, Some([m, f, a, ..])) = (reason.is_atom("undef"), top) {
+            let matches = match called {
+                Some((cm, cf)) => m.is_atom(cm) && f.is_atom(cf),
+                None => true,
+            };
+            let arity = match a {
+                Term::List(l) => Some(l.len()),
+                Term::Int(n) => usize::try_from(*n).ok(),
+                _ => None,
+            };
+            if let (true, Some(arity), Some(m), Some(f)) = (matches, arity, m.as_atom(), f.as_atom()) {
+                return CallError::Undef { module: m.to_string(), function: f.to_string(), arity };
             }
         }
         CallError::Error { reason, stacktrace }

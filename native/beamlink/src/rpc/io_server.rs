@@ -124,12 +124,10 @@ impl IoHandler {
                 let (m, f, xa) = (&items[base + 1], &items[base + 2], &items[base + 3]);
                 self.get_until(node, remote, m, f, xa).await
             }
-            ("getopts", 1) => Term::tuple([
-                ok,
-                Term::list([
-                    Term::tuple([Term::atom("binary"), Term::atom("false")]),
-                    Term::tuple([Term::atom("encoding"), Term::atom("unicode")]),
-                ]),
+            // A bare option list, as OTP's own servers answer (`io:getopts/1` returns it as is).
+            ("getopts", 1) => Term::list([
+                Term::tuple([Term::atom("binary"), Term::atom("false")]),
+                Term::tuple([Term::atom("encoding"), Term::atom("unicode")]),
             ]),
             ("setopts", 2) => ok,
             ("get_geometry", 2) => error("enotsup"),
@@ -195,7 +193,8 @@ impl IoHandler {
     }
 
     fn prompt(&mut self, p: &Term) {
-        if let Some(s) = chardata(p, false) {
+        // Prompts may also be atoms (io:get_line('')), printed by name.
+        if let Some(s) = p.as_atom().map(str::to_string).or_else(|| chardata(p, false)) {
             self.sink.put(s);
         }
     }
@@ -222,7 +221,7 @@ fn chars_term(s: &str) -> Term {
 }
 
 /// Flattens chardata (code points, binaries, nested and improper lists) into a string.
-/// Binaries are UTF-8 unless `latin1`. Atoms are accepted too, as prompts may be atoms.
+/// Binaries are UTF-8 unless `latin1`.
 pub(crate) fn chardata(t: &Term, latin1: bool) -> Option<String> {
     fn go(t: &Term, latin1: bool, out: &mut String) -> bool {
         match t {
@@ -243,10 +242,6 @@ pub(crate) fn chardata(t: &Term, latin1: bool) -> Option<String> {
             }
             Term::List(l) => l.iter().all(|x| go(x, latin1, out)),
             Term::ImproperList(l, tail) => l.iter().all(|x| go(x, latin1, out)) && go(tail, latin1, out),
-            Term::Atom(a) => {
-                out.push_str(a.as_str());
-                true
-            }
             _ => false,
         }
     }
@@ -288,10 +283,10 @@ impl IoServer {
         let mut io = IoHandler::with_input(Sink::Channel(tx), input);
         let task = tokio::spawn(async move {
             while let Some(m) = proc.receive().await {
-                if let Message::Send { from, payload } = m {
-                    if let Ok(t) = payload.term() {
-                        io.serve(&proc, from.as_ref(), &t).await;
-                    }
+                if let Message::Send { from, payload } = m
+                    && let Ok(t) = payload.term()
+                {
+                    io.serve(&proc, from.as_ref(), &t).await;
                 }
             }
         });

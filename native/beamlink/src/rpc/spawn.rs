@@ -29,13 +29,16 @@ pub struct SpawnOptions {
     /// process ends at once. Without it, `wait_exit` monitors late and may only see `noproc`.
     pub monitor: bool,
     pub output: Output,
+    /// Further spawn options sent as they are (`{priority, high}`, `{fullsweep_after, 5}`…).
+    /// A node that does not know one refuses the spawn: [`CallError::SpawnFailed`] `badopt`.
+    pub extra: Vec<Term>,
     /// How long to wait for the remote node's spawn reply.
     pub timeout: Duration,
 }
 
 impl Default for SpawnOptions {
     fn default() -> SpawnOptions {
-        SpawnOptions { link: false, monitor: true, output: Output::Capture, timeout: Duration::from_secs(10) }
+        SpawnOptions { link: false, monitor: true, output: Output::Capture, extra: Vec::new(), timeout: Duration::from_secs(10) }
     }
 }
 
@@ -104,6 +107,7 @@ impl Node {
         if options.monitor {
             opts.push(Term::atom("monitor"));
         }
+        opts.extend(options.extra.iter().cloned());
         let req = owner
             .spawn_request(node, module, function, args, &opts, Some(&gl))
             .await
