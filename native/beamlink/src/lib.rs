@@ -13,6 +13,7 @@ pub mod epmd;
 pub mod flags;
 pub mod handshake;
 pub mod name;
+pub mod blocking;
 pub mod control;
 pub mod connection;
 pub mod node;

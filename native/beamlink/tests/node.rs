@@ -347,3 +347,18 @@ fn links_both_ways_and_unlink_id() {
         });
     }
 }
+
+#[test]
+fn blocking_api_without_a_runtime() {
+    use beamlink::blocking::BlockingNode;
+    let remote = TestNode::start(Otp::V28, "blocking");
+    remote.eval_ok(ECHO);
+    let node = BlockingNode::start(Node::builder(format!("{}@localhost", unique_name("blb"))).cookie(DEFAULT_COOKIE)).unwrap();
+    assert!(node.ping(&remote.name));
+    let v = node.call(&remote.name, "erlang", "node", Term::nil(), Duration::from_secs(5)).unwrap();
+    assert_eq!(v, Term::atom(&remote.name));
+    let mut me = node.spawn_process();
+    me.send_named(&remote.name, "echo", Term::tuple([Term::Pid(me.pid().clone()), Term::from(5)])).unwrap();
+    let m = me.receive_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(m.term().unwrap().unwrap(), Term::tuple([Term::atom("echo"), Term::from(5)]));
+}
