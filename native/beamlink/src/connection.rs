@@ -114,7 +114,33 @@ fn sender_key(control: &Control) -> u64 {
     from.map_or(u64::MAX, |p| (p.id as u64) << 32 | p.serial as u64)
 }
 
+/// Counters of what went over a connection, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Packets received, ticks excluded.
+    pub packets_in: AtomicU64,
+    /// Fragment packets received (first fragments and continuations).
+    pub fragments_in: AtomicU64,
+    /// Atom cache references read from distribution headers.
+    pub atom_cache_refs_in: AtomicU64,
+    /// Packets sent, fragments counted one by one, ticks excluded.
+    pub packets_out: AtomicU64,
+    /// `write` calls made for them: fewer than packets when batching works.
+    pub writes: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub packets_in: u64,
+    pub fragments_in: u64,
+    pub atom_cache_refs_in: u64,
+    pub packets_out: u64,
+    pub writes: u64,
+}
+
 struct Shared {
+    stats: Stats,
     peer: Atom,
     id: u64,
     flags: DistFlags,
@@ -154,6 +180,7 @@ impl Connection {
         let (tx, rx) = mpsc::unbounded_channel();
         let conn = Connection {
             shared: Arc::new(Shared {
+                stats: Stats::default(),
                 peer,
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 flags,
@@ -167,7 +194,7 @@ impl Connection {
         let w = conn.clone();
         tokio::spawn(async move {
             let res = tokio::select! {
-                r = write_loop(wr, rx, tick, fragments) => r,
+                r = write_loop(wr, rx, tick, fragments, &w.shared.stats) => r,
                 _ = w.shared.close.notified() => Ok(()),
             };
             if let Err(e) = res {
@@ -190,6 +217,18 @@ impl Connection {
 
     pub fn peer(&self) -> &Atom {
         &self.shared.peer
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.shared.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            packets_in: get(&s.packets_in),
+            fragments_in: get(&s.fragments_in),
+            atom_cache_refs_in: get(&s.atom_cache_refs_in),
+            packets_out: get(&s.packets_out),
+            writes: get(&s.writes),
+        }
     }
 
     /// Identifies this connection among successive ones to the same peer.
@@ -274,6 +313,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     tick: Duration,
     fragments: bool,
+    stats: &Stats,
 ) -> std::io::Result<()> {
     let mut wr = wr;
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
@@ -311,12 +351,24 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         for m in released {
             queue(m, &mut buf, &mut large, fragments);
         }
+        stats.packets_out.fetch_add(count_packets(&buf), Ordering::Relaxed);
+        stats.writes.fetch_add(1, Ordering::Relaxed);
         wr.write_all(&buf).await?;
         buf.clear();
         if buf.capacity() > 4 * (BATCH_BYTES + FRAGMENT_SIZE) {
             buf.shrink_to(BATCH_BYTES + FRAGMENT_SIZE);
         }
     }
+}
+
+/// Packets in a write buffer, read back from their length prefixes.
+fn count_packets(buf: &[u8]) -> u64 {
+    let (mut at, mut n) = (0usize, 0u64);
+    while at + 4 <= buf.len() {
+        at += 4 + u32::from_be_bytes(buf[at..at + 4].try_into().expect("4 bytes")) as usize;
+        n += 1;
+    }
+    n
 }
 
 fn queue(m: Outgoing, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) {
@@ -407,6 +459,18 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Ok(n) if n == len => {}
             Ok(_) => return ConnectionError::PeerClosed { peer },
             Err(e) => return ConnectionError::Io { peer, detail: e.to_string() },
+        }
+        let stats = &conn.shared.stats;
+        stats.packets_in.fetch_add(1, Ordering::Relaxed);
+        if body.len() >= 2 && body[0] == 131 && (body[1] == 69 || body[1] == 70) {
+            stats.fragments_in.fetch_add(1, Ordering::Relaxed);
+        }
+        if body.len() >= 3 && body[0] == 131 && (body[1] == 68 || body[1] == 69) {
+            // NumAtomCacheRefs sits right after the tag (68) or after SeqId and FragId (69).
+            let at = if body[1] == 68 { 2 } else { 18 };
+            if let Some(&n) = body.get(at) {
+                stats.atom_cache_refs_in.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
         match parse_packet(Bytes::from(body), &mut cache, &mut partial) {
             Ok(Some(msg)) => handler.incoming(conn, msg),
