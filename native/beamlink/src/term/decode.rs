@@ -504,7 +504,8 @@ impl<'a> Decoder<'a> {
             }
         }
         let s = if sign == 0 { Sign::Plus } else { Sign::Minus };
-        Ok(Term::BigInt(BigInt::from_bytes_le(s, mag)))
+        // Zero padding can make a small number look big: normalise, as the Term rules require.
+        Ok(Term::from(BigInt::from_bytes_le(s, mag)))
     }
 
     fn bit_binary(&mut self, n: usize, bits: u8, at: usize) -> Result<Term, DecodeError> {
