@@ -615,3 +615,25 @@ fn decode_shared_shares_the_input_buffer() {
     let copied = decode(&input).unwrap();
     assert!(!range.contains(&(copied.as_tuple().unwrap()[0].as_binary().unwrap().as_ptr() as usize)));
 }
+
+#[test]
+fn chained_list_tails_cost_linear_time() {
+    // Regression: each LIST_EXT tail was decoded as a list of its own and then copied onto its
+    // predecessor, so k chained tails in front of n elements cost k·n moves.
+    let chain = 1000;
+    let n = 400_000;
+    let mut b = vec![131];
+    for _ in 0..chain {
+        b.extend_from_slice(&[108, 0, 0, 0, 1, 97, 0]);
+    }
+    b.extend_from_slice(&[108]);
+    b.extend_from_slice(&(n as u32).to_be_bytes());
+    b.extend(std::iter::repeat_n([97u8, 1], n).flatten());
+    b.push(106);
+    let start = Instant::now();
+    let t = on_small_stack(move || decode(&b).map(|t| t.as_list().map(<[Term]>::len)));
+    let took = start.elapsed();
+    assert_eq!(t, Ok(Some(chain + n)));
+    eprintln!("chained tails: {took:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}

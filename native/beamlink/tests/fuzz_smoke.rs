@@ -39,7 +39,7 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
     fn chance(&mut self, one_in: u64) -> bool {
-        self.next() % one_in == 0
+        self.next().is_multiple_of(one_in)
     }
 }
 
@@ -324,7 +324,7 @@ fn fuzz_decoder() {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let (mut execs, mut accepted) = (0u64, 0u64);
     let mut failure = None;
-    while failure.is_none() && (execs % 256 != 0 || Instant::now() < deadline) {
+    while failure.is_none() && (!execs.is_multiple_of(256) || Instant::now() < deadline) {
         // Half the time start from a seed, so the grown corpus cannot crowd them out.
         let base = if rng.chance(2) { &corpus[rng.below(initial)] } else { &corpus[rng.below(corpus.len())] };
         let input = mutate(&mut rng, base, &corpus);

@@ -387,6 +387,18 @@ impl<'a> Decoder<'a> {
         for _ in 0..n {
             items.push(self.term()?);
         }
+        // A LIST_EXT tail continues this list: read it into the same vector rather than
+        // recursing, or k chained tails would copy the elements after them k times.
+        while self.peek() == Some(LIST_EXT) {
+            self.pos += 1;
+            let n = self.u32()? as usize;
+            self.check_count(n, 1)?;
+            let more = self.reserve(n);
+            items.reserve(more);
+            for _ in 0..n {
+                items.push(self.term()?);
+            }
+        }
         let tail = self.term()?;
         self.depth -= 1;
         // A list is a list however the wire split it: fold list tails into one.
