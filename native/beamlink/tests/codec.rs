@@ -328,6 +328,22 @@ fn duplicate_map_keys_are_rejected() {
         b.extend_from_slice(&[97, if i == 39 { 3 } else { i }, 106]);
     }
     assert_eq!(decode(&b), Err(dup));
+    // Regression: OTP 27+ keeps 0.0 and -0.0 apart as map keys. This is OTP 28's
+    // term_to_binary(#{0.0 => a, -0.0 => b}); it was rejected as having duplicate keys.
+    let otp28 = [
+        131, 116, 0, 0, 0, 2, 70, 128, 0, 0, 0, 0, 0, 0, 0, 119, 1, 98, 70, 0, 0, 0, 0, 0, 0, 0, 0, 119, 1, 97,
+    ];
+    let m = decode(&otp28).unwrap();
+    assert!(matches!(&m, Term::Map(pairs) if pairs.len() == 2));
+    assert_eq!(encode(&m), otp28);
+    // Nested inside a key, and past 16 keys (the sorting path), too.
+    let zero = |negative: bool| Term::tuple([Term::Float(if negative { -0.0 } else { 0.0 })]);
+    let mut pairs = vec![(zero(false), Term::nil()), (zero(true), Term::nil())];
+    pairs.extend((0..20).map(|i| (Term::from(i), Term::nil())));
+    let b = encode(&Term::Map(pairs.clone()));
+    assert!(decode(&b).is_ok());
+    pairs.push((zero(false), Term::nil()));
+    assert!(matches!(decode(&encode(&Term::Map(pairs))), Err(DecodeError::Invalid { offset: 1, .. })));
     // 1 and 1.0 are different keys.
     let mut b = vec![131, 116, 0, 0, 0, 2, 97, 1, 106, 70];
     b.extend_from_slice(&1.0f64.to_bits().to_be_bytes());

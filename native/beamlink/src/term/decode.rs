@@ -648,11 +648,39 @@ fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
         return false;
     }
     if pairs.len() <= 16 {
-        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| j == k));
+        return pairs
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| same_key(j, k)));
     }
     let mut keys: Vec<&Term> = pairs.iter().map(|(k, _)| k).collect();
     keys.sort_by(|a, b| super::order::compare(a, b));
-    keys.windows(2).any(|w| super::order::compare(w[0], w[1]).is_eq())
+    // Keys that compare equal need not be the same key (0.0 and -0.0), so check every pair
+    // within each run of equal ones, not just neighbours.
+    let mut start = 0;
+    while start < keys.len() {
+        let mut end = start + 1;
+        while end < keys.len() && super::order::compare(keys[start], keys[end]).is_eq() {
+            end += 1;
+        }
+        let run = &keys[start..end];
+        if run.iter().enumerate().any(|(i, k)| run[..i].iter().any(|j| same_key(j, k))) {
+            return true;
+        }
+        start = end;
+    }
+    false
+}
+
+/// Whether two keys are one map key. `==` on terms follows OTP 25, where `0.0 =:= -0.0`; OTP 27
+/// and later tell them apart and send `#{0.0 => a, -0.0 => b}`, which must decode. Equal terms
+/// differing only in the sign of a zero differ in their canonical encoding.
+fn same_key(a: &Term, b: &Term) -> bool {
+    if a != b {
+        return false;
+    }
+    let canonical = super::encode::EncodeOptions { deterministic: true, ..Default::default() };
+    super::encode::encode_with(a, &canonical) == super::encode::encode_with(b, &canonical)
 }
 
 /// A small direct-mapped cache so a message with the same atom many times shares one
