@@ -69,6 +69,10 @@ impl Default for Limits {
     }
 }
 
+/// Stack left below which nested decoding moves to a new segment, and that segment's size.
+const STACK_RED_ZONE: usize = 64 * 1024;
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
 /// zlib cannot expand data by more than about 1032:1; a size claim beyond that is a lie.
 const ZLIB_MAX_RATIO: u64 = 1032;
 
@@ -191,6 +195,56 @@ impl<'a> Decoder<'a> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
+            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT | EXPORT_EXT | NEW_FUN_EXT => {
+                // Depth is bounded by `max_depth`, yet a deep term can still exhaust a small
+                // thread stack (a 2 MiB tokio worker, frames of an unoptimised build): when
+                // little stack is left, continue on a fresh heap-allocated segment.
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
+            }
+            _ => self.leaf(tag, at),
+        }
+    }
+
+    fn nested(&mut self, tag: u8, at: usize) -> Result<Term, DecodeError> {
+        match tag {
+            SMALL_TUPLE_EXT => {
+                let n = self.u8()? as usize;
+                self.tuple(n)
+            }
+            LARGE_TUPLE_EXT => {
+                let n = self.u32()? as usize;
+                self.tuple(n)
+            }
+            LIST_EXT => self.list(),
+            MAP_EXT => self.map(),
+            EXPORT_EXT => self.export(),
+            _ => self.fun(at),
+        }
+    }
+
+    #[inline(never)]
+    fn export(&mut self) -> Result<Term, DecodeError> {
+        let module = self.atom()?;
+        let function = self.atom()?;
+        let arity_at = self.pos;
+        // The arity is a whole term, so an export can nest exports: count it as depth.
+        self.enter()?;
+        let arity = self.term()?;
+        self.depth -= 1;
+        match arity {
+            Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
+                module,
+                function,
+                arity: a as u8,
+            }))),
+            _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
+        }
+    }
+
+    /// Every tag that does not nest.
+    #[inline(never)]
+    fn leaf(&mut self, tag: u8, at: usize) -> Result<Term, DecodeError> {
+        match tag {
             SMALL_INTEGER_EXT => Ok(Term::Int(self.u8()? as i64)),
             INTEGER_EXT => Ok(Term::Int(self.u32()? as i32 as i64)),
             SMALL_BIG_EXT => {
@@ -220,21 +274,12 @@ impl<'a> Decoder<'a> {
                 self.pos = at;
                 self.atom().map(Term::Atom)
             }
-            SMALL_TUPLE_EXT => {
-                let n = self.u8()? as usize;
-                self.tuple(n)
-            }
-            LARGE_TUPLE_EXT => {
-                let n = self.u32()? as usize;
-                self.tuple(n)
-            }
             NIL_EXT => Ok(Term::List(Vec::new())),
             STRING_EXT => {
                 let n = self.u16()? as usize;
                 let bytes = self.take(n)?;
                 Ok(Term::List(bytes.iter().map(|&b| Term::Int(b as i64)).collect()))
             }
-            LIST_EXT => self.list(),
             BINARY_EXT => {
                 let n = self.u32()? as usize;
                 Ok(Term::Binary(self.bytes(n)?))
@@ -244,7 +289,6 @@ impl<'a> Decoder<'a> {
                 let bits = self.u8()?;
                 self.bit_binary(n, bits, at)
             }
-            MAP_EXT => self.map(),
             NEW_PID_EXT | PID_EXT => {
                 let node = self.atom()?;
                 let id = self.u32()?;
@@ -278,24 +322,6 @@ impl<'a> Decoder<'a> {
                 let creation = self.u8()? as u32;
                 Ok(Term::Reference(Reference { node, creation, ids: vec![id] }))
             }
-            EXPORT_EXT => {
-                let module = self.atom()?;
-                let function = self.atom()?;
-                let arity_at = self.pos;
-                // The arity is a whole term, so an export can nest exports: count it as depth.
-                self.enter()?;
-                let arity = self.term()?;
-                self.depth -= 1;
-                match arity {
-                    Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
-                        module,
-                        function,
-                        arity: a as u8,
-                    }))),
-                    _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
-                }
-            }
-            NEW_FUN_EXT => self.fun(at),
             LOCAL_EXT => {
                 // Only the node that wrote it can interpret the rest; it runs to the end.
                 let rest = self.input.len() - self.pos;
@@ -305,6 +331,7 @@ impl<'a> Decoder<'a> {
             _ => Err(DecodeError::UnknownTag { offset: at, tag }),
         }
     }
+
 
     fn compressed(&mut self) -> Result<Term, DecodeError> {
         let at = self.pos;
