@@ -560,11 +560,10 @@ impl Node {
             }
         }
         for (reference, (node, target)) in entry.monitors {
-            if node != self.inner.name {
-                if let Some(c) = self.live_connection(&node) {
+            if node != self.inner.name
+                && let Some(c) = self.live_connection(&node) {
                     let _ = c.send(&Control::Demonitor { from: pid.clone(), target, reference }, None);
                 }
-            }
         }
     }
 }
@@ -610,11 +609,10 @@ impl Inner {
         };
         match control {
             Control::Send { from, to } => {
-                if self.is_ours(&to) {
-                    if let Some(p) = payload {
+                if self.is_ours(&to)
+                    && let Some(p) = payload {
                         self.deliver(to.id, Message::Send { from, payload: Payload(p) });
                     }
-                }
             }
             Control::RegSend { from, to } => {
                 let Some(p) = payload else { return };
