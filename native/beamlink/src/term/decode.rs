@@ -195,6 +195,18 @@ impl<'a> Decoder<'a> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
+            // The commonest leaves are decoded here, without a call.
+            SMALL_INTEGER_EXT => Ok(Term::Int(self.u8()? as i64)),
+            INTEGER_EXT => Ok(Term::Int(self.u32()? as i32 as i64)),
+            SMALL_ATOM_UTF8_EXT | ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_EXT | ATOM_CACHE_REF => {
+                self.pos = at;
+                self.atom().map(Term::Atom)
+            }
+            NIL_EXT => Ok(Term::List(Vec::new())),
+            BINARY_EXT => {
+                let n = self.u32()? as usize;
+                Ok(Term::Binary(self.bytes(n)?))
+            }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT | EXPORT_EXT | NEW_FUN_EXT => {
                 // Depth is bounded by `max_depth`, yet a deep term can still exhaust a small
                 // thread stack (a 2 MiB tokio worker, frames of an unoptimised build): when
@@ -202,6 +214,24 @@ impl<'a> Decoder<'a> {
                 stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
             }
             _ => self.leaf(tag, at),
+        }
+    }
+
+    /// An element of a container: small integers inline (the commonest elements by far),
+    /// anything else through [`term`](Self::term).
+    #[inline(always)]
+    fn item(&mut self) -> Result<Term, DecodeError> {
+        let p = self.pos;
+        match self.input.get(p..p + 5) {
+            Some([SMALL_INTEGER_EXT, b, ..]) => {
+                self.pos = p + 2;
+                Ok(Term::Int(*b as i64))
+            }
+            Some([INTEGER_EXT, a, b, c, d]) => {
+                self.pos = p + 5;
+                Ok(Term::Int(i32::from_be_bytes([*a, *b, *c, *d]) as i64))
+            }
+            _ => self.term(),
         }
     }
 
@@ -400,7 +430,7 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
-            items.push(self.term()?);
+            items.push(self.item()?);
         }
         self.depth -= 1;
         Ok(Term::Tuple(items))
@@ -412,7 +442,7 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
-            items.push(self.term()?);
+            items.push(self.item()?);
         }
         // A LIST_EXT tail continues this list: read it into the same vector rather than
         // recursing, or k chained tails would copy the elements after them k times.
@@ -423,7 +453,7 @@ impl<'a> Decoder<'a> {
             let more = self.reserve(n);
             items.reserve(more);
             for _ in 0..n {
-                items.push(self.term()?);
+                items.push(self.item()?);
             }
         }
         let tail = self.term()?;
@@ -450,8 +480,8 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut pairs = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
-            let k = self.term()?;
-            let v = self.term()?;
+            let k = self.item()?;
+            let v = self.item()?;
             pairs.push((k, v));
         }
         self.depth -= 1;
@@ -674,29 +704,64 @@ fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
     if pairs.len() < 2 {
         return false;
     }
-    if pairs.len() <= 16 {
+    if pairs.len() <= 8 {
         return pairs
             .iter()
             .enumerate()
             .any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| same_key(j, k)));
     }
-    let mut keys: Vec<&Term> = pairs.iter().map(|(k, _)| k).collect();
-    keys.sort_by(|a, b| super::order::compare(a, b));
-    // Keys that compare equal need not be the same key (0.0 and -0.0), so check every pair
-    // within each run of equal ones, not just neighbours.
+    // Equal keys hash equally; only keys whose hashes collide are compared for real.
+    let mut hashed: Vec<(u64, usize)> = pairs.iter().enumerate().map(|(i, (k, _))| (key_hash(k), i)).collect();
+    hashed.sort_unstable();
     let mut start = 0;
-    while start < keys.len() {
+    while start < hashed.len() {
         let mut end = start + 1;
-        while end < keys.len() && super::order::compare(keys[start], keys[end]).is_eq() {
+        while end < hashed.len() && hashed[end].0 == hashed[start].0 {
             end += 1;
         }
-        let run = &keys[start..end];
-        if run.iter().enumerate().any(|(i, k)| run[..i].iter().any(|j| same_key(j, k))) {
+        let run = &hashed[start..end];
+        if run.len() > 1
+            && run.iter().enumerate().any(|(i, (_, k))| run[..i].iter().any(|(_, j)| same_key(&pairs[*j].0, &pairs[*k].0)))
+        {
             return true;
         }
         start = end;
     }
     false
+}
+
+/// A structural hash consistent with [`same_key`]: keys that are one map key hash alike.
+fn key_hash(t: &Term) -> u64 {
+    fn mix(h: u64, v: u64) -> u64 {
+        (h ^ v).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+    }
+    fn bytes(mut h: u64, b: &[u8]) -> u64 {
+        for chunk in b.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+        mix(h, b.len() as u64)
+    }
+    match t {
+        Term::Int(i) => mix(1, *i as u64),
+        Term::BigInt(b) => bytes(2, &b.to_signed_bytes_le()),
+        Term::Float(f) => mix(3, f.to_bits()),
+        Term::Atom(a) => bytes(4, a.as_str().as_bytes()),
+        Term::Binary(b) => bytes(5, b),
+        Term::BitBinary { bytes: b, bits } => mix(bytes(6, b), *bits as u64),
+        Term::Tuple(items) => items.iter().fold(7, |h, x| mix(h, key_hash(x))),
+        Term::List(items) => items.iter().fold(8, |h, x| mix(h, key_hash(x))),
+        Term::ImproperList(items, tail) => mix(items.iter().fold(9, |h, x| mix(h, key_hash(x))), key_hash(tail)),
+        // Pair order does not make a map: combine pairs with an order-free sum.
+        Term::Map(ps) => ps.iter().fold(10u64, |h, (k, v)| h.wrapping_add(mix(key_hash(k), key_hash(v)))),
+        Term::Pid(p) => mix(mix(bytes(11, p.node.as_str().as_bytes()), p.id as u64), p.serial as u64),
+        Term::Port(p) => mix(bytes(12, p.node.as_str().as_bytes()), p.id),
+        Term::Reference(r) => r.ids.iter().fold(bytes(13, r.node.as_str().as_bytes()), |h, i| mix(h, *i as u64)),
+        Term::Fun(f) => mix(bytes(14, &f.uniq), f.index as u64),
+        Term::Export(e) => mix(bytes(bytes(15, e.module.as_str().as_bytes()), e.function.as_str().as_bytes()), e.arity as u64),
+        Term::Local(b) => bytes(16, b),
+    }
 }
 
 /// Whether two keys are one map key. `==` on terms follows OTP 25, where `0.0 =:= -0.0`; OTP 27
@@ -710,40 +775,52 @@ fn same_key(a: &Term, b: &Term) -> bool {
     super::encode::encode_with(a, &canonical) == super::encode::encode_with(b, &canonical)
 }
 
-/// A small direct-mapped cache so a message with the same atom many times shares one
-/// allocation per distinct atom instead of one per occurrence.
-struct AtomInterner {
-    slots: Vec<Option<Atom>>,
-}
+/// A per-thread direct-mapped atom cache: a term (or a stream of messages) naming the same
+/// atoms again and again shares one allocation per distinct atom, and nothing is allocated per
+/// decode. Bounded: 4096 slots of at most 255-character atoms; a colliding atom replaces the
+/// old one.
+struct AtomInterner;
 
-const INTERN_SLOTS: usize = 64;
+const INTERN_SLOTS: usize = 4096;
+
+thread_local! {
+    static INTERNED: std::cell::RefCell<Vec<Option<Atom>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 impl AtomInterner {
     fn new() -> AtomInterner {
-        AtomInterner { slots: Vec::new() }
+        AtomInterner
     }
 
+    /// A constant-time hash: the first and last eight bytes and the length. Atoms that share
+    /// both ends collide and replace each other, which costs only a re-allocation.
     #[inline]
     fn slot(raw: &[u8]) -> usize {
-        let mut h: u32 = 0x811c_9dc5;
-        for &b in raw {
-            h = (h ^ b as u32).wrapping_mul(0x0100_0193);
-        }
-        (h as usize) & (INTERN_SLOTS - 1)
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        let n = raw.len();
+        let (head, tail) = if n <= 8 { (word(raw), 0) } else { (word(&raw[..8]), word(&raw[n - 8..])) };
+        let h = (head ^ tail.rotate_left(23) ^ (n as u64) << 56).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 52) as usize & (INTERN_SLOTS - 1)
     }
 
     #[inline]
     fn get(&self, raw: &[u8]) -> Option<Atom> {
-        match self.slots.get(Self::slot(raw)) {
+        INTERNED.with_borrow(|slots| match slots.get(Self::slot(raw)) {
             Some(Some(a)) if a.as_str().as_bytes() == raw => Some(a.clone()),
             _ => None,
-        }
+        })
     }
 
     fn put(&mut self, raw: &[u8], a: &Atom) {
-        if self.slots.is_empty() {
-            self.slots = vec![None; INTERN_SLOTS];
-        }
-        self.slots[Self::slot(raw)] = Some(a.clone());
+        INTERNED.with_borrow_mut(|slots| {
+            if slots.is_empty() {
+                *slots = vec![None; INTERN_SLOTS];
+            }
+            slots[Self::slot(raw)] = Some(a.clone());
+        })
     }
 }
