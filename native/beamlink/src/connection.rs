@@ -29,6 +29,10 @@ use crate::term::{self, Atom, DecodeError, Decoder, Term};
 pub const FRAGMENT_SIZE: usize = 64 * 1024;
 /// The writer stops packing small messages into one write beyond this many bytes.
 const BATCH_BYTES: usize = 256 * 1024;
+/// Fragments written per round of the writer while large messages are in flight.
+const LARGE_ROUND_BYTES: usize = 1024 * 1024;
+/// Reassembly reserves room for the fragments announced, up to this much (a peer may lie).
+const REASSEMBLY_RESERVE: usize = 64 * 1024 * 1024;
 
 /// Timing of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +102,8 @@ enum Outgoing {
 
 struct OutMsg {
     head: Vec<u8>,
-    payload: Option<Bytes>,
+    /// The payload term in pieces (possibly none): large binaries are passed on, not copied.
+    payload: Vec<Bytes>,
     /// Signals from one sender must arrive in the order sent, so a sender's messages wait
     /// behind its own large message, while other senders' messages overtake it.
     sender: u64,
@@ -276,6 +281,12 @@ impl Connection {
 
     /// Queues a control message with an optional payload (bare encoded term, no version byte).
     pub fn send(&self, control: &Control, payload: Option<Bytes>) -> Result<(), ConnectionClosed> {
+        self.send_parts(control, payload.into_iter().collect())
+    }
+
+    /// Like [`send`](Self::send) with the payload given in pieces whose concatenation is the
+    /// encoded term, so a caller can wrap a large encoded argument without copying it.
+    pub fn send_parts(&self, control: &Control, payload: Vec<Bytes>) -> Result<(), ConnectionClosed> {
         if self.is_closed() {
             return Err(ConnectionClosed);
         }
@@ -286,15 +297,11 @@ impl Connection {
             head.extend_from_slice(&[112, term::VERSION_MAGIC]);
         }
         term::encode_into(&control.to_term(), &mut head);
-        let payload = match payload {
-            Some(p) if !self.uses_header() => {
-                head.push(term::VERSION_MAGIC);
-                Some(p)
-            }
-            p => p,
-        };
+        if !payload.is_empty() && !self.uses_header() {
+            head.push(term::VERSION_MAGIC);
+        }
         let sender = sender_key(control);
-        let len = head.len() + payload.as_ref().map_or(0, |p| p.len());
+        let len = head.len() + payload.iter().map(|p| p.len()).sum::<usize>();
         let mut st = self.shared.out.lock().unwrap();
         let Some(socket) = st.socket.clone() else { return Err(ConnectionClosed) };
         self.shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
@@ -302,7 +309,7 @@ impl Connection {
             let mut frame = Vec::with_capacity(4 + len);
             frame.extend_from_slice(&(len as u32).to_be_bytes());
             frame.extend_from_slice(&head);
-            if let Some(p) = &payload {
+            for p in &payload {
                 frame.extend_from_slice(p);
             }
             let written = match socket.try_write(&frame) {
@@ -353,7 +360,7 @@ struct Fragmenting {
     left: u64,
     first: bool,
     head: Vec<u8>,
-    body: Bytes,
+    body: VecDeque<Bytes>,
 }
 
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
@@ -395,10 +402,13 @@ async fn write_loop(socket: &OwnedWriteHalf, shared: &Shared, tick: Duration, fr
                 buf.clear();
             }
         }
-        // One fragment of each large message per round keeps them all moving.
-        for f in large.iter_mut() {
-            next_fragment(f, &mut buf);
-            shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
+        // Fragments of every large message in turn keep them all moving; a round stops at
+        // LARGE_ROUND_BYTES so small messages queued meanwhile wait for one write at most.
+        while buf.len() < LARGE_ROUND_BYTES && large.iter().any(|f| f.left > 0) {
+            for f in large.iter_mut().filter(|f| f.left > 0) {
+                next_fragment(f, &mut buf);
+                shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
+            }
         }
         let mut released = VecDeque::new();
         large.retain_mut(|f| {
@@ -442,10 +452,10 @@ fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragme
         f.then.push_back(m);
         return;
     }
-    let body_len = m.payload.as_ref().map_or(0, |p| p.len());
+    let body_len: usize = m.payload.iter().map(|p| p.len()).sum();
     if fragments && m.head.len() + body_len > FRAGMENT_SIZE && m.head.starts_with(&[131, 68]) {
-        let body = m.payload.unwrap_or_default();
-        let n = (body.len().max(1) as u64).div_ceil(FRAGMENT_SIZE as u64);
+        let body: VecDeque<Bytes> = m.payload.into_iter().filter(|p| !p.is_empty()).collect();
+        let n = (body_len.max(1) as u64).div_ceil(FRAGMENT_SIZE as u64);
         large.push_back(Fragmenting {
             sender: m.sender,
             then: VecDeque::new(),
@@ -461,16 +471,17 @@ fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragme
     let len = (m.head.len() + body_len) as u32;
     buf.extend_from_slice(&len.to_be_bytes());
     buf.extend_from_slice(&m.head);
-    if let Some(p) = m.payload {
+    for p in m.payload {
         buf.extend_from_slice(&p);
     }
 }
 
 fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) {
-    let take = f.body.len().min(FRAGMENT_SIZE);
-    let chunk = f.body.split_to(take);
+    // The last fragment takes whatever is left; the others exactly FRAGMENT_SIZE bytes.
+    let left: usize = f.body.iter().map(|b| b.len()).sum();
+    let take = if f.left <= 1 { left } else { left.min(FRAGMENT_SIZE) };
     let header_len = 2 + 16 + if f.first { f.head.len() } else { 0 };
-    buf.extend_from_slice(&((header_len + chunk.len()) as u32).to_be_bytes());
+    buf.extend_from_slice(&((header_len + take) as u32).to_be_bytes());
     buf.push(131);
     buf.push(if f.first { 69 } else { 70 });
     buf.extend_from_slice(&f.seq.to_be_bytes());
@@ -479,7 +490,16 @@ fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&f.head);
         f.first = false;
     }
-    buf.extend_from_slice(&chunk);
+    let mut need = take;
+    while need > 0 {
+        let front = f.body.front_mut().expect("bytes left");
+        let n = front.len().min(need);
+        buf.extend_from_slice(&front.split_to(n));
+        if front.is_empty() {
+            f.body.pop_front();
+        }
+        need -= n;
+    }
     f.left -= 1;
 }
 
@@ -585,7 +605,13 @@ fn parse_packet(
             let frag = rest.get_u64();
             let atoms = read_atom_cache_header(&mut rest, cache)?;
             let (control, payload) = split_control(&rest, &atoms)?;
-            let payload = payload.map(|p| p.to_vec()).unwrap_or_default();
+            // FragId counts down to 1, so the first one tells how many follow.
+            let announced = (frag as usize).saturating_mul(FRAGMENT_SIZE).min(REASSEMBLY_RESERVE);
+            let mut buf = Vec::with_capacity(announced.max(payload.as_ref().map_or(0, |p| p.len())));
+            if let Some(p) = payload {
+                buf.extend_from_slice(&p);
+            }
+            let payload = buf;
             if frag <= 1 {
                 return Ok(Some(finish(control, payload, &atoms)?));
             }
@@ -737,8 +763,8 @@ mod tests {
         };
         let mut head = vec![131, 68, 0];
         term::encode_into(&ctrl.to_term(), &mut head);
-        let mut fa = Fragmenting { sender: 1, then: VecDeque::new(), seq: 1, left: 4, first: true, head: head[2..].to_vec(), body: Bytes::from(payload.clone()) };
-        let mut fb = Fragmenting { sender: 2, then: VecDeque::new(), seq: 2, left: 4, first: true, head: head[2..].to_vec(), body: Bytes::from(payload.clone()) };
+        let mut fa = Fragmenting { sender: 1, then: VecDeque::new(), seq: 1, left: 4, first: true, head: head[2..].to_vec(), body: VecDeque::from([Bytes::from(payload.clone())]) };
+        let mut fb = Fragmenting { sender: 2, then: VecDeque::new(), seq: 2, left: 4, first: true, head: head[2..].to_vec(), body: VecDeque::from([Bytes::from(payload.clone())]) };
         let mut cache = vec![None; 2048];
         let mut partial = HashMap::new();
         let mut done = Vec::new();

@@ -411,7 +411,7 @@ impl Node {
         }
         let conn = self.connect(to.node.as_str()).await?;
         let control = Control::Send { from: from.cloned(), to: to.clone() };
-        conn.send(&control, Some(msg.into_bytes()))
+        conn.send_parts(&control, msg.into_parts())
             .map_err(|_| NodeError::NoConnection { node: to.node.as_str().to_string() })
     }
 
@@ -423,7 +423,7 @@ impl Node {
             return Ok(());
         }
         let conn = self.connect(node).await?;
-        conn.send(&Control::RegSend { from: from.clone(), to: name.clone() }, Some(msg.into_bytes()))
+        conn.send_parts(&Control::RegSend { from: from.clone(), to: name.clone() }, msg.into_parts())
             .map_err(|_| NodeError::NoConnection { node: node.to_string() })
     }
 
@@ -535,8 +535,8 @@ impl Node {
         group_leader: Pid,
         quiet: bool,
     ) -> Result<Reference, NodeError> {
-        let args = args.into_bytes();
-        let arity = list_len_hint(&args);
+        let args = args.into_parts();
+        let arity = args.first().map_or(0, |a| list_len_hint(a));
         let conn = self.connect(node.as_str()).await?;
         let req_id = self.make_ref();
         self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), (node.clone(), quiet)));
@@ -551,7 +551,7 @@ impl Node {
             mfa: (mf.0, mf.1, arity),
             options: Term::List(options.to_vec()),
         };
-        conn.send(&control, Some(args)).map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
+        conn.send_parts(&control, args).map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
         Ok(req_id)
     }
 

@@ -41,6 +41,9 @@ impl Payload {
 pub enum Outbound {
     Term(Term),
     Encoded(Bytes),
+    /// One encoded term in pieces, sent one after the other: lets a caller wrap a large
+    /// encoded value in a small envelope without copying it.
+    Parts(Vec<Bytes>),
 }
 
 impl Outbound {
@@ -55,9 +58,17 @@ impl Outbound {
         }
     }
 
+    pub(crate) fn into_parts(self) -> Vec<Bytes> {
+        match self {
+            Outbound::Parts(p) => p,
+            other => vec![other.into_bytes()],
+        }
+    }
+
     pub(crate) fn into_bytes(self) -> Bytes {
         match self {
             Outbound::Encoded(b) => b,
+            Outbound::Parts(p) => Bytes::from(p.concat()),
             Outbound::Term(t) => {
                 let mut v = Vec::with_capacity(64);
                 term::encode_into(&t, &mut v);

@@ -38,9 +38,9 @@ impl Erpc {
         let proc = local.spawn_process();
         let res = local.make_ref();
         let head = [Term::Reference(res.clone()), Term::atom(module), Term::atom(function)];
-        let spawn_args = list_with_raw(&head, &args.into_bytes());
+        let spawn_args = list_with_raw(&head, args.into_bytes());
         let req = proc
-            .spawn_request_monitored_quiet(node, "erpc", "execute_call", Outbound::Encoded(spawn_args))
+            .spawn_request_monitored_quiet(node, "erpc", "execute_call", spawn_args)
             .await
             .map_err(|e| CallError::from_node(node, e))?;
         Ok(Erpc {

@@ -26,16 +26,15 @@ use crate::term::{self, Term, tag};
 
 /// Encodes `[items…, raw]` where `raw` is an already encoded term (no version byte), so
 /// pre-encoded arguments reach the wire without being decoded.
-pub(crate) fn list_with_raw(items: &[Term], raw: &[u8]) -> Bytes {
-    let mut v = Vec::with_capacity(64 + raw.len());
+pub(crate) fn list_with_raw(items: &[Term], raw: Bytes) -> crate::process::Outbound {
+    let mut v = Vec::with_capacity(64);
     v.push(tag::LIST_EXT);
     v.extend_from_slice(&(items.len() as u32 + 1).to_be_bytes());
     for t in items {
         term::encode_into(t, &mut v);
     }
-    v.extend_from_slice(raw);
-    v.push(tag::NIL_EXT);
-    Bytes::from(v)
+    // The raw element is passed on as it is: a large argument is never copied here.
+    crate::process::Outbound::Parts(vec![Bytes::from(v), raw, Bytes::from_static(&[tag::NIL_EXT])])
 }
 
 /// Encodes a small tuple whose elements are already encoded.
