@@ -1,0 +1,48 @@
+//! A minimal erpc call for the bench, until `Node::call` lands on main.
+//!
+//! Everything that times an rpc goes through [`call`], so switching to beamlink's own
+//! `Node::call` is the one line marked below.
+
+use std::time::Duration;
+
+use beamlink::{Message, Node, Term};
+
+pub async fn call(node: &Node, target: &str, m: &str, f: &str, args: Vec<Term>, timeout: Duration) -> Result<Term, String> {
+    // Once main has beamlink::rpc: `node.call(target, m, f, args, timeout).await.map_err(|e| e.to_string())`
+    erpc_call(node, target, m, f, args, timeout).await
+}
+
+/// What `erpc:call/5` puts on the wire (notes §6.3): SPAWN_REQUEST of `erpc:execute_call/4`
+/// with a monitor; the result is the DOWN reason `{Res, return, V}` and the monitor reference
+/// is the request reference.
+async fn erpc_call(node: &Node, target: &str, m: &str, f: &str, args: Vec<Term>, timeout: Duration) -> Result<Term, String> {
+    let mut me = node.spawn_process();
+    let res = node.make_ref();
+    let req = me
+        .spawn_request(
+            target,
+            "erpc",
+            "execute_call",
+            Term::list([Term::Reference(res.clone()), Term::atom(m), Term::atom(f), Term::List(args)]),
+            &[Term::atom("monitor")],
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let (_, msg) = me
+        .receive_map(timeout, |msg| match msg {
+            Message::Down { reference, .. } if *reference == req => Some(()),
+            Message::SpawnReply { request, result: Err(_), .. } if *request == req => Some(()),
+            _ => None,
+        })
+        .await
+        .ok_or_else(|| format!("{m}:{f} on {target}: timeout"))?;
+    match msg {
+        Message::Down { reason: Term::Tuple(mut t), .. }
+            if t.len() == 3 && t[0] == Term::Reference(res) && t[1].is_atom("return") =>
+        {
+            Ok(t.pop().unwrap())
+        }
+        other => Err(format!("{m}:{f} on {target}: {other:?}")),
+    }
+}
