@@ -5,10 +5,19 @@
 %% the same table as its own figures. Timing happens here, next to the work, so the control
 %% loop's stdin/stdout round trip is never part of a figure.
 -module(beamlink_bench).
--export([lat/6, tput/6, echo/4, codec/3, ping_est/3, ping_fresh/3,
+-export([isolated/2, lat/6, tput/6, echo/4, codec/3, ping_est/3, ping_fresh/3,
          calls_in_flight/3, connect_all/1]).
 
 now_ns() -> erlang:monotonic_time(nanosecond).
+
+%% Runs one measurement in a fresh process: the control loop's process carries heap and binary
+%% garbage from earlier rows, and its collections would otherwise land inside later timings.
+isolated(F, Args) ->
+    {Pid, Ref} = spawn_monitor(fun() -> exit({done, apply(?MODULE, F, Args)}) end),
+    receive
+        {'DOWN', Ref, process, Pid, {done, R}} -> R;
+        {'DOWN', Ref, process, Pid, Other} -> error(Other)
+    end.
 
 %% Per-call latency (ns) of N sequential erpc:call/4, after Warm untimed calls.
 lat(Node, M, F, A, Warm, N) ->

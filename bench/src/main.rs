@@ -64,8 +64,13 @@ fn main() {
     }
 }
 
+/// Multi-thread by default, as most applications run tokio; BENCH_RT=current tries the
+/// single-thread scheduler, which saves the cross-thread wake-ups on every message.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    match std::env::var("BENCH_RT").as_deref() {
+        Ok("current") => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap(),
+    }
 }
 
 async fn start_node(cookie: &str) -> Node {
@@ -221,16 +226,20 @@ fn run() {
     let cookie = DEFAULT_COOKIE.to_string();
     let ebin = compile_erl(&repo_root().join("bench/erl/beamlink_bench.erl"));
     note("starting BEAM nodes (OTP 25 and 28, a caller and a target each)");
-    let start = |otp: Otp, prefix: &str| {
-        TestNode::builder(otp).prefix(prefix).cookie(&cookie).code_path(&ebin).start().expect("starting BEAM node")
+    // Callers are hidden nodes, as beamlink and erl_call are: the connections being compared
+    // then carry the same traffic (no `global` synchronisation on connect and disconnect).
+    let start = |otp: Otp, prefix: &str, hidden: bool| {
+        let b = TestNode::builder(otp).prefix(prefix).cookie(&cookie).code_path(&ebin);
+        let b = if hidden { b.hidden() } else { b };
+        b.start().expect("starting BEAM node")
     };
     let rt = runtime();
     let bl = rt.block_on(start_node(&cookie));
     let env = Env {
-        t25: start(Otp::V25, "bench_t25"),
-        c25: start(Otp::V25, "bench_c25"),
-        t28: start(Otp::V28, "bench_t28"),
-        c28: start(Otp::V28, "bench_c28"),
+        t25: start(Otp::V25, "bench_t25", false),
+        c25: start(Otp::V25, "bench_c25", true),
+        t28: start(Otp::V28, "bench_t28", false),
+        c28: start(Otp::V28, "bench_c28", true),
         rt,
         bl,
         cookie: cookie.clone(),
@@ -245,14 +254,33 @@ fn run() {
         })
         .collect();
 
-    rpc_latency(&env, &cfg, &mut table);
-    rpc_throughput(&env, &cfg, &mut table);
-    ping_rows(&env, &cfg, &mut table);
-    fresh_connect(&env, &cfg, &mut table);
-    whole_process(&env, &cfg, &mut table, &self_exe);
-    echo_rows(&env, &cfg, &mut table);
-    codec_rows(&env, &cfg, &mut table);
-    memory_rows(&env, &cfg, &mut table, &self_exe);
+    // BENCH_ONLY=codec,echo runs a subset while working on one area; `make bench` runs all.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let on = |g: &str| only.is_empty() || only.split(',').any(|x| x == g);
+    if on("rpc") {
+        rpc_latency(&env, &cfg, &mut table);
+    }
+    if on("tput") {
+        rpc_throughput(&env, &cfg, &mut table);
+    }
+    if on("ping") {
+        ping_rows(&env, &cfg, &mut table);
+    }
+    if on("fresh") {
+        fresh_connect(&env, &cfg, &mut table);
+    }
+    if on("whole") {
+        whole_process(&env, &cfg, &mut table, &self_exe);
+    }
+    if on("echo") {
+        echo_rows(&env, &cfg, &mut table);
+    }
+    if on("codec") {
+        codec_rows(&env, &cfg, &mut table);
+    }
+    if on("memory") {
+        memory_rows(&env, &cfg, &mut table, &self_exe);
+    }
 
     let elapsed = started.elapsed();
     let text = table.render();
@@ -312,7 +340,7 @@ fn rpc_latency(env: &Env, cfg: &Cfg, table: &mut Table) {
             });
             b50.push(percentile(&samples, 50.0) / 1e3);
             b99.push(percentile(&samples, 99.0) / 1e3);
-            let r = nums(&eval(c, &format!("beamlink_bench:lat('{target}', erlang, node, [], {}, {}).", cfg.lat_warm, cfg.lat_n)));
+            let r = nums(&eval(c, &format!("beamlink_bench:isolated(lat, ['{target}', erlang, node, [], {}, {}]).", cfg.lat_warm, cfg.lat_n)));
             r50.push(percentile(&r, 50.0) / 1e3);
             r99.push(percentile(&r, 99.0) / 1e3);
         }
@@ -349,7 +377,7 @@ fn rpc_throughput(env: &Env, cfg: &Cfg, table: &mut Table) {
                 }
                 t0.elapsed().as_nanos() as f64
             });
-            let rns = nums(&eval(c, &format!("beamlink_bench:tput('{target}', erlang, node, [], {inflight}, {per}).")))[0];
+            let rns = nums(&eval(c, &format!("beamlink_bench:isolated(tput, ['{target}', erlang, node, [], {inflight}, {per}]).")))[0];
             if rep > 0 {
                 b.push(calls / (ns / 1e9));
                 r.push(calls / (rns / 1e9));
@@ -382,7 +410,7 @@ fn ping_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
             v
         });
         b.push(percentile(&s, 50.0) / 1e3);
-        let rs = nums(&eval(c, &format!("beamlink_bench:ping_est('{target}', {}, {}).", cfg.lat_warm, cfg.ping_n)));
+        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(ping_est, ['{target}', {}, {}]).", cfg.lat_warm, cfg.ping_n)));
         r.push(percentile(&rs, 50.0) / 1e3);
     }
     table.push(Row::new("connect", "ping, established connection, p50, otp28", "µs", false, Stat::of(&b), "net_adm:ping otp28→otp28", Stat::of(&r)));
@@ -406,7 +434,7 @@ fn fresh_connect(env: &Env, cfg: &Cfg, table: &mut Table) {
             }
             v
         });
-        let rs = nums(&eval(c, &format!("beamlink_bench:ping_fresh('{target}', 20, {}).", cfg.fresh_n)));
+        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(ping_fresh, ['{target}', 20, {}]).", cfg.fresh_n)));
         if rep > 0 {
             b.push(percentile(&s, 50.0) / 1e3);
             r.push(percentile(&rs, 50.0) / 1e3);
@@ -516,7 +544,7 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
                 v
             });
             b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
-            let rs = nums(&eval(c, &format!("beamlink_bench:echo('{target}', {size}, 1, {n}).")));
+            let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
             r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
         }
         let mut row = Row::new("echo", &format!("{label} binary echoed via rpc, otp28"), "MB/s", true, Stat::of(&b), "erpc:call otp28→otp28", Stat::of(&r))
@@ -553,7 +581,10 @@ fn reps_of(cfg: &Cfg, mut f: impl FnMut() -> f64) -> Vec<f64> {
 }
 
 fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
-    let c = &env.c28;
+    // A node of its own: nothing else has run in it, so no earlier row's garbage or
+    // background work is in its timings.
+    let codec_node = env.fresh_beam(Otp::V28, "bench_codec");
+    let c = &codec_node;
     let dir = std::env::temp_dir().join(unique_name("beamlink_bench_corpus"));
     std::fs::create_dir_all(&dir).unwrap();
     for (i, (name, term)) in corpus::corpus().into_iter().enumerate() {
@@ -573,7 +604,7 @@ fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
                 drop(std::hint::black_box(v));
             })
         });
-        let t = eval(c, &format!("beamlink_bench:codec(\"{}\", {}, {}).", path.display(), cfg.codec_ms, cfg.reps));
+        let t = eval(c, &format!("beamlink_bench:isolated(codec, [\"{}\", {}, {}]).", path.display(), cfg.codec_ms, cfg.reps));
         let Term::Tuple(parts) = t else { panic!("codec reply") };
         let (be_dec, be_enc) = (nums(&parts[0]), nums(&parts[1]));
         // Figures in MB/s of the (identical) encoded input; terms/s goes in the note.
@@ -629,7 +660,7 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
             b.push(kb / 1024.0);
             let node = env.fresh_beam(Otp::V28, "bench_mem");
             let list = peers.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(",");
-            eval(&node, &format!("beamlink_bench:connect_all([{list}])."));
+            eval(&node, &format!("beamlink_bench:isolated(connect_all, [[{list}]])."));
             std::thread::sleep(Duration::from_millis(300));
             r.push(rss_kb(&node.os_pid().to_string()) as f64 / 1024.0);
         }
@@ -655,7 +686,7 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         std::thread::sleep(Duration::from_millis(100));
         let pid = node.os_pid().to_string();
         let before = rss_kb(&pid);
-        eval(&node, &format!("beamlink_bench:calls_in_flight('{target}', {n}, {sleep_ms})."));
+        eval(&node, &format!("beamlink_bench:isolated(calls_in_flight, ['{target}', {n}, {sleep_ms}])."));
         std::thread::sleep(Duration::from_millis(sleep_ms / 2));
         let during = rss_kb(&pid);
         r.push((during.saturating_sub(before) * 1024) as f64 / n as f64);
