@@ -1,27 +1,34 @@
-//! `beamlink`: talk to BEAM nodes from the shell.
+//! `beamlink`: talk to Erlang and Elixir nodes from the shell, as a hidden node of the cluster.
+//!
+//! Exit status is part of the interface (see [`exit`]): 0 success, 1 pang, 2–10 one code per
+//! kind of call failure, 64 bad usage, 69 epmd or node unreachable, 78 bad name or cookie.
 
-const HELP: &str = "\
-beamlink - talk to Erlang/Elixir nodes over the distribution protocol
+mod cli;
+mod cmd;
+mod exit;
+mod print;
 
-USAGE:
-    beamlink <COMMAND> [OPTIONS]
-
-COMMANDS:
-    help        Print this help
-
-OPTIONS:
-    --sname NAME    Our short node name (name@host)
-    --name NAME     Our long node name (name@fq.dn)
-    --cookie C      Cookie (default: ~/.erlang.cookie)
-";
+use clap::Parser;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("help") | Some("--help") | Some("-h") => print!("{HELP}"),
-        Some(other) => {
-            eprintln!("beamlink: unknown command '{other}' (see 'beamlink --help')");
-            std::process::exit(2);
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => exit::USAGE,
+            };
+            let _ = e.print();
+            std::process::exit(code);
         }
-    }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = rt.block_on(cmd::run(args));
+    // Do not wait for connection tasks to wind down: the answer is out.
+    rt.shutdown_background();
+    std::process::exit(code);
 }

@@ -13,11 +13,14 @@ pub mod epmd;
 pub mod flags;
 pub mod handshake;
 pub mod name;
+pub mod blocking;
 pub mod control;
 pub mod connection;
 pub mod node;
 pub mod process;
+pub mod rpc;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};
 pub use process::{Message, Outbound, Payload, Process};
+pub use rpc::CallError;
 pub use term::Term;

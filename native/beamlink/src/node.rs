@@ -206,8 +206,9 @@ pub(crate) struct Inner {
 struct ProcEntry {
     tx: mpsc::UnboundedSender<Message>,
     links: HashSet<Pid>,
-    /// Monitors others hold on this process: (reference, watcher).
-    watchers: Vec<(Reference, Pid)>,
+    /// Monitors others hold on this process: (reference, watcher, what they named: our pid
+    /// or our registered name — the DOWN must name it the same way).
+    watchers: Vec<(Reference, Pid, Term)>,
     /// Monitors this process holds: reference → (node of the target, target).
     monitors: HashMap<Reference, (Atom, Term)>,
     /// Spawn requests awaiting a reply: request → node asked.
@@ -459,7 +460,9 @@ impl Node {
                 Term::Atom(a) => self.inner.names.lock().unwrap().get(a).copied(),
                 _ => None,
             };
-            let ok = id.and_then(|id| self.inner.with_proc(id, |p| p.watchers.push((reference.clone(), us.clone()))));
+            let ok = id.and_then(|id| {
+                self.inner.with_proc(id, |p| p.watchers.push((reference.clone(), us.clone(), target.clone())))
+            });
             if ok.is_none() {
                 self.inner.deliver(
                     us.id,
@@ -483,7 +486,7 @@ impl Node {
         };
         if node == self.inner.name {
             if let Term::Pid(p) = &target {
-                self.inner.with_proc(p.id, |e| e.watchers.retain(|(r, _)| r != reference));
+                self.inner.with_proc(p.id, |e| e.watchers.retain(|(r, _, _)| r != reference));
             }
             return Ok(());
         }
@@ -548,11 +551,7 @@ impl Node {
                 let _ = c.send_term(&Control::Exit { from: pid.clone(), to: other.clone(), reason: None }, &reason);
             }
         }
-        for (reference, watcher) in entry.watchers {
-            let object = match &entry.name {
-                Some(n) if false => Term::Atom(n.clone()),
-                _ => Term::Pid(pid.clone()),
-            };
+        for (reference, watcher, object) in entry.watchers {
             if self.is_local(&watcher) {
                 self.inner.deliver(watcher.id, Message::Down { reference, object, reason: reason.clone() });
             } else if let Some(c) = self.live_connection(&watcher.node) {
@@ -661,8 +660,13 @@ impl Inner {
                     Term::Atom(a) => self.names.lock().unwrap().get(a).copied(),
                     _ => None,
                 };
-                let ok = id.and_then(|id| self.with_proc(id, |p| p.watchers.push((reference.clone(), from.clone()))));
-                if ok.is_none() {
+                let ok = id.and_then(|id| {
+                    self.with_proc(id, |p| p.watchers.push((reference.clone(), from.clone(), target.clone())))
+                });
+                // net_adm:ping monitors net_kernel around its call; we answer that call
+                // ourselves, so the monitor is accepted and never fires.
+                let net_kernel = target.is_atom("net_kernel");
+                if ok.is_none() && !net_kernel {
                     let ctl = Control::MonitorExit { object: target, to: from, reference, reason: None };
                     let _ = conn.send_term(&ctl, &Term::atom("noproc"));
                 }
@@ -674,7 +678,7 @@ impl Inner {
                     _ => None,
                 };
                 if let Some(id) = id {
-                    self.with_proc(id, |p| p.watchers.retain(|(r, _)| *r != reference));
+                    self.with_proc(id, |p| p.watchers.retain(|(r, _, _)| *r != reference));
                 }
             }
             Control::MonitorExit { object, to, reference, reason } => {
@@ -695,6 +699,11 @@ impl Inner {
                         if let Ok(pid) = &result {
                             if flags & 1 != 0 {
                                 p.links.insert(pid.clone());
+                            }
+                            // DEMONITOR_P must name the real process, or the peer keeps the
+                            // monitor (it looks the placeholder up as a registered name).
+                            if let Some(m) = p.monitors.get_mut(&req_id) {
+                                m.1 = Term::Pid(pid.clone());
                             }
                         } else {
                             p.monitors.remove(&req_id);
@@ -769,7 +778,7 @@ impl Inner {
                         Message::SpawnReply { request: r, result: Err(noconnection.clone()), linked: false, monitored: false },
                     ));
                 }
-                p.watchers.retain(|(_, w)| w.node != peer);
+                p.watchers.retain(|(_, w, _)| w.node != peer);
             }
         }
         for (id, m) in signals {

@@ -97,9 +97,16 @@ pub struct Builder {
     args: Vec<String>,
     code_paths: Vec<PathBuf>,
     env: Vec<(String, String)>,
+    alive: Option<String>,
 }
 
 impl Builder {
+    /// Use exactly this alive part instead of a unique one (to restart a node under its old
+    /// name).
+    pub fn alive(mut self, a: &str) -> Self {
+        self.alive = Some(a.to_string());
+        self
+    }
     pub fn prefix(mut self, p: &str) -> Self {
         self.prefix = p.to_string();
         self
@@ -145,7 +152,7 @@ impl Builder {
     }
 
     pub fn start(self) -> std::io::Result<TestNode> {
-        let alive = unique_name(&self.prefix);
+        let alive = self.alive.clone().unwrap_or_else(|| unique_name(&self.prefix));
         let full = format!("{alive}@{}", self.host);
         let mut cmd = Command::new(self.otp.erl());
         cmd.arg(if self.long_names { "-name" } else { "-sname" })
@@ -275,6 +282,7 @@ impl TestNode {
             args: Vec::new(),
             code_paths: Vec::new(),
             env: Vec::new(),
+            alive: None,
         }
     }
 

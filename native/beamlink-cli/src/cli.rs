@@ -1,0 +1,84 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+
+/// beamlink: talk to Erlang/Elixir nodes over the distribution protocol.
+///
+/// Connects as a hidden node, like erl_call. Our own node name defaults to
+/// `beamlink_<pid>@localhost` (or `@127.0.0.1` when the target has a long name); the cookie
+/// defaults to ~/.erlang.cookie, as erl reads it.
+#[derive(Parser, Debug)]
+#[command(name = "beamlink", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Our short node name (`name` or `name@host`), like erl -sname.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "name")]
+    pub sname: Option<String>,
+    /// Our long node name (`name@fq.dn` or `name@ip`), like erl -name.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The cookie (default: ~/.erlang.cookie). Prefer the file: arguments are visible in ps.
+    #[arg(long, global = true, value_name = "COOKIE", env = "BEAMLINK_COOKIE", hide_env_values = true)]
+    pub cookie: Option<String>,
+    /// Seconds to wait for connections and answers.
+    #[arg(long, global = true, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Print terms in Elixir syntax (and, for eval, read Elixir code).
+    #[arg(long, global = true)]
+    pub elixir: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the nodes epmd knows on HOST (like `epmd -names`).
+    Names {
+        #[arg(default_value = "localhost")]
+        host: String,
+    },
+    /// Ping NODE: prints pong (exit 0) or pang (exit 1).
+    Ping { node: String },
+    /// Call MODULE:FUNCTION(ARGS…) on NODE and print the result.
+    Rpc {
+        node: String,
+        module: String,
+        function: String,
+        /// The arguments as one Erlang list, e.g. '[1, "text", <<"bin">>, {a, b}]'.
+        #[arg(default_value = "[]")]
+        args: String,
+        /// rpc:call semantics through the remote `rex` server instead of erpc's.
+        #[arg(long)]
+        rex: bool,
+    },
+    /// Evaluate an Erlang expression (or Elixir code with --elixir) on NODE; print its output,
+    /// then its value.
+    Eval { node: String, expr: String },
+    /// Spawn MODULE:FUNCTION(ARGS…) on NODE and stream its output until it exits.
+    Spawn {
+        node: String,
+        module: String,
+        function: String,
+        #[arg(default_value = "[]")]
+        args: String,
+    },
+    /// What a dashboard shows about NODE: release, uptime, schedulers, counts, memory.
+    Info {
+        node: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call MODULE:FUNCTION(ARGS) on every NODE at once: `multicall N1 N2… M F [ARGS]`.
+    Multicall {
+        #[arg(required = true, num_args = 3.., value_name = "NODE… MODULE FUNCTION [ARGS]")]
+        items: Vec<String>,
+    },
+    /// Discover the cluster around NODE: its connected nodes, all connected to.
+    Cluster { node: String },
+}

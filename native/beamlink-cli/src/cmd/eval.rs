@@ -1,0 +1,60 @@
+//! `beamlink eval NODE EXPR`: Erlang expressions go through the remote `erl_scan`,
+//! `erl_parse` and `erl_eval`; with `--elixir`, `Code.eval_string/1`. Output, then the value.
+
+use std::io::Write;
+
+use beamlink::term::Term;
+use beamlink::{CallError, Node};
+
+use super::{Failure, Outcome, call_failure, start_node, timeout};
+use crate::cli::Global;
+use crate::{exit, print};
+
+pub async fn run(g: &Global, target: &str, expr: &str) -> Outcome {
+    let node = start_node(g, target).await?;
+    let (result, output) = if g.elixir {
+        let args = Term::list([Term::from(expr)]);
+        let (r, out) = node.call_with_output(target, "Elixir.Code", "eval_string", args, timeout(g)).await;
+        // Code.eval_string returns {Value, Binding}.
+        (r.map(|t| t.as_tuple().and_then(|x| x.first().cloned()).unwrap_or(t)), out)
+    } else {
+        let exprs = parse_remote(&node, target, expr, g).await?;
+        let args = Term::list([exprs, Term::nil()]);
+        let (r, out) = node.call_with_output(target, "erl_eval", "exprs", args, timeout(g)).await;
+        // erl_eval:exprs returns {value, Value, Bindings}.
+        (r.map(|t| t.as_tuple().and_then(|x| x.get(1).cloned()).unwrap_or(t)), out)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(output.as_bytes());
+    match result {
+        Ok(v) => {
+            let _ = writeln!(out, "{}", print::term(&v, g.elixir));
+            Ok(exit::OK)
+        }
+        Err(e) => Err(call_failure(&e, g.elixir)),
+    }
+}
+
+/// Scans and parses on the remote node, so its syntax is exactly the node's own.
+async fn parse_remote(node: &Node, target: &str, expr: &str, g: &Global) -> Result<Term, Failure> {
+    let mut text = expr.trim().to_string();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    let chars = Term::list(text.chars().map(|c| Term::from(c as u32)));
+    let scanned = node.call(target, "erl_scan", "string", Term::list([chars]), timeout(g)).await;
+    let tokens = match scanned {
+        Ok(Term::Tuple(t)) if t.len() == 3 && t[0].is_atom("ok") => t[1].clone(),
+        Ok(other) => return Err(syntax_error(&other)),
+        Err(e) => return Err(call_failure(&e, g.elixir)),
+    };
+    match node.call(target, "erl_parse", "parse_exprs", Term::list([tokens]), timeout(g)).await {
+        Ok(Term::Tuple(t)) if t.len() == 2 && t[0].is_atom("ok") => Ok(t[1].clone()),
+        Ok(other) => Err(syntax_error(&other)),
+        Err(e @ CallError::Error { .. }) | Err(e) => Err(call_failure(&e, g.elixir)),
+    }
+}
+
+fn syntax_error(t: &Term) -> Failure {
+    Failure { code: exit::USAGE, message: format!("syntax error: {t}") }
+}

@@ -1,0 +1,240 @@
+//! `erpc:call/5` semantics: SPAWN_REQUEST of `erpc:execute_call/4` with a monitor, the result
+//! read from the DOWN reason (notes §6.3).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::error::CallError;
+use super::io_server::{IoHandler, Sink};
+use super::list_with_raw;
+use crate::node::Node;
+use crate::process::{Message, Outbound, Payload, Process};
+use crate::term::{self, Pid, Reference, Term};
+
+/// One erpc call in flight, owning the temporary process that is both the spawn's parent and
+/// its group leader.
+pub(crate) struct Erpc {
+    pub(crate) proc: Process,
+    node: String,
+    module: String,
+    function: String,
+    req: Reference,
+    res: Reference,
+    pid: Option<Pid>,
+    done: bool,
+}
+
+impl Erpc {
+    pub(crate) async fn start(
+        local: &Node,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: Outbound,
+    ) -> Result<Erpc, CallError> {
+        let proc = local.spawn_process();
+        let res = local.make_ref();
+        let head = [Term::Reference(res.clone()), Term::atom(module), Term::atom(function)];
+        let spawn_args = list_with_raw(&head, &args.into_bytes());
+        let req = proc
+            .spawn_request(node, "erpc", "execute_call", Outbound::Encoded(spawn_args), &[Term::atom("monitor")], None)
+            .await
+            .map_err(|e| CallError::from_node(node, e))?;
+        Ok(Erpc {
+            proc,
+            node: node.to_string(),
+            module: module.to_string(),
+            function: function.to_string(),
+            req,
+            res,
+            pid: None,
+            done: false,
+        })
+    }
+
+    /// Waits up to `timeout` for the outcome, serving I/O requests from the call meanwhile.
+    /// `None`: no outcome yet (the call stays in flight), or it was already delivered.
+    pub(crate) async fn poll(&mut self, timeout: Duration, io: &mut IoHandler) -> Option<Result<Term, CallError>> {
+        if self.done {
+            return None;
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = self.proc.receive_timeout(left).await?;
+            match msg {
+                Message::SpawnReply { request, result, .. } if request == self.req => match result {
+                    Ok(pid) => self.pid = Some(pid),
+                    Err(reason) => {
+                        self.done = true;
+                        return Some(Err(if reason.is_atom("noconnection") {
+                            CallError::lost(&self.node)
+                        } else {
+                            CallError::SpawnFailed { node: self.node.clone(), reason }
+                        }));
+                    }
+                },
+                Message::Down { reference, reason, .. } if reference == self.req => {
+                    self.done = true;
+                    return Some(self.outcome(reason));
+                }
+                Message::Send { payload, from } => {
+                    if let Ok(t) = payload.term() {
+                        io.serve(&self.proc, from.as_ref(), &t).await;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn outcome(&self, reason: Term) -> Result<Term, CallError> {
+        if let Term::Tuple(mut t) = reason {
+            if t.first() == Some(&Term::Reference(self.res.clone())) {
+                match (t.len(), t[1].as_atom()) {
+                    (3, Some("return")) => return Ok(t.pop().expect("3 elements")),
+                    (3, Some("throw")) => return Err(CallError::Throw { value: t.pop().expect("3 elements") }),
+                    (3, Some("exit")) => return Err(CallError::Exit { reason: t.pop().expect("3 elements") }),
+                    // `{Res, error, {erpc, R}}`: erpc itself refused the arguments.
+                    (3, Some("error")) => {
+                        return Err(CallError::Error { reason: t.pop().expect("3 elements"), stacktrace: Term::nil() });
+                    }
+                    (4, Some("error")) => {
+                        let stack = t.pop().expect("4 elements");
+                        let reason = t.pop().expect("4 elements");
+                        return Err(CallError::from_error(reason, stack, Some((&self.module, &self.function))));
+                    }
+                    _ => {}
+                }
+            }
+            return Err(CallError::Exit { reason: Term::Tuple(t) });
+        }
+        if reason.is_atom("noconnection") {
+            return Err(CallError::lost(&self.node));
+        }
+        // Killed by a signal before `execute_call` could report: erpc's `exit({signal, R})`.
+        Err(CallError::Exit { reason })
+    }
+
+    pub(crate) fn timeout_error(&self, after: Duration) -> CallError {
+        CallError::Timeout { node: self.node.clone(), after }
+    }
+
+    /// Gives the call up: the monitor is removed on the peer and the process disappears, so a
+    /// late DOWN finds no mailbox.
+    pub(crate) async fn abandon(self) {
+        if self.pid.is_some() && !self.done {
+            let _ = self.proc.demonitor(&self.req).await;
+        }
+    }
+}
+
+type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Node {
+    /// Calls `module:function(args…)` on `node` with `erpc:call/5` semantics and returns its
+    /// value. `args` is a list term (or pre-encoded list). The call runs in a fresh remote
+    /// process; exceptions come back as [`CallError::Error`], [`Exit`](CallError::Exit),
+    /// [`Throw`](CallError::Throw) or [`Undef`](CallError::Undef). On timeout the call is
+    /// abandoned (demonitored; a late answer is dropped) and the remote process keeps running,
+    /// as with erpc. Output the function prints is discarded: see
+    /// [`call_with_output`](Self::call_with_output).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use beamlink::{Node, term::Term};
+    /// let node = Node::builder("hoge").cookie("secret").start().await?;
+    /// let args = Term::list([Term::list([Term::from(1), Term::from(2)])]);
+    /// let v = node.call("fuga@localhost", "lists", "reverse", args, Duration::from_secs(5)).await?;
+    /// assert_eq!(v, Term::list([Term::from(2), Term::from(1)]));
+    /// # Ok(()) }
+    /// ```
+    pub async fn call(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        let args = args.into();
+        self.call_boxed(node, module, function, args, timeout, Sink::Discard).await.0
+    }
+
+    /// Like [`call`](Self::call) but returns the result encoded (external term format without
+    /// the version byte), for bindings that hand bytes on. The node layer decodes DOWN reasons,
+    /// so the value is re-encoded from its decoded form.
+    pub async fn call_raw(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+    ) -> Result<Payload, CallError> {
+        let v = self.call(node, module, function, args, timeout).await?;
+        let mut out = Vec::with_capacity(64);
+        term::encode_into(&v, &mut out);
+        Ok(Payload(out.into()))
+    }
+
+    /// Like [`call`](Self::call), also returning everything the call printed (`io:format`,
+    /// `io:put_chars`, Elixir's `IO.puts`). Our temporary process is the call's group leader
+    /// and serves the I/O protocol; `io:format` text is produced by calling `io_lib:format`
+    /// back on `node`.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) {
+    /// use std::time::Duration;
+    /// use beamlink::term::Term;
+    /// let args = Term::list([Term::list("hi ~p~n".chars().map(|c| Term::from(c as u32))), Term::list([Term::from(7)])]);
+    /// let (r, out) = node.call_with_output("fuga@localhost", "io", "format", args, Duration::from_secs(5)).await;
+    /// assert!(r.is_ok());
+    /// assert_eq!(out, "hi 7\n");
+    /// # }
+    /// ```
+    pub async fn call_with_output(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+    ) -> (Result<Term, CallError>, String) {
+        let args = args.into();
+        let (r, sink) = self.call_boxed(node, module, function, args, timeout, Sink::Buffer(String::new())).await;
+        (r, sink.into_string())
+    }
+
+    /// The call loop, boxed because serving `io:format` calls back into it.
+    pub(crate) fn call_boxed<'a>(
+        &'a self,
+        node: &'a str,
+        module: &'a str,
+        function: &'a str,
+        args: Outbound,
+        timeout: Duration,
+        sink: Sink,
+    ) -> BoxFut<'a, (Result<Term, CallError>, Sink)> {
+        Box::pin(async move {
+            let mut io = IoHandler::new(sink);
+            let mut call = match Erpc::start(self, node, module, function, args).await {
+                Ok(c) => c,
+                Err(e) => return (Err(e), io.into_sink()),
+            };
+            let r = match call.poll(timeout, &mut io).await {
+                Some(r) => r,
+                None => {
+                    let e = call.timeout_error(timeout);
+                    call.abandon().await;
+                    Err(e)
+                }
+            };
+            (r, io.into_sink())
+        })
+    }
+}

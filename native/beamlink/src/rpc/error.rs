@@ -1,0 +1,115 @@
+//! How a remote call can fail, with each failure kept apart so callers (and the CLI's exit
+//! codes) can tell a remote exception from a lost connection or a timeout.
+
+use std::time::Duration;
+
+use crate::node::NodeError;
+use crate::term::{DecodeError, Term};
+
+/// Why a remote call did not return a value.
+///
+/// ```no_run
+/// # async fn demo(node: beamlink::Node) {
+/// use std::time::Duration;
+/// use beamlink::{CallError, term::Term};
+/// match node.call("fuga@localhost", "nope", "f", Term::nil(), Duration::from_secs(5)).await {
+///     Err(CallError::Undef { module, .. }) => println!("{module} is not loaded"),
+///     Err(e) => std::process::exit(e.exit_code()),
+///     Ok(v) => println!("{v:?}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The remote code raised `error(Reason)`.
+    #[error("remote error: {reason:?}")]
+    Error { reason: Term, stacktrace: Term },
+    /// The remote code called `exit(Reason)`, or the process was killed (`{signal, R}` in erpc
+    /// terms: then `reason` is the signal's reason).
+    #[error("remote exit: {reason:?}")]
+    Exit { reason: Term },
+    /// The remote code threw a value that nobody caught.
+    #[error("remote throw: {value:?}")]
+    Throw { value: Term },
+    /// The function called does not exist (module not loadable, or no such export).
+    #[error("undefined function {module}:{function}/{arity}")]
+    Undef { module: String, function: String, arity: usize },
+    /// Could not connect to `node`, or the connection was lost before the answer came.
+    #[error("no connection to {node}: {detail}")]
+    NoConnection { node: String, detail: String },
+    /// No answer within the time allowed. The request was abandoned.
+    #[error("no answer from {node} within {after:?}")]
+    Timeout { node: String, after: Duration },
+    /// The remote node refused to spawn the process (SPAWN_REPLY error: `badopt`, `notsup`,
+    /// `system_limit`…).
+    #[error("{node} refused to spawn: {reason:?}")]
+    SpawnFailed { node: String, reason: Term },
+    /// `rpc:call` semantics: the remote `rex` answered `{badrpc, Reason}`.
+    #[error("badrpc: {reason:?}")]
+    BadRpc { reason: Term },
+    /// The answer could not be decoded, or had a shape no OTP release sends.
+    #[error("cannot decode the answer: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+impl CallError {
+    /// A distinct non-zero process exit code per kind, for command-line tools (0 is success).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CallError::Error { .. } => 2,
+            CallError::Exit { .. } => 3,
+            CallError::Throw { .. } => 4,
+            CallError::Undef { .. } => 5,
+            CallError::NoConnection { .. } => 6,
+            CallError::Timeout { .. } => 7,
+            CallError::SpawnFailed { .. } => 8,
+            CallError::BadRpc { .. } => 9,
+            CallError::Decode(_) => 10,
+        }
+    }
+
+    /// A short stable name of the kind: `"error"`, `"exit"`, `"throw"`, `"undef"`,
+    /// `"noconnection"`, `"timeout"`, `"spawn_failed"`, `"badrpc"`, `"decode"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Error { .. } => "error",
+            CallError::Exit { .. } => "exit",
+            CallError::Throw { .. } => "throw",
+            CallError::Undef { .. } => "undef",
+            CallError::NoConnection { .. } => "noconnection",
+            CallError::Timeout { .. } => "timeout",
+            CallError::SpawnFailed { .. } => "spawn_failed",
+            CallError::BadRpc { .. } => "badrpc",
+            CallError::Decode(_) => "decode",
+        }
+    }
+
+    pub(crate) fn from_node(node: &str, e: NodeError) -> CallError {
+        CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
+    }
+
+    pub(crate) fn lost(node: &str) -> CallError {
+        CallError::NoConnection { node: node.to_string(), detail: "connection lost (noconnection)".to_string() }
+    }
+
+    /// Builds `Error`, or `Undef` when the reason is `undef` and the top stack frame is the
+    /// called function itself (an `undef` raised deeper down stays an `Error`).
+    pub(crate) fn from_error(reason: Term, stacktrace: Term, called: Option<(&str, &str)>) -> CallError {
+        let top = stacktrace.as_list().and_then(|l| l.first()).and_then(Term::as_tuple);
+        if let (true, Some([m, f, a, ..])) = (reason.is_atom("undef"), top) {
+            let matches = match called {
+                Some((cm, cf)) => m.is_atom(cm) && f.is_atom(cf),
+                None => true,
+            };
+            let arity = match a {
+                Term::List(l) => Some(l.len()),
+                Term::Int(n) => usize::try_from(*n).ok(),
+                _ => None,
+            };
+            if let (true, Some(arity), Some(m), Some(f)) = (matches, arity, m.as_atom(), f.as_atom()) {
+                return CallError::Undef { module: m.to_string(), function: f.to_string(), arity };
+            }
+        }
+        CallError::Error { reason, stacktrace }
+    }
+}
