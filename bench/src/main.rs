@@ -56,10 +56,11 @@ fn main() {
         ["oneshot", target, cookie] => oneshot(target, cookie),
         ["listeners", n, cookie] => listeners(n.parse().unwrap(), cookie),
         ["memnode", cookie, peers @ ..] => memnode(cookie, peers),
-        ["profile-decode", item, secs] => profile_decode(item.parse().unwrap(), secs.parse().unwrap()),
+        ["profile-decode", item, secs] => profile_codec(item.parse().unwrap(), secs.parse().unwrap(), false),
+        ["profile-encode", item, secs] => profile_codec(item.parse().unwrap(), secs.parse().unwrap(), true),
         ["memcalls", cookie, target, n, sleep_ms] => memcalls(cookie, target, n.parse().unwrap(), sleep_ms.parse().unwrap()),
         _ => {
-            eprintln!("usage: beamlink-bench [run | profile-decode ITEM SECS | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]");
+            eprintln!("usage: beamlink-bench [run | profile-decode ITEM SECS | profile-encode ITEM SECS | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]");
             std::process::exit(2);
         }
     }
@@ -81,19 +82,25 @@ async fn start_node(cookie: &str) -> Node {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-/// Decodes corpus item `item` in a loop for `secs` seconds: a target for `perf record`.
-fn profile_decode(item: usize, secs: u64) {
+/// Decodes (or encodes) corpus item `item` in a loop for `secs` seconds: a target for
+/// `perf record`.
+fn profile_codec(item: usize, secs: u64, encode: bool) {
     let (name, term) = corpus::corpus().swap_remove(item);
     let bytes = beamlink::term::encode(&term);
-    let end = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
     let mut n = 0u64;
-    while Instant::now() < end {
+    while start.elapsed() < Duration::from_secs(secs) {
         for _ in 0..100 {
-            drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()));
+            if encode {
+                drop(std::hint::black_box(beamlink::term::encode(std::hint::black_box(&term))));
+            } else {
+                drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()));
+            }
         }
         n += 100;
     }
-    println!("{name}: {:.0} ns/decode", secs as f64 * 1e9 / n as f64);
+    let what = if encode { "encode" } else { "decode" };
+    println!("{name}: {:.0} ns/{what}", start.elapsed().as_nanos() as f64 / n as f64);
 }
 
 /// Whole-process fresh connect + first call, the job `erl_call -a` does.
