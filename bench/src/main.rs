@@ -245,6 +245,7 @@ fn run() {
     let quick = std::env::var("QUICK").map(|v| !v.is_empty() && v != "0").unwrap_or(false);
     let cfg = Cfg::new(quick);
     let started = Instant::now();
+    let load_before = loadavg();
     let self_exe = std::env::current_exe().unwrap();
     let cookie = DEFAULT_COOKIE.to_string();
     let ebin = compile_erl(&repo_root().join("bench/erl/beamlink_bench.erl"));
@@ -273,7 +274,10 @@ fn run() {
         .iter()
         .map(|n| {
             let t = eval(n, "{erlang:system_info(otp_release), erlang:system_info(version)}.");
-            format!("{}: {t}", n.otp.label())
+            match t {
+                Term::Tuple(v) if v.len() == 2 => format!("OTP {} (erts {})", text_of(&v[0]), text_of(&v[1])),
+                other => format!("{}: {other}", n.otp.label()),
+            }
         })
         .collect();
 
@@ -308,7 +312,7 @@ fn run() {
     let elapsed = started.elapsed();
     let text = table.render();
     println!("{text}");
-    let machine = machine(&versions);
+    let machine = machine(&versions, &load_before);
     let md = format!(
         "# beamlink benchmark results\n\n{}\n\nMode: {} ({} repetitions per row), run time {:.0} s. Produced by `make bench{}`; \
          see [README.md](README.md) for what each row measures.\n\n{}\n{}",
@@ -325,7 +329,20 @@ fn run() {
     note(&format!("wrote bench/RESULTS.md ({:.0} s)", elapsed.as_secs_f64()));
 }
 
-fn machine(versions: &[String]) -> String {
+/// A charlist as printed by the control loop comes back as a string or a list of ints.
+fn text_of(t: &Term) -> String {
+    match t {
+        Term::List(v) => v.iter().filter_map(|c| if let Term::Int(i) = c { char::from_u32(*i as u32) } else { None }).collect(),
+        Term::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+fn machine(versions: &[String], load_before: &str) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
@@ -335,7 +352,9 @@ fn machine(versions: &[String]) -> String {
     let date = Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
     let kernel = Command::new("uname").arg("-sr").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
     format!(
-        "- Date: {date}\n- Machine: {cores} cores, {cpu}, {kernel}\n- OTP: {}\n- Rust: beamlink release build, tokio multi-thread runtime; eetf {}",
+        "- Date: {date}\n- Machine: {cores} cores, {cpu}, {kernel}\n- Load average (1, 5, 15 min) before / after the run: {load_before} / {} \
+         (other work on the machine widens the spreads, p99 most)\n- OTP: {}\n- Rust: beamlink release build, tokio multi-thread runtime; eetf {}",
+        loadavg(),
         versions.join("; "),
         "0.12"
     )
@@ -576,6 +595,31 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
             row = row.target(1.0 / 1.5);
         }
         table.push(row);
+        if size == 1 << 20 {
+            // Same echo through the bench's own one-encode erpc: separates `Node::call`'s
+            // argument copies from the engine's transport.
+            let (mut b, mut r) = (vec![], vec![]);
+            for _ in 0..cfg.reps {
+                let s: Vec<f64> = env.rt.block_on(async {
+                    let call = || rpc::erpc_call(&env.bl, &target, "erlang", "iolist_to_binary", vec![Term::Binary(payload.clone())], CALL_TIMEOUT);
+                    call().await.unwrap();
+                    let mut v = vec![];
+                    for _ in 0..n {
+                        let t0 = Instant::now();
+                        call().await.unwrap();
+                        v.push(t0.elapsed().as_nanos() as f64);
+                    }
+                    v
+                });
+                b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
+                let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
+                r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
+            }
+            table.push(
+                Row::new("echo", &format!("{label} echo, bench's minimal erpc (baseline)"), "MB/s", true, Stat::of(&b), "erpc:call otp28→otp28", Stat::of(&r))
+                    .note("beamlink engine without `Node::call`'s argument re-copy (bench/src/rpc.rs `erpc_call`)"),
+            );
+        }
     }
     if cfg.quick {
         table.push(Row::skipped("echo", "64 MiB binary echoed via rpc, otp28", "erpc:call otp28→otp28", "skipped in QUICK mode; run `make bench`").target(1.0 / 1.5));
