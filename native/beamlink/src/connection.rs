@@ -3,18 +3,22 @@
 //! both ways.
 //!
 //! A connection is two tasks. The reader turns packets into [`Incoming`] messages and hands
-//! them to the node's [`Handler`] in arrival order; the writer drains a queue, packing every
-//! small message that is ready into one `write` and sending large messages as 64 KiB fragments
+//! them to the node's [`Handler`] in arrival order. Sending is done by the caller itself when
+//! the socket is idle (a non-blocking write, no task hand-off: that is what keeps a round trip
+//! short); otherwise the message joins a queue that the writer task drains, packing every small
+//! message that is ready into one `write` and sending large messages as 64 KiB fragments
 //! interleaved with the rest, so one big message never holds up the small ones behind it.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::{Notify, mpsc};
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{Notify, watch};
 use tokio::time::timeout;
 
 use crate::control::{Control, ControlError};
@@ -86,7 +90,13 @@ pub trait Handler: Send + Sync + 'static {
     fn closed(&self, conn: &Connection, why: ConnectionError);
 }
 
-struct Outgoing {
+enum Outgoing {
+    Msg(OutMsg),
+    /// Bytes of packets already framed (the rest of a direct write that did not finish).
+    Raw(Vec<u8>),
+}
+
+struct OutMsg {
     head: Vec<u8>,
     payload: Option<Bytes>,
     /// Signals from one sender must arrive in the order sent, so a sender's messages wait
@@ -114,13 +124,50 @@ fn sender_key(control: &Control) -> u64 {
     from.map_or(u64::MAX, |p| (p.id as u64) << 32 | p.serial as u64)
 }
 
+/// Counters of what went over a connection, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Packets received, ticks excluded.
+    pub packets_in: AtomicU64,
+    /// Fragment packets received (first fragments and continuations).
+    pub fragments_in: AtomicU64,
+    /// Atom cache references read from distribution headers.
+    pub atom_cache_refs_in: AtomicU64,
+    /// Packets sent, fragments counted one by one, ticks excluded.
+    pub packets_out: AtomicU64,
+    /// `write` calls made for them: fewer than packets when batching works.
+    pub writes: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub packets_in: u64,
+    pub fragments_in: u64,
+    pub atom_cache_refs_in: u64,
+    pub packets_out: u64,
+    pub writes: u64,
+}
+
 struct Shared {
+    stats: Stats,
     peer: Atom,
     id: u64,
     flags: DistFlags,
-    tx: mpsc::UnboundedSender<Outgoing>,
+    out: Mutex<OutState>,
+    /// Wakes the writer task; `notify_one` keeps a permit, so no wake-up is lost.
+    wake_writer: Notify,
     closed: AtomicBool,
-    close: Notify,
+    close: watch::Sender<bool>,
+}
+
+/// Who may write to the socket. Callers write directly only when `!busy` and the queue is
+/// empty, under the lock, so bytes of different packets never interleave.
+struct OutState {
+    socket: Option<Arc<OwnedWriteHalf>>,
+    queue: VecDeque<Outgoing>,
+    /// The writer task has taken queued messages (or large ones are still in flight).
+    busy: bool,
 }
 
 /// A handle on a live connection. Cheap to clone; sending never blocks (the writer task owns
@@ -140,49 +187,50 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Starts the reader and writer tasks on an established (handshaken) stream.
-    pub fn start<S>(
-        stream: S,
+    pub fn start(
+        stream: TcpStream,
         peer: Atom,
         flags: DistFlags,
         cfg: ConnectionConfig,
         handler: Arc<dyn Handler>,
-    ) -> Connection
-    where
-        S: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        let (rd, wr) = tokio::io::split(stream);
-        let (tx, rx) = mpsc::unbounded_channel();
+    ) -> Connection {
+        let _ = stream.set_nodelay(true);
+        let (rd, wr) = stream.into_split();
+        let wr = Arc::new(wr);
+        let (close, _) = watch::channel(false);
         let conn = Connection {
             shared: Arc::new(Shared {
+                stats: Stats::default(),
                 peer,
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 flags,
-                tx,
+                out: Mutex::new(OutState { socket: Some(wr.clone()), queue: VecDeque::new(), busy: false }),
+                wake_writer: Notify::new(),
                 closed: AtomicBool::new(false),
-                close: Notify::new(),
+                close,
             }),
         };
         let fragments = flags.contains(DistFlags::FRAGMENTS);
         let tick = cfg.net_ticktime / 4;
         let w = conn.clone();
         tokio::spawn(async move {
+            let mut closing = w.shared.close.subscribe();
             let res = tokio::select! {
-                r = write_loop(wr, rx, tick, fragments) => r,
-                _ = w.shared.close.notified() => Ok(()),
+                r = write_loop(&wr, &w.shared, tick, fragments) => r,
+                _ = closing.wait_for(|c| *c) => Ok(()),
             };
-            if let Err(e) = res {
-                w.shared.close.notify_waiters();
-                let _ = e;
+            if res.is_err() {
+                w.close();
             }
         });
         let r = conn.clone();
         tokio::spawn(async move {
+            let mut closing = r.shared.close.subscribe();
             let why = tokio::select! {
                 e = read_loop(rd, &r, &cfg, &*handler) => e,
-                _ = r.shared.close.notified() => ConnectionError::ClosedLocally { peer: r.peer().as_str().to_string() },
+                _ = closing.wait_for(|c| *c) => ConnectionError::ClosedLocally { peer: r.peer().as_str().to_string() },
             };
-            r.shared.closed.store(true, Ordering::SeqCst);
-            r.shared.close.notify_waiters();
+            r.close();
             handler.closed(&r, why);
         });
         conn
@@ -190,6 +238,18 @@ impl Connection {
 
     pub fn peer(&self) -> &Atom {
         &self.shared.peer
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.shared.stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            packets_in: get(&s.packets_in),
+            fragments_in: get(&s.fragments_in),
+            atom_cache_refs_in: get(&s.atom_cache_refs_in),
+            packets_out: get(&s.packets_out),
+            writes: get(&s.writes),
+        }
     }
 
     /// Identifies this connection among successive ones to the same peer.
@@ -209,7 +269,9 @@ impl Connection {
     /// Closes the connection; the handler's `closed` runs once both tasks stop.
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
-        self.shared.close.notify_waiters();
+        // Dropping our handle on the write half lets the socket close once the writer is gone.
+        self.shared.out.lock().unwrap().socket = None;
+        self.shared.close.send_replace(true);
     }
 
     /// Queues a control message with an optional payload (bare encoded term, no version byte).
@@ -232,7 +294,34 @@ impl Connection {
             p => p,
         };
         let sender = sender_key(control);
-        self.shared.tx.send(Outgoing { head, payload, sender }).map_err(|_| ConnectionClosed)
+        let len = head.len() + payload.as_ref().map_or(0, |p| p.len());
+        let mut st = self.shared.out.lock().unwrap();
+        let Some(socket) = st.socket.clone() else { return Err(ConnectionClosed) };
+        self.shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
+        if !st.busy && st.queue.is_empty() && len <= FRAGMENT_SIZE {
+            let mut frame = Vec::with_capacity(4 + len);
+            frame.extend_from_slice(&(len as u32).to_be_bytes());
+            frame.extend_from_slice(&head);
+            if let Some(p) = &payload {
+                frame.extend_from_slice(p);
+            }
+            let written = match socket.try_write(&frame) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                Err(_) => return Err(ConnectionClosed),
+            };
+            self.shared.stats.writes.fetch_add((written > 0) as u64, Ordering::Relaxed);
+            if written == frame.len() {
+                return Ok(());
+            }
+            frame.drain(..written);
+            st.queue.push_back(Outgoing::Raw(frame));
+        } else {
+            st.queue.push_back(Outgoing::Msg(OutMsg { head, payload, sender }));
+        }
+        drop(st);
+        self.shared.wake_writer.notify_one();
+        Ok(())
     }
 
     /// Like [`send`](Self::send) with a payload given as a term.
@@ -258,7 +347,7 @@ pub struct ConnectionClosed;
 struct Fragmenting {
     sender: u64,
     /// Later messages of the same sender, sent once this one is complete.
-    then: VecDeque<Outgoing>,
+    then: VecDeque<OutMsg>,
     seq: u64,
     /// Fragments left including the next one; the last one sent is number 1.
     left: u64,
@@ -269,35 +358,47 @@ struct Fragmenting {
 
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
 
-async fn write_loop<W: AsyncWrite + Unpin>(
-    wr: W,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
-    tick: Duration,
-    fragments: bool,
-) -> std::io::Result<()> {
-    let mut wr = wr;
+async fn write_loop(socket: &OwnedWriteHalf, shared: &Shared, tick: Duration, fragments: bool) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
     let mut large: VecDeque<Fragmenting> = VecDeque::new();
+    let mut writes_seen = 0;
     loop {
-        if large.is_empty() {
-            match timeout(tick, rx.recv()).await {
-                Err(_) => {
-                    wr.write_all(&[0, 0, 0, 0]).await?;
-                    continue;
-                }
-                Ok(None) => return Ok(()),
-                Ok(Some(m)) => queue(m, &mut buf, &mut large, fragments),
+        let taken: Vec<Outgoing> = {
+            let mut st = shared.out.lock().unwrap();
+            if st.queue.is_empty() && large.is_empty() {
+                st.busy = false;
+                Vec::new()
+            } else {
+                st.busy = true;
+                st.queue.drain(..).collect()
             }
+        };
+        if taken.is_empty() && large.is_empty() {
+            if tokio::time::timeout(tick, shared.wake_writer.notified()).await.is_err() {
+                // Nothing written for a tick interval (by us or directly): tell the peer we live.
+                let writes = shared.stats.writes.load(Ordering::Relaxed);
+                if writes == writes_seen {
+                    let mut st = shared.out.lock().unwrap();
+                    st.queue.push_back(Outgoing::Raw(vec![0, 0, 0, 0]));
+                }
+                writes_seen = writes;
+            }
+            continue;
         }
-        while buf.len() < BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(m) => queue(m, &mut buf, &mut large, fragments),
-                Err(_) => break,
+        for m in taken {
+            match m {
+                Outgoing::Raw(bytes) => buf.extend_from_slice(&bytes),
+                Outgoing::Msg(m) => queue(m, &mut buf, &mut large, fragments),
+            }
+            if buf.len() >= BATCH_BYTES {
+                write_all(socket, &buf, &shared.stats).await?;
+                buf.clear();
             }
         }
         // One fragment of each large message per round keeps them all moving.
         for f in large.iter_mut() {
             next_fragment(f, &mut buf);
+            shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
         }
         let mut released = VecDeque::new();
         large.retain_mut(|f| {
@@ -311,15 +412,32 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         for m in released {
             queue(m, &mut buf, &mut large, fragments);
         }
-        wr.write_all(&buf).await?;
-        buf.clear();
+        if !buf.is_empty() {
+            write_all(socket, &buf, &shared.stats).await?;
+            buf.clear();
+        }
         if buf.capacity() > 4 * (BATCH_BYTES + FRAGMENT_SIZE) {
             buf.shrink_to(BATCH_BYTES + FRAGMENT_SIZE);
         }
     }
 }
 
-fn queue(m: Outgoing, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) {
+async fn write_all(socket: &OwnedWriteHalf, mut buf: &[u8], stats: &Stats) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        socket.writable().await?;
+        match socket.try_write(buf) {
+            Ok(n) => {
+                buf = &buf[n..];
+                stats.writes.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) {
     if let Some(f) = large.iter_mut().find(|f| f.sender == m.sender) {
         f.then.push_back(m);
         return;
@@ -407,6 +525,18 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Ok(n) if n == len => {}
             Ok(_) => return ConnectionError::PeerClosed { peer },
             Err(e) => return ConnectionError::Io { peer, detail: e.to_string() },
+        }
+        let stats = &conn.shared.stats;
+        stats.packets_in.fetch_add(1, Ordering::Relaxed);
+        if body.len() >= 2 && body[0] == 131 && (body[1] == 69 || body[1] == 70) {
+            stats.fragments_in.fetch_add(1, Ordering::Relaxed);
+        }
+        if body.len() >= 3 && body[0] == 131 && (body[1] == 68 || body[1] == 69) {
+            // NumAtomCacheRefs sits right after the tag (68) or after SeqId and FragId (69).
+            let at = if body[1] == 68 { 2 } else { 18 };
+            if let Some(&n) = body.get(at) {
+                stats.atom_cache_refs_in.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
         match parse_packet(Bytes::from(body), &mut cache, &mut partial) {
             Ok(Some(msg)) => handler.incoming(conn, msg),

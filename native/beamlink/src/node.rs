@@ -21,6 +21,19 @@ use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
 
+/// Placeholder target of a spawn monitor until the spawn reply names the process.
+const SPAWN_PENDING: &str = "$beamlink_spawn_pending";
+
+/// The length of an encoded list without decoding it (the `Arity` of a spawn request is not
+/// checked by OTP, so a cheap answer is enough; 0 for anything but a list).
+fn list_len_hint(bytes: &[u8]) -> u32 {
+    match bytes {
+        [108, a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]),
+        [107, a, b, ..] => u16::from_be_bytes([*a, *b]) as u32,
+        _ => 0,
+    }
+}
+
 /// What can go wrong at the node level. Every variant names the node or name concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -211,8 +224,9 @@ struct ProcEntry {
     watchers: Vec<(Reference, Pid, Term)>,
     /// Monitors this process holds: reference → (node of the target, target).
     monitors: HashMap<Reference, (Atom, Term)>,
-    /// Spawn requests awaiting a reply: request → node asked.
-    spawning: HashMap<Reference, Atom>,
+    /// Spawn requests awaiting a reply: request → (node asked, whether a successful reply
+    /// stays out of the mailbox because the caller only waits for the monitor's DOWN).
+    spawning: HashMap<Reference, (Atom, bool)>,
     name: Option<Atom>,
 }
 
@@ -484,6 +498,11 @@ impl Node {
         let Some(Some((node, target))) = self.inner.with_proc(us.id, |p| p.monitors.remove(reference)) else {
             return Ok(());
         };
+        if target.is_atom(SPAWN_PENDING) {
+            // The spawn reply has not come: there is no pid to name yet. Dropping our record is
+            // enough; the DOWN that may still come finds no monitor and is ignored.
+            return Ok(());
+        }
         if node == self.inner.name {
             if let Term::Pid(p) = &target {
                 self.inner.with_proc(p.id, |e| e.watchers.retain(|(r, _, _)| r != reference));
@@ -514,18 +533,16 @@ impl Node {
         args: Outbound,
         options: &[Term],
         group_leader: Pid,
+        quiet: bool,
     ) -> Result<Reference, NodeError> {
         let args = args.into_bytes();
-        let arity = match decode_bare(&args) {
-            Ok(Term::List(l)) => l.len() as u32,
-            _ => 0,
-        };
+        let arity = list_len_hint(&args);
         let conn = self.connect(node.as_str()).await?;
         let req_id = self.make_ref();
-        self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), node.clone()));
+        self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), (node.clone(), quiet)));
         if options.iter().any(|o| o.is_atom("monitor")) {
             // The DOWN for a spawn monitor carries the request reference.
-            self.inner.with_proc(us.id, |p| p.monitors.insert(req_id.clone(), (node.clone(), Term::atom("spawned"))));
+            self.inner.with_proc(us.id, |p| p.monitors.insert(req_id.clone(), (node.clone(), Term::atom(SPAWN_PENDING))));
         }
         let control = Control::SpawnRequest {
             req_id: req_id.clone(),
@@ -560,11 +577,10 @@ impl Node {
             }
         }
         for (reference, (node, target)) in entry.monitors {
-            if node != self.inner.name {
-                if let Some(c) = self.live_connection(&node) {
+            if node != self.inner.name
+                && let Some(c) = self.live_connection(&node) {
                     let _ = c.send(&Control::Demonitor { from: pid.clone(), target, reference }, None);
                 }
-            }
         }
     }
 }
@@ -610,11 +626,10 @@ impl Inner {
         };
         match control {
             Control::Send { from, to } => {
-                if self.is_ours(&to) {
-                    if let Some(p) = payload {
+                if self.is_ours(&to)
+                    && let Some(p) = payload {
                         self.deliver(to.id, Message::Send { from, payload: Payload(p) });
                     }
-                }
             }
             Control::RegSend { from, to } => {
                 let Some(p) = payload else { return };
@@ -695,7 +710,10 @@ impl Inner {
                 };
                 let pending = self
                     .with_proc(to.id, |p| {
-                        let was = p.spawning.remove(&req_id).is_some();
+                        let was = match p.spawning.remove(&req_id) {
+                            Some((_, quiet)) => !(quiet && result.is_ok()),
+                            None => false,
+                        };
                         if let Ok(pid) = &result {
                             if flags & 1 != 0 {
                                 p.links.insert(pid.clone());
@@ -770,7 +788,7 @@ impl Inner {
                     signals.push((*id, Message::Down { reference: r, object, reason: noconnection.clone() }));
                 }
                 let reqs: Vec<Reference> =
-                    p.spawning.iter().filter(|(_, n)| **n == peer).map(|(r, _)| r.clone()).collect();
+                    p.spawning.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
                 for r in reqs {
                     p.spawning.remove(&r);
                     signals.push((

@@ -248,7 +248,23 @@ impl Process {
     ) -> Result<Reference, NodeError> {
         let gl = group_leader.unwrap_or(&self.pid).clone();
         self.node
-            .spawn_request(&self.pid, &Atom::new(node), (Atom::new(module), Atom::new(function)), args.into(), options, gl)
+            .spawn_request(&self.pid, &Atom::new(node), (Atom::new(module), Atom::new(function)), args.into(), options, gl, false)
+            .await
+    }
+
+    /// Like [`spawn_request`](Self::spawn_request) with `monitor`, for callers that only
+    /// care about the DOWN: a successful reply does not enter the mailbox (saving a wake-up);
+    /// a failed one does.
+    pub(crate) async fn spawn_request_monitored_quiet(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: Outbound,
+    ) -> Result<Reference, NodeError> {
+        let mf = (Atom::new(module), Atom::new(function));
+        self.node
+            .spawn_request(&self.pid, &Atom::new(node), mf, args, &[Term::atom("monitor")], self.pid.clone(), true)
             .await
     }
 

@@ -128,6 +128,7 @@ fn small_messages_overtake_a_large_one_but_keep_their_own_order() {
         for i in 0..10_000 {
             small.send_named(&remote.name, "echo", Term::tuple([Term::Pid(small.pid().clone()), Term::from(i)])).await.unwrap();
         }
+        let stats = node.connect(&remote.name).await.unwrap().stats();
         for i in 0..10_000 {
             let m = small.receive_timeout(Duration::from_secs(60)).await.expect("small echo");
             let t = m.term().unwrap().unwrap();
@@ -138,6 +139,10 @@ fn small_messages_overtake_a_large_one_but_keep_their_own_order() {
         assert!(first.as_tuple().unwrap()[1].as_binary().is_some(), "large first");
         let second = big.receive_timeout(Duration::from_secs(60)).await.unwrap().term().unwrap().unwrap();
         assert!(second.as_tuple().unwrap()[1].is_atom("after"));
+        // Many small messages shared each write.
+        let after = node.connect(&remote.name).await.unwrap().stats();
+        assert!(after.packets_out >= 10_000 + 768, "{after:?}");
+        assert!(after.writes * 4 < after.packets_out, "batching: {after:?} (before the replies: {stats:?})");
     });
 }
 
@@ -361,4 +366,37 @@ fn blocking_api_without_a_runtime() {
     me.send_named(&remote.name, "echo", Term::tuple([Term::Pid(me.pid().clone()), Term::from(5)])).unwrap();
     let m = me.receive_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(m.term().unwrap().unwrap(), Term::tuple([Term::atom("echo"), Term::from(5)]));
+}
+
+/// With DIST_HDR_ATOM_CACHE offered, OTP sends atoms as cache references (2–7 per message,
+/// per the notes); the connection must resolve them, fragments included.
+#[test]
+fn atom_cache_references_from_otp_are_resolved() {
+    use beamlink::flags::DistFlags;
+    for otp in Otp::ALL {
+        let remote = TestNode::start(otp, "atomcache");
+        remote.eval_ok(ECHO);
+        rt().block_on(async {
+            let node = Node::builder(format!("{}@localhost", unique_name("bla")))
+                .cookie(DEFAULT_COOKIE)
+                .flags(DistFlags::beamlink_default().with(DistFlags::DIST_HDR_ATOM_CACHE))
+                .start()
+                .await
+                .unwrap();
+            let conn = node.connect(&remote.name).await.unwrap();
+            assert!(conn.flags().contains(DistFlags::DIST_HDR_ATOM_CACHE), "{otp:?}: negotiated");
+            let mut me = node.spawn_process();
+            for round in 0..3 {
+                let atoms: Vec<Term> = (0..40).map(|i| Term::atom(format!("atom_{}", i % 7))).collect();
+                let big = Term::binary(vec![round as u8; 200_000]);
+                let msg = Term::tuple([Term::Pid(me.pid().clone()), Term::tuple([Term::list(atoms.clone()), big.clone()])]);
+                me.send_named(&remote.name, "echo", msg).await.unwrap();
+                let got = me.receive_timeout(Duration::from_secs(10)).await.expect("echo").term().unwrap().unwrap();
+                assert_eq!(got, Term::tuple([Term::atom("echo"), Term::tuple([Term::list(atoms), big])]), "{otp:?}");
+            }
+            let stats = conn.stats();
+            assert!(stats.atom_cache_refs_in > 0, "{otp:?}: OTP used no cache references: {stats:?}");
+            assert!(stats.fragments_in > 0, "{otp:?}: {stats:?}");
+        });
+    }
 }

@@ -1,14 +1,12 @@
 //! `beamlink eval NODE EXPR`: Erlang expressions go through the remote `erl_scan`,
 //! `erl_parse` and `erl_eval`; with `--elixir`, `Code.eval_string/1`. Output, then the value.
 
-use std::io::Write;
-
 use beamlink::term::Term;
 use beamlink::{CallError, Node};
 
-use super::{Failure, Outcome, call_failure, start_node, timeout};
+use super::{Failure, Outcome, call_failure, print_outcome, start_node, timeout};
 use crate::cli::Global;
-use crate::{exit, print};
+use crate::exit;
 
 pub async fn run(g: &Global, target: &str, expr: &str) -> Outcome {
     let node = start_node(g, target).await?;
@@ -24,15 +22,7 @@ pub async fn run(g: &Global, target: &str, expr: &str) -> Outcome {
         // erl_eval:exprs returns {value, Value, Bindings}.
         (r.map(|t| t.as_tuple().and_then(|x| x.get(1).cloned()).unwrap_or(t)), out)
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(output.as_bytes());
-    match result {
-        Ok(v) => {
-            let _ = writeln!(out, "{}", print::term(&v, g.elixir));
-            Ok(exit::OK)
-        }
-        Err(e) => Err(call_failure(&e, g.elixir)),
-    }
+    print_outcome(&output, result, g.elixir)
 }
 
 /// Scans and parses on the remote node, so its syntax is exactly the node's own.

@@ -110,3 +110,17 @@ pub fn call_failure(e: &CallError, elixir: bool) -> Failure {
     };
     Failure { code: e.exit_code(), message }
 }
+
+/// What a call printed, then its value; or the failure.
+pub fn print_outcome(output: &str, result: Result<Term, CallError>, elixir: bool) -> Outcome {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(output.as_bytes());
+    match result {
+        Ok(v) => {
+            let _ = writeln!(out, "{}", print::term(&v, elixir));
+            Ok(exit::OK)
+        }
+        Err(e) => Err(call_failure(&e, elixir)),
+    }
+}

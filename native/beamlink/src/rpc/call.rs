@@ -40,7 +40,7 @@ impl Erpc {
         let head = [Term::Reference(res.clone()), Term::atom(module), Term::atom(function)];
         let spawn_args = list_with_raw(&head, &args.into_bytes());
         let req = proc
-            .spawn_request(node, "erpc", "execute_call", Outbound::Encoded(spawn_args), &[Term::atom("monitor")], None)
+            .spawn_request_monitored_quiet(node, "erpc", "execute_call", Outbound::Encoded(spawn_args))
             .await
             .map_err(|e| CallError::from_node(node, e))?;
         Ok(Erpc {
@@ -126,7 +126,7 @@ impl Erpc {
     /// Gives the call up: the monitor is removed on the peer and the process disappears, so a
     /// late DOWN finds no mailbox.
     pub(crate) async fn abandon(self) {
-        if self.pid.is_some() && !self.done {
+        if !self.done {
             let _ = self.proc.demonitor(&self.req).await;
         }
     }

@@ -69,6 +69,10 @@ impl Default for Limits {
     }
 }
 
+/// Stack left below which nested decoding moves to a new segment, and that segment's size.
+const STACK_RED_ZONE: usize = 64 * 1024;
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
 /// zlib cannot expand data by more than about 1032:1; a size claim beyond that is a lie.
 const ZLIB_MAX_RATIO: u64 = 1032;
 
@@ -115,6 +119,10 @@ pub struct Decoder<'a> {
     atom_cache: &'a [Option<Atom>],
     limits: Limits,
     depth: usize,
+    /// Elements still allowed to be reserved ahead of decoding them. A count is only checked
+    /// against the bytes left, and nested containers each see nearly all of them, so without
+    /// one budget for the whole input k levels could reserve k times what was sent.
+    prealloc: usize,
     interned: AtomInterner,
 }
 
@@ -127,6 +135,7 @@ impl<'a> Decoder<'a> {
             atom_cache: &[],
             limits: Limits::default(),
             depth: 0,
+            prealloc: input.len(),
             interned: AtomInterner::new(),
         }
     }
@@ -186,6 +195,56 @@ impl<'a> Decoder<'a> {
         let at = self.pos;
         let tag = self.u8()?;
         match tag {
+            SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT | EXPORT_EXT | NEW_FUN_EXT => {
+                // Depth is bounded by `max_depth`, yet a deep term can still exhaust a small
+                // thread stack (a 2 MiB tokio worker, frames of an unoptimised build): when
+                // little stack is left, continue on a fresh heap-allocated segment.
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
+            }
+            _ => self.leaf(tag, at),
+        }
+    }
+
+    fn nested(&mut self, tag: u8, at: usize) -> Result<Term, DecodeError> {
+        match tag {
+            SMALL_TUPLE_EXT => {
+                let n = self.u8()? as usize;
+                self.tuple(n)
+            }
+            LARGE_TUPLE_EXT => {
+                let n = self.u32()? as usize;
+                self.tuple(n)
+            }
+            LIST_EXT => self.list(),
+            MAP_EXT => self.map(),
+            EXPORT_EXT => self.export(),
+            _ => self.fun(at),
+        }
+    }
+
+    #[inline(never)]
+    fn export(&mut self) -> Result<Term, DecodeError> {
+        let module = self.atom()?;
+        let function = self.atom()?;
+        let arity_at = self.pos;
+        // The arity is a whole term, so an export can nest exports: count it as depth.
+        self.enter()?;
+        let arity = self.term()?;
+        self.depth -= 1;
+        match arity {
+            Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
+                module,
+                function,
+                arity: a as u8,
+            }))),
+            _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
+        }
+    }
+
+    /// Every tag that does not nest.
+    #[inline(never)]
+    fn leaf(&mut self, tag: u8, at: usize) -> Result<Term, DecodeError> {
+        match tag {
             SMALL_INTEGER_EXT => Ok(Term::Int(self.u8()? as i64)),
             INTEGER_EXT => Ok(Term::Int(self.u32()? as i32 as i64)),
             SMALL_BIG_EXT => {
@@ -215,21 +274,12 @@ impl<'a> Decoder<'a> {
                 self.pos = at;
                 self.atom().map(Term::Atom)
             }
-            SMALL_TUPLE_EXT => {
-                let n = self.u8()? as usize;
-                self.tuple(n)
-            }
-            LARGE_TUPLE_EXT => {
-                let n = self.u32()? as usize;
-                self.tuple(n)
-            }
             NIL_EXT => Ok(Term::List(Vec::new())),
             STRING_EXT => {
                 let n = self.u16()? as usize;
                 let bytes = self.take(n)?;
                 Ok(Term::List(bytes.iter().map(|&b| Term::Int(b as i64)).collect()))
             }
-            LIST_EXT => self.list(),
             BINARY_EXT => {
                 let n = self.u32()? as usize;
                 Ok(Term::Binary(self.bytes(n)?))
@@ -239,7 +289,6 @@ impl<'a> Decoder<'a> {
                 let bits = self.u8()?;
                 self.bit_binary(n, bits, at)
             }
-            MAP_EXT => self.map(),
             NEW_PID_EXT | PID_EXT => {
                 let node = self.atom()?;
                 let id = self.u32()?;
@@ -273,20 +322,6 @@ impl<'a> Decoder<'a> {
                 let creation = self.u8()? as u32;
                 Ok(Term::Reference(Reference { node, creation, ids: vec![id] }))
             }
-            EXPORT_EXT => {
-                let module = self.atom()?;
-                let function = self.atom()?;
-                let arity_at = self.pos;
-                match self.term()? {
-                    Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
-                        module,
-                        function,
-                        arity: a as u8,
-                    }))),
-                    _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
-                }
-            }
-            NEW_FUN_EXT => self.fun(at),
             LOCAL_EXT => {
                 // Only the node that wrote it can interpret the rest; it runs to the end.
                 let rest = self.input.len() - self.pos;
@@ -296,6 +331,7 @@ impl<'a> Decoder<'a> {
             _ => Err(DecodeError::UnknownTag { offset: at, tag }),
         }
     }
+
 
     fn compressed(&mut self) -> Result<Term, DecodeError> {
         let at = self.pos;
@@ -341,6 +377,12 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    fn reserve(&mut self, n: usize) -> usize {
+        let n = n.min(self.prealloc);
+        self.prealloc -= n;
+        n
+    }
+
     /// Each element takes at least one byte, so a count beyond what is left is a lie.
     fn check_count(&self, n: usize, min_bytes_each: usize) -> Result<(), DecodeError> {
         let left = self.input.len() - self.pos;
@@ -356,7 +398,7 @@ impl<'a> Decoder<'a> {
     fn tuple(&mut self, n: usize) -> Result<Term, DecodeError> {
         self.check_count(n, 1)?;
         self.enter()?;
-        let mut items = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
             items.push(self.term()?);
         }
@@ -368,9 +410,21 @@ impl<'a> Decoder<'a> {
         let n = self.u32()? as usize;
         self.check_count(n, 1)?;
         self.enter()?;
-        let mut items = Vec::with_capacity(n + 1);
+        let mut items = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
             items.push(self.term()?);
+        }
+        // A LIST_EXT tail continues this list: read it into the same vector rather than
+        // recursing, or k chained tails would copy the elements after them k times.
+        while self.peek() == Some(LIST_EXT) {
+            self.pos += 1;
+            let n = self.u32()? as usize;
+            self.check_count(n, 1)?;
+            let more = self.reserve(n);
+            items.reserve(more);
+            for _ in 0..n {
+                items.push(self.term()?);
+            }
         }
         let tail = self.term()?;
         self.depth -= 1;
@@ -394,7 +448,7 @@ impl<'a> Decoder<'a> {
         let n = self.u32()? as usize;
         self.check_count(n, 2)?;
         self.enter()?;
-        let mut pairs = Vec::with_capacity(n);
+        let mut pairs = Vec::with_capacity(self.reserve(n));
         for _ in 0..n {
             let k = self.term()?;
             let v = self.term()?;
@@ -420,6 +474,9 @@ impl<'a> Decoder<'a> {
         let index = self.u32()?;
         let num_free = self.u32()? as usize;
         self.check_count(num_free, 1)?;
+        // Old index, old uniq and pid are whole terms that may be funs again: count the fun
+        // as one level from here, not only around its free variables.
+        self.enter()?;
         let module = self.atom()?;
         let old_index = self.small_u32("fun old index")?;
         let old_uniq = self.small_u32("fun old uniq")?;
@@ -428,8 +485,7 @@ impl<'a> Decoder<'a> {
             Term::Pid(p) => p,
             _ => return Err(DecodeError::Invalid { offset: pid_at, what: "fun pid" }),
         };
-        self.enter()?;
-        let mut free_vars = Vec::with_capacity(num_free);
+        let mut free_vars = Vec::with_capacity(self.reserve(num_free));
         for _ in 0..num_free {
             free_vars.push(self.term()?);
         }
@@ -487,7 +543,8 @@ impl<'a> Decoder<'a> {
             }
         }
         let s = if sign == 0 { Sign::Plus } else { Sign::Minus };
-        Ok(Term::BigInt(BigInt::from_bytes_le(s, mag)))
+        // Zero padding can make a small number look big: normalise, as the Term rules require.
+        Ok(Term::from(BigInt::from_bytes_le(s, mag)))
     }
 
     fn bit_binary(&mut self, n: usize, bits: u8, at: usize) -> Result<Term, DecodeError> {
@@ -554,7 +611,10 @@ impl<'a> Decoder<'a> {
             self.interned.put(raw, &a);
             Ok(a)
         } else {
-            // Latin-1: every byte is the code point of the same value.
+            // Latin-1: every byte is the code point of the same value, so bytes are characters.
+            if raw.len() > 255 {
+                return Err(DecodeError::Invalid { offset: at, what: "atom (over 255 characters)" });
+            }
             Ok(Atom::new(raw.iter().map(|&b| b as char).collect::<String>()))
         }
     }
@@ -615,11 +675,39 @@ fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
         return false;
     }
     if pairs.len() <= 16 {
-        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| j == k));
+        return pairs
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| same_key(j, k)));
     }
     let mut keys: Vec<&Term> = pairs.iter().map(|(k, _)| k).collect();
     keys.sort_by(|a, b| super::order::compare(a, b));
-    keys.windows(2).any(|w| super::order::compare(w[0], w[1]).is_eq())
+    // Keys that compare equal need not be the same key (0.0 and -0.0), so check every pair
+    // within each run of equal ones, not just neighbours.
+    let mut start = 0;
+    while start < keys.len() {
+        let mut end = start + 1;
+        while end < keys.len() && super::order::compare(keys[start], keys[end]).is_eq() {
+            end += 1;
+        }
+        let run = &keys[start..end];
+        if run.iter().enumerate().any(|(i, k)| run[..i].iter().any(|j| same_key(j, k))) {
+            return true;
+        }
+        start = end;
+    }
+    false
+}
+
+/// Whether two keys are one map key. `==` on terms follows OTP 25, where `0.0 =:= -0.0`; OTP 27
+/// and later tell them apart and send `#{0.0 => a, -0.0 => b}`, which must decode. Equal terms
+/// differing only in the sign of a zero differ in their canonical encoding.
+fn same_key(a: &Term, b: &Term) -> bool {
+    if a != b {
+        return false;
+    }
+    let canonical = super::encode::EncodeOptions { deterministic: true, ..Default::default() };
+    super::encode::encode_with(a, &canonical) == super::encode::encode_with(b, &canonical)
 }
 
 /// A small direct-mapped cache so a message with the same atom many times shares one

@@ -59,11 +59,10 @@ pub fn encode_with(term: &Term, opts: &EncodeOptions) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.push(VERSION_MAGIC);
     encode_into_with(term, opts, &mut out);
-    if let Some(level) = opts.compressed {
-        if let Some(packed) = compress(&out[1..], level) {
+    if let Some(level) = opts.compressed
+        && let Some(packed) = compress(&out[1..], level) {
             return packed;
         }
-    }
     out
 }
 

@@ -245,7 +245,7 @@ impl Eq for Term {}
 
 impl PartialOrd for Term {
     fn partial_cmp(&self, other: &Term) -> Option<Ordering> {
-        Some(compare(self, other))
+        Some(self.cmp(other))
     }
 }
 
