@@ -22,8 +22,9 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a command is a handful of round trips, and starting worker threads costs
+    // more than it saves.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");

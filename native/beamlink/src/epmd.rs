@@ -310,13 +310,12 @@ impl Client {
     }
 
     async fn connect(&self, request: &'static str) -> Result<TcpStream, EpmdError> {
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((self.host.as_str(), self.port))
+        let addrs: Vec<SocketAddr> = crate::resolve::addresses(&self.host, self.port)
             .await
             .map_err(|source| EpmdError::Resolve {
                 host: self.host.clone(),
                 source,
-            })?
-            .collect();
+            })?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         // Try every address: `localhost` may resolve to ::1 first while epmd only has IPv4.
         for a in addrs {

@@ -1044,6 +1044,18 @@ pub async fn connect(
     connect_port(cfg, peer, info.port).await
 }
 
+/// Connects to the first address of `host` that accepts.
+async fn connect_any(host: &str, port: u16) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("no address for {host}"));
+    for a in crate::resolve::addresses(host, port).await? {
+        match TcpStream::connect(a).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Like [`connect`] for a node listening on a known port (no epmd, e.g. `-erl_epmd_port`).
 pub async fn connect_port(
     cfg: &HandshakeConfig,
@@ -1057,7 +1069,7 @@ pub async fn connect_port(
         source,
     };
     let mut stream =
-        match timeout(cfg.timeout, TcpStream::connect((peer.host.as_str(), port))).await {
+        match timeout(cfg.timeout, connect_any(&peer.host, port)).await {
             Err(_) => {
                 return Err(conn_err(io::Error::new(
                     io::ErrorKind::TimedOut,

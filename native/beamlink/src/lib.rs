@@ -18,6 +18,7 @@ pub mod control;
 pub mod connection;
 pub mod node;
 pub mod process;
+pub mod resolve;
 pub mod rpc;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};

@@ -72,6 +72,8 @@ impl Default for Limits {
 /// Stack left below which nested decoding moves to a new segment, and that segment's size.
 const STACK_RED_ZONE: usize = 64 * 1024;
 const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+/// Nesting below this depth always fits the red zone.
+const SHALLOW: usize = 16;
 
 /// zlib cannot expand data by more than about 1032:1; a size claim beyond that is a lie.
 const ZLIB_MAX_RATIO: u64 = 1032;
@@ -211,7 +213,13 @@ impl<'a> Decoder<'a> {
                 // Depth is bounded by `max_depth`, yet a deep term can still exhaust a small
                 // thread stack (a 2 MiB tokio worker, frames of an unoptimised build): when
                 // little stack is left, continue on a fresh heap-allocated segment.
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
+                // Shallow terms (nearly all) skip the check: its first use on a thread reads
+                // /proc/self/maps.
+                if self.depth < SHALLOW {
+                    self.nested(tag, at)
+                } else {
+                    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
+                }
             }
             _ => self.leaf(tag, at),
         }
