@@ -93,7 +93,37 @@ struct Encoder<'o> {
 }
 
 impl Encoder<'_> {
+    /// The common kinds are dispatched here; the rest live in `rare`, which keeps this
+    /// function's frame (entered once per term) small.
     fn term(&mut self, t: &Term) {
+        match t {
+            Term::Int(i) => self.int(*i),
+            Term::Atom(a) => self.atom(a),
+            Term::Binary(b) => {
+                self.out.reserve(5 + b.len());
+                self.out.push(BINARY_EXT);
+                self.out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                self.out.extend_from_slice(b);
+            }
+            Term::Tuple(items) => {
+                if items.len() < 256 {
+                    self.out.extend_from_slice(&[SMALL_TUPLE_EXT, items.len() as u8]);
+                } else {
+                    self.out.push(LARGE_TUPLE_EXT);
+                    self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+                }
+                for i in items {
+                    self.term(i);
+                }
+            }
+            Term::List(items) => self.list(items, None),
+            Term::Float(f) => self.float(*f),
+            _ => self.rare(t),
+        }
+    }
+
+    #[inline(never)]
+    fn rare(&mut self, t: &Term) {
         match t {
             Term::Int(i) => self.int(*i),
             Term::BigInt(b) => self.bigint(b),
@@ -207,11 +237,10 @@ impl Encoder<'_> {
     #[inline]
     fn int(&mut self, i: i64) {
         if (0..=255).contains(&i) {
-            self.out.push(SMALL_INTEGER_EXT);
-            self.out.push(i as u8);
+            self.out.extend_from_slice(&[SMALL_INTEGER_EXT, i as u8]);
         } else if let Ok(v) = i32::try_from(i) {
-            self.out.push(INTEGER_EXT);
-            self.out.extend_from_slice(&v.to_be_bytes());
+            let b = v.to_be_bytes();
+            self.out.extend_from_slice(&[INTEGER_EXT, b[0], b[1], b[2], b[3]]);
         } else {
             let mag = i.unsigned_abs();
             let n = 8 - (mag.leading_zeros() / 8) as usize;
@@ -252,7 +281,20 @@ impl Encoder<'_> {
         }
     }
 
+    #[inline]
     fn atom(&mut self, a: &Atom) {
+        let b = a.as_str().as_bytes();
+        if self.opts.minor_version >= 2 && b.len() < 256 {
+            self.out.reserve(2 + b.len());
+            self.out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, b.len() as u8]);
+            self.out.extend_from_slice(b);
+            return;
+        }
+        self.atom_other(a)
+    }
+
+    #[inline(never)]
+    fn atom_other(&mut self, a: &Atom) {
         let s = a.as_str();
         if self.opts.minor_version < 2 && s.chars().all(|c| (c as u32) < 256) {
             // Latin-1: one byte per character, always the 2-byte-length tag, as BEAM does.
