@@ -751,8 +751,9 @@ impl Inner {
         if t.len() != 3 || !t[0].is_atom("$gen_call") {
             return;
         }
-        let Some([Term::Pid(from), tag]) = t[1].as_tuple().map(|x| x.to_vec()).as_deref().and_then(|x| <&[Term; 2]>::try_from(x).ok()).cloned() else {
-            return;
+        let (from, tag) = match t[1].as_tuple() {
+            Some([Term::Pid(from), tag]) => (from.clone(), tag.clone()),
+            _ => return,
         };
         let is_auth = matches!(t[2].as_tuple(), Some([a, _]) if a.is_atom("is_auth"));
         let answer = if is_auth { Term::atom("yes") } else { Term::atom("error") };

@@ -125,15 +125,10 @@ impl Encoder<'_> {
     #[inline(never)]
     fn rare(&mut self, t: &Term) {
         match t {
-            Term::Int(i) => self.int(*i),
-            Term::BigInt(b) => self.bigint(b),
-            Term::Float(f) => self.float(*f),
-            Term::Atom(a) => self.atom(a),
-            Term::Binary(b) => {
-                self.out.push(BINARY_EXT);
-                self.out.extend_from_slice(&(b.len() as u32).to_be_bytes());
-                self.out.extend_from_slice(b);
+            Term::Int(_) | Term::Atom(_) | Term::Binary(_) | Term::Tuple(_) | Term::List(_) | Term::Float(_) => {
+                self.term(t)
             }
+            Term::BigInt(b) => self.bigint(b),
             Term::BitBinary { bytes, bits } => {
                 if *bits == 0 || *bits >= 8 || bytes.is_empty() {
                     self.out.push(BINARY_EXT);
@@ -148,19 +143,6 @@ impl Encoder<'_> {
                     self.out.push(last & (0xffu8 << (8 - bits)));
                 }
             }
-            Term::Tuple(items) => {
-                if items.len() < 256 {
-                    self.out.push(SMALL_TUPLE_EXT);
-                    self.out.push(items.len() as u8);
-                } else {
-                    self.out.push(LARGE_TUPLE_EXT);
-                    self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
-                }
-                for i in items {
-                    self.term(i);
-                }
-            }
-            Term::List(items) => self.list(items, None),
             Term::ImproperList(items, tail) => self.list(items, Some(tail)),
             Term::Map(pairs) => {
                 self.out.push(MAP_EXT);
