@@ -156,3 +156,36 @@ fn elixir_eval_against_an_elixir_node() {
     expect(&o, 0);
     assert_eq!(stdout(&o), "from elixir\n[2, 4]\n");
 }
+
+/// Without `--cookie`, the cookie comes from `$HOME/.erlang.cookie`, as `erl` reads it, and a
+/// file that others can read is refused with a message saying so.
+#[test]
+fn cookie_from_the_home_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let n = TestNode::start(Otp::V28, "clicookie");
+    let home = std::env::temp_dir().join(beamlink_test_support::unique_name("home"));
+    std::fs::create_dir_all(&home).unwrap();
+    let file = home.join(".erlang.cookie");
+    std::fs::write(&file, format!("{DEFAULT_COOKIE}\n")).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_beamlink"))
+            .args(["ping", &n.name])
+            .env("HOME", &home)
+            .env_remove("BEAMLINK_COOKIE")
+            .output()
+            .unwrap()
+    };
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let o = run();
+    expect(&o, 0);
+    assert_eq!(stdout(&o).trim(), "pong");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run();
+    expect(&o, 78);
+    assert!(stderr(&o).contains("0644"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(DEFAULT_COOKIE));
+    std::fs::remove_file(&file).unwrap();
+    let o = run();
+    expect(&o, 78);
+    let _ = std::fs::remove_dir_all(&home);
+}
