@@ -16,7 +16,7 @@ use crate::control::Control;
 use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
 use crate::flags::DistFlags;
-use crate::handshake::{self, ConnectError, HandshakeConfig, Simultaneous};
+use crate::handshake::{self, ConnectError, HandshakeConfig, HandshakeError, Simultaneous};
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
@@ -316,10 +316,24 @@ impl Node {
             return Ok(c);
         }
         let peer = NodeName::parse_any(node)?;
-        let (stream, negotiated) = handshake::connect(&self.inner.handshake, &peer)
-            .await
-            .map_err(|source| NodeError::Connect { node: node.to_string(), source })?;
-        Ok(self.inner.adopt(stream, Atom::new(&negotiated.peer_name), negotiated.flags))
+        match handshake::connect(&self.inner.handshake, &peer).await {
+            Ok((stream, negotiated)) => Ok(self.inner.adopt(stream, Atom::new(&negotiated.peer_name), negotiated.flags)),
+            // Both sides connected at once and the peer's attempt won (it answered `nok`): the
+            // connection is the one our listener is accepting; wait for it.
+            Err(ConnectError::Handshake { source: HandshakeError::Refused { .. }, .. })
+                if self.inner.registration.lock().unwrap().is_some() =>
+            {
+                let deadline = tokio::time::Instant::now() + self.inner.handshake.timeout;
+                while tokio::time::Instant::now() < deadline {
+                    if let Some(c) = self.live_connection(&key) {
+                        return Ok(c);
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err(NodeError::NoConnection { node: node.to_string() })
+            }
+            Err(source) => Err(NodeError::Connect { node: node.to_string(), source }),
+        }
     }
 
     fn live_connection(&self, node: &Atom) -> Option<Connection> {

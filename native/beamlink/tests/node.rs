@@ -400,3 +400,45 @@ fn atom_cache_references_from_otp_are_resolved() {
         });
     }
 }
+
+/// Both sides connect at the same moment: whichever attempt wins, both calls succeed and one
+/// working connection remains. Timing decides which path a run takes, so each OTP gets
+/// several rounds.
+#[test]
+fn simultaneous_connect_leaves_one_working_connection() {
+    for otp in Otp::ALL {
+        let remote = TestNode::start(otp, "simul");
+        for round in 0..6 {
+            rt().block_on(async {
+                let node = Node::builder(format!("{}@localhost", unique_name("bls")))
+                    .cookie(DEFAULT_COOKIE)
+                    .listen(0)
+                    .start()
+                    .await
+                    .unwrap();
+                let ours = node.name().as_str().to_string();
+                let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+                let remote_ref = &remote;
+                std::thread::scope(|scope| {
+                    let theirs = scope.spawn(move || {
+                        go_rx.recv().unwrap();
+                        remote_ref.eval_ok(&format!("net_kernel:connect_node('{ours}')."))
+                    });
+                    go_tx.send(()).unwrap();
+                    // The remote needs a moment to read its stdin; meet it halfway.
+                    std::thread::sleep(Duration::from_millis(round as u64));
+                    let ours_result = tokio::task::block_in_place(|| {
+                        tokio::runtime::Handle::current().block_on(node.connect(&remote_ref.name))
+                    });
+                    assert!(ours_result.is_ok(), "{otp:?} round {round}: {ours_result:?}");
+                    assert_eq!(theirs.join().unwrap(), "true", "{otp:?} round {round}");
+                });
+                assert!(node.ping(&remote.name).await, "{otp:?} round {round}");
+                assert_eq!(node.nodes().len(), 1);
+                let seen = remote.eval_ok(&format!("length([N || N <- nodes(hidden), N =:= '{}']).", node.name().as_str()));
+                assert_eq!(seen, "1");
+                node.shutdown();
+            });
+        }
+    }
+}
