@@ -494,7 +494,7 @@ impl Node {
             if ok.is_none() {
                 self.inner.deliver(
                     us.id,
-                    Message::Down { reference: reference.clone(), object: target, reason: Term::atom("noproc") },
+                    Message::Down { reference: reference.clone(), object: target, reason: Term::atom("noproc"), raw: None },
                 );
             } else {
                 self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target)));
@@ -584,7 +584,7 @@ impl Node {
         }
         for (reference, watcher, object) in entry.watchers {
             if self.is_local(&watcher) {
-                self.inner.deliver(watcher.id, Message::Down { reference, object, reason: reason.clone() });
+                self.inner.deliver(watcher.id, Message::Down { reference, object, reason: reason.clone(), raw: None });
             } else if let Some(c) = self.live_connection(&watcher.node) {
                 let ctl = Control::MonitorExit { object, to: watcher.clone(), reference, reason: None };
                 let _ = c.send_term(&ctl, &reason);
@@ -711,10 +711,11 @@ impl Inner {
                 }
             }
             Control::MonitorExit { object, to, reference, reason } => {
+                let raw = if reason.is_none() { payload.clone().map(Payload) } else { None };
                 let reason = reason_of(reason, &payload);
                 let known = self.with_proc(to.id, |p| p.monitors.remove(&reference).is_some()).unwrap_or(false);
                 if known {
-                    self.deliver(to.id, Message::Down { reference, object, reason });
+                    self.deliver(to.id, Message::Down { reference, object, reason, raw });
                 }
             }
             Control::SpawnReply { req_id, to, flags, result } => {
@@ -800,7 +801,7 @@ impl Inner {
                     p.monitors.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
                 for r in refs {
                     let (_, object) = p.monitors.remove(&r).expect("listed");
-                    signals.push((*id, Message::Down { reference: r, object, reason: noconnection.clone() }));
+                    signals.push((*id, Message::Down { reference: r, object, reason: noconnection.clone(), raw: None }));
                 }
                 let reqs: Vec<Reference> =
                     p.spawning.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();

@@ -99,7 +99,9 @@ pub enum Message {
     /// beamlink processes always trap exits: the signal is a message, never a kill.
     Exit { from: Pid, reason: Term },
     /// A monitored process (or name) is gone; `reason` is `noconnection` when its node went.
-    Down { reference: Reference, object: Term, reason: Term },
+    /// `raw` is the reason as it arrived encoded, when the peer sent it as a payload
+    /// (EXIT_PAYLOAD), so it can be handed on without re-encoding.
+    Down { reference: Reference, object: Term, reason: Term, raw: Option<Payload> },
     /// The answer to [`Process::spawn_request`]: the new pid, or the error reason.
     SpawnReply { request: Reference, result: Result<Pid, Term>, linked: bool, monitored: bool },
 }

@@ -50,6 +50,13 @@ fn call_returns_values() {
             let raw_args = beamlink::Outbound::etf(beamlink::term::encode(&args)).unwrap();
             let raw = node.call_raw(&peer.name, "lists", "reverse", raw_args, T).await.unwrap();
             assert_eq!(raw.term().unwrap(), Term::list([Term::from(3), Term::from(2), Term::from(1)]));
+            // The raw bytes are the node's own encoding of the value: here, what BEAM's
+            // term_to_binary gives for it after the version byte.
+            let raw = node.call_raw(&peer.name, "erlang", "atom_to_binary", Term::list([Term::atom("hello_raw")]), T).await.unwrap();
+            let beam = peer.eval_ok("binary_to_list(term_to_binary(atom_to_binary(hello_raw))).");
+            let beam: Vec<u8> = beam.trim_matches(|c| c == '[' || c == ']').split(',').map(|x| x.parse().unwrap()).collect();
+            assert_eq!(raw.bare().as_ref(), &beam[1..]);
+            assert_eq!(raw.to_etf(), beam);
             // A binary result and a big one.
             let v = node.call(&peer.name, "erlang", "integer_to_binary", Term::list([Term::from(12345)]), T).await;
             assert_eq!(v.unwrap(), Term::binary(&b"12345"[..]));

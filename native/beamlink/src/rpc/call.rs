@@ -25,6 +25,8 @@ pub(crate) struct Erpc {
     res: Reference,
     pid: Option<Pid>,
     done: bool,
+    /// The DOWN reason as received, for `call_raw`.
+    raw: Option<Payload>,
 }
 
 impl Erpc {
@@ -52,6 +54,7 @@ impl Erpc {
             res,
             pid: None,
             done: false,
+            raw: None,
         })
     }
 
@@ -77,8 +80,9 @@ impl Erpc {
                         }));
                     }
                 },
-                Message::Down { reference, reason, .. } if reference == self.req => {
+                Message::Down { reference, reason, raw, .. } if reference == self.req => {
                     self.done = true;
+                    self.raw = raw;
                     return Some(self.outcome(reason));
                 }
                 Message::Send { payload, from } => {
@@ -166,8 +170,8 @@ impl Node {
     }
 
     /// Like [`call`](Self::call) but returns the result encoded (external term format without
-    /// the version byte), for bindings that hand bytes on. The node layer decodes DOWN reasons,
-    /// so the value is re-encoded from its decoded form.
+    /// the version byte), for bindings that hand bytes on: the bytes are a slice of what the
+    /// node sent, not a re-encoding.
     pub async fn call_raw(
         &self,
         node: &str,
@@ -176,9 +180,20 @@ impl Node {
         args: impl Into<Outbound>,
         timeout: Duration,
     ) -> Result<Payload, CallError> {
-        let v = self.call(node, module, function, args, timeout).await?;
+        let mut io = IoHandler::new(Sink::Discard);
+        let mut call = Erpc::start(self, node, module, function, args.into()).await?;
+        let Some(result) = call.poll(timeout, &mut io).await else {
+            let e = call.timeout_error(timeout);
+            call.abandon().await;
+            return Err(e);
+        };
+        let value = result?;
+        // The value is the last element of `{Res, return, Value}` as the node encoded it.
+        if let Some(bytes) = call.raw.as_ref().and_then(|r| return_value_bytes(r.bare())) {
+            return Ok(Payload(bytes));
+        }
         let mut out = Vec::with_capacity(64);
-        term::encode_into(&v, &mut out);
+        term::encode_into(&value, &mut out);
         Ok(Payload(out.into()))
     }
 
@@ -237,4 +252,18 @@ impl Node {
             (r, io.into_sink())
         })
     }
+}
+
+/// The bytes of `Value` inside an encoded `{Res, return, Value}`.
+fn return_value_bytes(reason: &bytes::Bytes) -> Option<bytes::Bytes> {
+    if reason.get(..2)? != [term::tag::SMALL_TUPLE_EXT, 3] {
+        return None;
+    }
+    let tail = reason.slice(2..);
+    let mut d = term::Decoder::shared(&tail);
+    d.term().ok()?;
+    if !d.term().ok()?.is_atom("return") {
+        return None;
+    }
+    Some(tail.slice(d.position()..))
 }
