@@ -16,6 +16,7 @@ pub mod name;
 pub mod blocking;
 pub mod control;
 pub mod connection;
+mod mailbox;
 pub mod node;
 pub mod process;
 pub mod resolve;

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 use crate::connection::{Connection, ConnectionConfig, ConnectionError, Handler, Incoming, decode_bare};
 use crate::control::Control;
 use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
 use crate::flags::DistFlags;
+use crate::mailbox::Mailbox;
 use crate::handshake::{self, ConnectError, HandshakeConfig, HandshakeError, Simultaneous};
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
@@ -217,7 +218,7 @@ pub(crate) struct Inner {
 }
 
 struct ProcEntry {
-    tx: mpsc::UnboundedSender<Message>,
+    mailbox: Arc<Mailbox>,
     links: HashSet<Pid>,
     /// Monitors others hold on this process: (reference, watcher, what they named: our pid
     /// or our registered name — the DOWN must name it the same way).
@@ -274,13 +275,13 @@ impl Node {
 
     /// A new local process with an empty mailbox.
     pub fn spawn_process(&self) -> Process {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let mailbox = Arc::new(Mailbox::default());
         let id = self.inner.next_pid.fetch_add(1, Ordering::Relaxed);
         let pid = Pid { node: self.inner.name.clone(), id, serial: 0, creation: self.inner.creation };
         self.inner.procs.lock().unwrap().insert(
             id,
             ProcEntry {
-                tx,
+                mailbox: mailbox.clone(),
                 links: HashSet::new(),
                 watchers: Vec::new(),
                 monitors: HashMap::new(),
@@ -288,7 +289,7 @@ impl Node {
                 name: None,
             },
         );
-        Process { node: self.clone(), pid, rx, saved: Default::default(), exit_reason: None }
+        Process { node: self.clone(), pid, mailbox, saved: Default::default(), exit_reason: None }
     }
 
     /// A new unique reference of this node.
@@ -610,7 +611,10 @@ impl Inner {
 
     fn deliver(&self, id: u32, m: Message) -> bool {
         match self.procs.lock().unwrap().get(&id) {
-            Some(p) => p.tx.send(m).is_ok(),
+            Some(p) => {
+                p.mailbox.push(m);
+                true
+            }
             None => false,
         }
     }

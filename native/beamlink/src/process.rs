@@ -4,7 +4,9 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use crate::mailbox::Mailbox;
 
 use crate::connection::decode_bare;
 use crate::node::{Node, NodeError};
@@ -133,7 +135,7 @@ impl Message {
 pub struct Process {
     pub(crate) node: Node,
     pub(crate) pid: Pid,
-    pub(crate) rx: mpsc::UnboundedReceiver<Message>,
+    pub(crate) mailbox: Arc<Mailbox>,
     /// Messages skipped by a selective receive, kept in arrival order.
     pub(crate) saved: VecDeque<Message>,
     pub(crate) exit_reason: Option<Term>,
@@ -163,12 +165,13 @@ impl Process {
         self.node.register(name, &self.pid)
     }
 
-    /// The next message, waiting as long as it takes. `None` once the node has shut down.
+    /// The next message, waiting as long as it takes (always `Some`; the `Option` matches
+    /// [`receive_timeout`](Self::receive_timeout)).
     pub async fn receive(&mut self) -> Option<Message> {
         if let Some(m) = self.saved.pop_front() {
             return Some(m);
         }
-        self.rx.recv().await
+        Some(self.mailbox.pop().await)
     }
 
     /// The next message, or `None` after `timeout`.
@@ -176,7 +179,7 @@ impl Process {
         if let Some(m) = self.saved.pop_front() {
             return Some(m);
         }
-        tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
+        tokio::time::timeout(timeout, self.mailbox.pop()).await.ok()
     }
 
     /// Selective receive: the first message (oldest first) for which `select` returns `Some`,
@@ -193,7 +196,7 @@ impl Process {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let m = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok().flatten()?;
+            let m = tokio::time::timeout_at(deadline, self.mailbox.pop()).await.ok()?;
             if let Some(t) = select(&m) {
                 return Some((t, m));
             }
@@ -212,7 +215,7 @@ impl Process {
 
     /// Drops every queued message for which `pred` is true (late replies, for instance).
     pub fn flush(&mut self, mut pred: impl FnMut(&Message) -> bool) {
-        while let Ok(m) = self.rx.try_recv() {
+        while let Some(m) = self.mailbox.try_pop() {
             self.saved.push_back(m);
         }
         self.saved.retain(|m| !pred(m));
