@@ -33,6 +33,9 @@ const BATCH_BYTES: usize = 256 * 1024;
 const LARGE_ROUND_BYTES: usize = 1024 * 1024;
 /// Reassembly reserves room for the fragments announced, up to this much (a peer may lie).
 const REASSEMBLY_RESERVE: usize = 64 * 1024 * 1024;
+/// Fragmented messages one peer may have in progress at once (OTP has one per sending process;
+/// a peer opening sequences without end is not a real node).
+const MAX_PARTIAL: usize = 4096;
 
 /// Timing of a connection.
 #[derive(Debug, Clone, Copy)]
@@ -615,6 +618,9 @@ fn parse_packet(
             if frag <= 1 {
                 return Ok(Some(finish(control, payload, &atoms)?));
             }
+            if partial.len() >= MAX_PARTIAL {
+                return Err(format!("more than {MAX_PARTIAL} fragmented messages in progress"));
+            }
             partial.insert(seq, Reassembly { control, next: frag - 1, payload, atoms });
             Ok(None)
         }
@@ -783,6 +789,30 @@ mod tests {
             assert_eq!(m.control, ctrl);
             assert_eq!(m.payload.unwrap().as_ref(), payload.as_slice());
         }
+    }
+
+    #[test]
+    fn endless_fragment_sequences_are_refused() {
+        let ctrl = Control::Send { from: None, to: pid() };
+        let mut first = vec![131, 69];
+        let mut cache = vec![None; 2048];
+        let mut partial = HashMap::new();
+        let mut refused = None;
+        for seq in 0..(MAX_PARTIAL as u64 + 1) {
+            first.truncate(2);
+            first.extend_from_slice(&seq.to_be_bytes());
+            first.extend_from_slice(&2u64.to_be_bytes());
+            first.push(0);
+            term::encode_into(&ctrl.to_term(), &mut first);
+            first.push(106);
+            if let Err(e) = parse_packet(Bytes::from(first.clone()), &mut cache, &mut partial) {
+                refused = Some((seq, e));
+                break;
+            }
+        }
+        let (seq, e) = refused.expect("refused");
+        assert_eq!(seq, MAX_PARTIAL as u64);
+        assert!(e.contains("in progress"), "{e}");
     }
 
     #[test]
