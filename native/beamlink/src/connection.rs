@@ -544,10 +544,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         // Grow with what actually arrives rather than trusting the length up front.
         let mut body = Vec::with_capacity(len.min(1 << 20));
-        match (&mut rd).take(len as u64).read_to_end(&mut body).await {
-            Ok(n) if n == len => {}
-            Ok(_) => return ConnectionError::PeerClosed { peer },
-            Err(e) => return ConnectionError::Io { peer, detail: e.to_string() },
+        // A peer that stops in the middle of a packet is as silent as one that stops between
+        // packets; allow the packet's own transfer time at 1 MB/s on top.
+        let allowed = silence + Duration::from_micros(len as u64);
+        match timeout(allowed, (&mut rd).take(len as u64).read_to_end(&mut body)).await {
+            Err(_) => return ConnectionError::TickTimeout { peer, silent: allowed },
+            Ok(Ok(n)) if n == len => {}
+            Ok(Ok(_)) => return ConnectionError::PeerClosed { peer },
+            Ok(Err(e)) => return ConnectionError::Io { peer, detail: e.to_string() },
         }
         let stats = &conn.shared.stats;
         stats.packets_in.fetch_add(1, Ordering::Relaxed);

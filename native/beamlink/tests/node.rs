@@ -442,3 +442,35 @@ fn simultaneous_connect_leaves_one_working_connection() {
         }
     }
 }
+
+/// A peer that stops in the middle of a packet is dropped like a silent one.
+#[test]
+fn peer_stalled_mid_packet_is_dropped_after_the_tick_time() {
+    use beamlink::cookie::Cookie;
+    use beamlink::handshake::{HandshakeConfig, connect};
+    use beamlink::name::NodeName;
+    use tokio::io::AsyncWriteExt;
+
+    rt().block_on(async {
+        let node = Node::builder(format!("{}@localhost", unique_name("blm")))
+            .cookie(DEFAULT_COOKIE)
+            .net_ticktime(Duration::from_secs(2))
+            .listen(0)
+            .start()
+            .await
+            .unwrap();
+        let mut events = node.subscribe();
+        let peer = NodeName::parse_any(&format!("{}@localhost", unique_name("stall"))).unwrap();
+        let cfg = HandshakeConfig::new(peer.clone(), Cookie::new(DEFAULT_COOKIE), 9);
+        let ours = NodeName::parse_any(node.name().as_str()).unwrap();
+        let (mut stream, _) = connect(&cfg, &ours).await.unwrap();
+        assert!(wait_event(&mut events, |e| matches!(e, NodeEvent::Up { .. }), Duration::from_secs(5)).await.is_some());
+        // A 100-byte packet of which 3 bytes ever arrive.
+        stream.write_all(&[0, 0, 0, 100, 131, 68, 0]).await.unwrap();
+        let started = Instant::now();
+        let down = wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(10)).await;
+        assert!(format!("{down:?}").contains("net_ticktime"), "{down:?}");
+        assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+        drop(stream);
+    });
+}
