@@ -21,9 +21,16 @@ pub fn corpus() -> Vec<(&'static str, Term)> {
     v.push(("1000 small ints", Term::List((0..1000i64).map(|i| Term::from(i * 37 % 5000)).collect())));
     v.push((
         "map of 100 binary keys",
-        Term::Map((0..100i64).map(|i| (Term::Binary(format!("key_{i}").into_bytes().into()), Term::from(i))).collect()),
+        Term::Map(
+            (0..100i64)
+                .map(|i| (Term::Binary(format!("key_{i}").into_bytes().into()), Term::from(i)))
+                .collect(),
+        ),
     ));
-    v.push(("1 MiB binary", Term::Binary(Bytes::from((0..1 << 20).map(|i| (i * 7) as u8).collect::<Vec<u8>>()))));
+    v.push((
+        "1 MiB binary",
+        Term::Binary(Bytes::from((0..1 << 20).map(|i| (i * 7) as u8).collect::<Vec<u8>>())),
+    ));
     v.push((
         "1000 nested maps",
         Term::List(
@@ -33,7 +40,10 @@ pub fn corpus() -> Vec<(&'static str, Term)> {
                         (Term::atom("id"), Term::from(i)),
                         (Term::atom("score"), Term::from(i as f64 * 1.25 + 0.1)),
                         (Term::atom("name"), Term::Binary(format!("name_{i}").into_bytes().into())),
-                        (Term::atom("pos"), Term::tuple([Term::from(i), Term::from(i * 2), Term::from(-1.5)])),
+                        (
+                            Term::atom("pos"),
+                            Term::tuple([Term::from(i), Term::from(i * 2), Term::from(-1.5)]),
+                        ),
                         (
                             Term::atom("inner"),
                             Term::Map(vec![
@@ -46,8 +56,14 @@ pub fn corpus() -> Vec<(&'static str, Term)> {
                 .collect(),
         ),
     ));
-    v.push(("10k atoms (50 distinct)", Term::List((0..10_000).map(|i| Term::atom(format!("atom_{}", i % 50))).collect())));
+    v.push((
+        "10k atoms (50 distinct)",
+        Term::List((0..10_000).map(|i| Term::atom(format!("atom_{}", i % 50))).collect()),
+    ));
     let base = BigInt::from(1) << 100;
-    v.push(("1000 bignums ~2^100", Term::List((0..1000i64).map(|i| Term::BigInt(&base + i * 1_000_003)).collect())));
+    v.push((
+        "1000 bignums ~2^100",
+        Term::List((0..1000i64).map(|i| Term::BigInt(&base + i * 1_000_003)).collect()),
+    ));
     v
 }

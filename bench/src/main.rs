@@ -41,9 +41,33 @@ struct Cfg {
 impl Cfg {
     fn new(quick: bool) -> Cfg {
         if quick {
-            Cfg { quick, reps: 5, lat_warm: 100, lat_n: 500, tput_total: 2048, ping_n: 300, fresh_n: 8, whole_n: 8, codec_ms: 20, echo_n: 10, mem_reps: 1 }
+            Cfg {
+                quick,
+                reps: 5,
+                lat_warm: 100,
+                lat_n: 500,
+                tput_total: 2048,
+                ping_n: 300,
+                fresh_n: 8,
+                whole_n: 8,
+                codec_ms: 20,
+                echo_n: 10,
+                mem_reps: 1,
+            }
         } else {
-            Cfg { quick, reps: 10, lat_warm: 500, lat_n: 2000, tput_total: 8192, ping_n: 1000, fresh_n: 20, whole_n: 20, codec_ms: 60, echo_n: 20, mem_reps: 3 }
+            Cfg {
+                quick,
+                reps: 10,
+                lat_warm: 500,
+                lat_n: 2000,
+                tput_total: 8192,
+                ping_n: 1000,
+                fresh_n: 20,
+                whole_n: 20,
+                codec_ms: 60,
+                echo_n: 20,
+                mem_reps: 3,
+            }
         }
     }
 }
@@ -58,9 +82,13 @@ fn main() {
         ["memnode", cookie, peers @ ..] => memnode(cookie, peers),
         ["profile-decode", item, secs] => profile_codec(item.parse().unwrap(), secs.parse().unwrap(), false),
         ["profile-encode", item, secs] => profile_codec(item.parse().unwrap(), secs.parse().unwrap(), true),
-        ["memcalls", cookie, target, n, sleep_ms] => memcalls(cookie, target, n.parse().unwrap(), sleep_ms.parse().unwrap()),
+        ["memcalls", cookie, target, n, sleep_ms] => {
+            memcalls(cookie, target, n.parse().unwrap(), sleep_ms.parse().unwrap())
+        }
         _ => {
-            eprintln!("usage: beamlink-bench [run | profile-decode ITEM SECS | profile-encode ITEM SECS | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]");
+            eprintln!(
+                "usage: beamlink-bench [run | profile-decode ITEM SECS | profile-encode ITEM SECS | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]"
+            );
             std::process::exit(2);
         }
     }
@@ -76,7 +104,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn start_node(cookie: &str) -> Node {
-    Node::builder(format!("{}@localhost", unique_name("blbench"))).cookie(cookie).start().await.expect("starting beamlink node")
+    Node::builder(format!("{}@localhost", unique_name("blbench")))
+        .cookie(cookie)
+        .start()
+        .await
+        .expect("starting beamlink node")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,7 +205,9 @@ fn memcalls(cookie: &str, target: &str, n: usize, sleep_ms: u64) {
             let node = node.clone();
             let target = target.to_string();
             set.spawn(async move {
-                rpc::call(&node, &target, "timer", "sleep", vec![Term::from(sleep_ms as i64)], CALL_TIMEOUT).await.unwrap();
+                rpc::call(&node, &target, "timer", "sleep", vec![Term::from(sleep_ms as i64)], CALL_TIMEOUT)
+                    .await
+                    .unwrap();
             });
         }
         tokio::time::sleep(Duration::from_millis(sleep_ms / 2)).await;
@@ -237,7 +271,12 @@ impl Env {
     }
 
     fn fresh_beam(&self, otp: Otp, prefix: &str) -> TestNode {
-        TestNode::builder(otp).prefix(prefix).cookie(&self.cookie).code_path(&self.ebin).start().expect("starting BEAM node")
+        TestNode::builder(otp)
+            .prefix(prefix)
+            .cookie(&self.cookie)
+            .code_path(&self.ebin)
+            .start()
+            .expect("starting BEAM node")
     }
 }
 
@@ -332,25 +371,41 @@ fn run() {
 /// A charlist as printed by the control loop comes back as a string or a list of ints.
 fn text_of(t: &Term) -> String {
     match t {
-        Term::List(v) => v.iter().filter_map(|c| if let Term::Int(i) = c { char::from_u32(*i as u32) } else { None }).collect(),
+        Term::List(v) => v
+            .iter()
+            .filter_map(|c| if let Term::Int(i) = c { char::from_u32(*i as u32) } else { None })
+            .collect(),
         Term::Binary(b) => String::from_utf8_lossy(b).into_owned(),
         other => other.to_string(),
     }
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn machine(versions: &[String], load_before: &str) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|s| s.trim_start_matches([' ', '\t', ':']).to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name").map(|s| s.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let date = Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    let kernel = Command::new("uname").arg("-sr").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let kernel = Command::new("uname")
+        .arg("-sr")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     format!(
         "- Date: {date}\n- Machine: {cores} cores, {cpu}, {kernel}\n- Load average (1, 5, 15 min) before / after the run: {load_before} / {} \
          (other work on the machine widens the spreads, p99 most)\n- OTP: {}\n- Rust: beamlink release build, tokio multi-thread runtime; eetf {}",
@@ -382,13 +437,41 @@ fn rpc_latency(env: &Env, cfg: &Cfg, table: &mut Table) {
             });
             b50.push(percentile(&samples, 50.0) / 1e3);
             b99.push(percentile(&samples, 99.0) / 1e3);
-            let r = nums(&eval(c, &format!("beamlink_bench:isolated(lat, ['{target}', erlang, node, [], {}, {}]).", cfg.lat_warm, cfg.lat_n)));
+            let r = nums(&eval(
+                c,
+                &format!(
+                    "beamlink_bench:isolated(lat, ['{target}', erlang, node, [], {}, {}]).",
+                    cfg.lat_warm, cfg.lat_n
+                ),
+            ));
             r50.push(percentile(&r, 50.0) / 1e3);
             r99.push(percentile(&r, 99.0) / 1e3);
         }
         let refname = format!("erpc:call {0}→{0}", otp.label());
-        table.push(Row::new("rpc", &format!("seq erlang:node/0 p50, {}", otp.label()), "µs", false, Stat::of(&b50), &refname, Stat::of(&r50)).target(0.85));
-        table.push(Row::new("rpc", &format!("seq erlang:node/0 p99, {}", otp.label()), "µs", false, Stat::of(&b99), &refname, Stat::of(&r99)).target(1.0));
+        table.push(
+            Row::new(
+                "rpc",
+                &format!("seq erlang:node/0 p50, {}", otp.label()),
+                "µs",
+                false,
+                Stat::of(&b50),
+                &refname,
+                Stat::of(&r50),
+            )
+            .target(0.85),
+        );
+        table.push(
+            Row::new(
+                "rpc",
+                &format!("seq erlang:node/0 p99, {}", otp.label()),
+                "µs",
+                false,
+                Stat::of(&b99),
+                &refname,
+                Stat::of(&r99),
+            )
+            .target(1.0),
+        );
     }
 }
 
@@ -419,13 +502,24 @@ fn rpc_throughput(env: &Env, cfg: &Cfg, table: &mut Table) {
                 }
                 t0.elapsed().as_nanos() as f64
             });
-            let rns = nums(&eval(c, &format!("beamlink_bench:isolated(tput, ['{target}', erlang, node, [], {inflight}, {per}]).")))[0];
+            let rns = nums(&eval(
+                c,
+                &format!("beamlink_bench:isolated(tput, ['{target}', erlang, node, [], {inflight}, {per}])."),
+            ))[0];
             if rep > 0 {
                 b.push(calls / (ns / 1e9));
                 r.push(calls / (rns / 1e9));
             }
         }
-        let mut row = Row::new("rpc", &format!("throughput, {inflight} in flight, otp28"), "calls/s", true, Stat::of(&b), "erpc:call otp28→otp28, same # of callers", Stat::of(&r));
+        let mut row = Row::new(
+            "rpc",
+            &format!("throughput, {inflight} in flight, otp28"),
+            "calls/s",
+            true,
+            Stat::of(&b),
+            "erpc:call otp28→otp28, same # of callers",
+            Stat::of(&r),
+        );
         if inflight == 256 {
             row = row.target(1.0 / 1.3);
         }
@@ -452,10 +546,21 @@ fn ping_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
             v
         });
         b.push(percentile(&s, 50.0) / 1e3);
-        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(ping_est, ['{target}', {}, {}]).", cfg.lat_warm, cfg.ping_n)));
+        let rs = nums(&eval(
+            c,
+            &format!("beamlink_bench:isolated(ping_est, ['{target}', {}, {}]).", cfg.lat_warm, cfg.ping_n),
+        ));
         r.push(percentile(&rs, 50.0) / 1e3);
     }
-    table.push(Row::new("connect", "ping, established connection, p50, otp28", "µs", false, Stat::of(&b), "net_adm:ping otp28→otp28", Stat::of(&r)));
+    table.push(Row::new(
+        "connect",
+        "ping, established connection, p50, otp28",
+        "µs",
+        false,
+        Stat::of(&b),
+        "net_adm:ping otp28→otp28",
+        Stat::of(&r),
+    ));
 }
 
 fn fresh_connect(env: &Env, cfg: &Cfg, table: &mut Table) {
@@ -476,16 +581,27 @@ fn fresh_connect(env: &Env, cfg: &Cfg, table: &mut Table) {
             }
             v
         });
-        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(ping_fresh, ['{target}', 20, {}]).", cfg.fresh_n)));
+        let rs = nums(&eval(
+            c,
+            &format!("beamlink_bench:isolated(ping_fresh, ['{target}', 20, {}]).", cfg.fresh_n),
+        ));
         if rep > 0 {
             b.push(percentile(&s, 50.0) / 1e3);
             r.push(percentile(&rs, 50.0) / 1e3);
         }
     }
     table.push(
-        Row::new("connect", "fresh connect (epmd + handshake + ping), p50, otp28", "µs", false, Stat::of(&b), "net_adm:ping from a BEAM node, no connection", Stat::of(&r))
-            .target(0.5)
-            .note("beamlink: new Node + ping; BEAM: disconnect_node, then net_adm:ping"),
+        Row::new(
+            "connect",
+            "fresh connect (epmd + handshake + ping), p50, otp28",
+            "µs",
+            false,
+            Stat::of(&b),
+            "net_adm:ping from a BEAM node, no connection",
+            Stat::of(&r),
+        )
+        .target(0.5)
+        .note("beamlink: new Node + ping; BEAM: disconnect_node, then net_adm:ping"),
     );
 }
 
@@ -501,7 +617,12 @@ fn time_cmd(cmd: &mut Command) -> f64 {
     let t0 = Instant::now();
     let out = cmd.stdin(Stdio::null()).output().expect("running command");
     let dt = t0.elapsed().as_nanos() as f64;
-    assert!(out.status.success(), "{cmd:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     dt
 }
 
@@ -529,20 +650,44 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         }
     }
     table.push(
-        Row::new("connect", "fresh process: connect + erlang:node/0, p50, otp28", "µs", false, Stat::of(&b), "erl_call -a 'erlang node []'", Stat::of(&r))
-            .note("beamlink: `beamlink-bench oneshot` (Rust API in a new process)"),
+        Row::new(
+            "connect",
+            "fresh process: connect + erlang:node/0, p50, otp28",
+            "µs",
+            false,
+            Stat::of(&b),
+            "erl_call -a 'erlang node []'",
+            Stat::of(&r),
+        )
+        .note("beamlink: `beamlink-bench oneshot` (Rust API in a new process)"),
     );
 
     let cli = repo_root().join("target/release/beamlink");
-    let cli = std::env::var_os("CARGO_TARGET_DIR").map(|d| PathBuf::from(d).join("release/beamlink")).filter(|p| p.exists()).unwrap_or(cli);
+    let cli = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| PathBuf::from(d).join("release/beamlink"))
+        .filter(|p| p.exists())
+        .unwrap_or(cli);
     let has_rpc = Command::new(&cli)
         .arg("--help")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim_start().starts_with("rpc")))
         .unwrap_or(false);
     if !has_rpc {
-        table.push(Row::skipped("cli", "`beamlink rpc` whole process vs erl_call -a", "erl_call -a", "skipped: `target/release/beamlink rpc` does not exist yet").target(1.0));
-        table.push(Row::skipped("cli", "codec from the CLI", "-", "not meaningful: a CLI run is dominated by process start and connect, see the row above"));
+        table.push(
+            Row::skipped(
+                "cli",
+                "`beamlink rpc` whole process vs erl_call -a",
+                "erl_call -a",
+                "skipped: `target/release/beamlink rpc` does not exist yet",
+            )
+            .target(1.0),
+        );
+        table.push(Row::skipped(
+            "cli",
+            "codec from the CLI",
+            "-",
+            "not meaningful: a CLI run is dominated by process start and connect, see the row above",
+        ));
         return;
     }
     let (mut b, mut r) = (vec![], vec![]);
@@ -550,7 +695,15 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         let mut bs = vec![];
         let mut rs = vec![];
         for _ in 0..cfg.whole_n {
-            bs.push(time_cmd(Command::new(&cli).args(["rpc", "--cookie", &env.cookie, &target, "erlang", "node", "[]"])));
+            bs.push(time_cmd(Command::new(&cli).args([
+                "rpc",
+                "--cookie",
+                &env.cookie,
+                &target,
+                "erlang",
+                "node",
+                "[]",
+            ])));
             rs.push(time_cmd(&mut erl_call_cmd()));
         }
         if rep > 0 {
@@ -558,7 +711,18 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
             r.push(percentile(&rs, 50.0) / 1e3);
         }
     }
-    table.push(Row::new("cli", "`beamlink rpc NODE erlang node []`, p50", "µs", false, Stat::of(&b), "erl_call -a 'erlang node []'", Stat::of(&r)).target(1.0));
+    table.push(
+        Row::new(
+            "cli",
+            "`beamlink rpc NODE erlang node []`, p50",
+            "µs",
+            false,
+            Stat::of(&b),
+            "erl_call -a 'erlang node []'",
+            Stat::of(&r),
+        )
+        .target(1.0),
+    );
 }
 
 fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
@@ -574,7 +738,16 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
         let (mut b, mut r) = (vec![], vec![]);
         for _ in 0..cfg.reps {
             let s: Vec<f64> = env.rt.block_on(async {
-                let call = || rpc::call(&env.bl, &target, "erlang", "iolist_to_binary", vec![Term::Binary(payload.clone())], CALL_TIMEOUT);
+                let call = || {
+                    rpc::call(
+                        &env.bl,
+                        &target,
+                        "erlang",
+                        "iolist_to_binary",
+                        vec![Term::Binary(payload.clone())],
+                        CALL_TIMEOUT,
+                    )
+                };
                 call().await.unwrap();
                 let mut v = vec![];
                 for _ in 0..n {
@@ -589,8 +762,16 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
             let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
             r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
         }
-        let mut row = Row::new("echo", &format!("{label} binary echoed via rpc, otp28"), "MB/s", true, Stat::of(&b), "erpc:call otp28→otp28", Stat::of(&r))
-            .note("MB/s = payload bytes / round-trip time (median call)");
+        let mut row = Row::new(
+            "echo",
+            &format!("{label} binary echoed via rpc, otp28"),
+            "MB/s",
+            true,
+            Stat::of(&b),
+            "erpc:call otp28→otp28",
+            Stat::of(&r),
+        )
+        .note("MB/s = payload bytes / round-trip time (median call)");
         if size == 64 << 20 {
             row = row.target(1.0 / 1.5);
         }
@@ -601,7 +782,16 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
             let (mut b, mut r) = (vec![], vec![]);
             for _ in 0..cfg.reps {
                 let s: Vec<f64> = env.rt.block_on(async {
-                    let call = || rpc::erpc_call(&env.bl, &target, "erlang", "iolist_to_binary", vec![Term::Binary(payload.clone())], CALL_TIMEOUT);
+                    let call = || {
+                        rpc::erpc_call(
+                            &env.bl,
+                            &target,
+                            "erlang",
+                            "iolist_to_binary",
+                            vec![Term::Binary(payload.clone())],
+                            CALL_TIMEOUT,
+                        )
+                    };
                     call().await.unwrap();
                     let mut v = vec![];
                     for _ in 0..n {
@@ -612,17 +802,36 @@ fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
                     v
                 });
                 b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
-                let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
+                let rs =
+                    nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
                 r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
             }
             table.push(
-                Row::new("echo", &format!("{label} echo, bench's minimal erpc (baseline)"), "MB/s", true, Stat::of(&b), "erpc:call otp28→otp28", Stat::of(&r))
-                    .note("beamlink engine without `Node::call`'s argument re-copy (bench/src/rpc.rs `erpc_call`)"),
+                Row::new(
+                    "echo",
+                    &format!("{label} echo, bench's minimal erpc (baseline)"),
+                    "MB/s",
+                    true,
+                    Stat::of(&b),
+                    "erpc:call otp28→otp28",
+                    Stat::of(&r),
+                )
+                .note(
+                    "beamlink engine without `Node::call`'s argument re-copy (bench/src/rpc.rs `erpc_call`)",
+                ),
             );
         }
     }
     if cfg.quick {
-        table.push(Row::skipped("echo", "64 MiB binary echoed via rpc, otp28", "erpc:call otp28→otp28", "skipped in QUICK mode; run `make bench`").target(1.0 / 1.5));
+        table.push(
+            Row::skipped(
+                "echo",
+                "64 MiB binary echoed via rpc, otp28",
+                "erpc:call otp28→otp28",
+                "skipped in QUICK mode; run `make bench`",
+            )
+            .target(1.0 / 1.5),
+        );
     }
 }
 
@@ -661,9 +870,21 @@ fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
         let path = dir.join(format!("{i}.etf"));
         std::fs::write(&path, &bytes).unwrap();
         let eetf_term = eetf::Term::decode(&bytes[..]).expect("eetf decodes the corpus");
-        let bl_dec = reps_of(cfg, || per_op(cfg.codec_ms, || drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()))));
-        let ee_dec = reps_of(cfg, || per_op(cfg.codec_ms, || drop(std::hint::black_box(eetf::Term::decode(std::hint::black_box(&bytes[..])).unwrap()))));
-        let bl_enc = reps_of(cfg, || per_op(cfg.codec_ms, || drop(std::hint::black_box(beamlink::term::encode(std::hint::black_box(&term))))));
+        let bl_dec = reps_of(cfg, || {
+            per_op(cfg.codec_ms, || {
+                drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()))
+            })
+        });
+        let ee_dec = reps_of(cfg, || {
+            per_op(cfg.codec_ms, || {
+                drop(std::hint::black_box(eetf::Term::decode(std::hint::black_box(&bytes[..])).unwrap()))
+            })
+        });
+        let bl_enc = reps_of(cfg, || {
+            per_op(cfg.codec_ms, || {
+                drop(std::hint::black_box(beamlink::term::encode(std::hint::black_box(&term))))
+            })
+        });
         let ee_enc = reps_of(cfg, || {
             per_op(cfg.codec_ms, || {
                 let mut v = Vec::with_capacity(64);
@@ -671,7 +892,15 @@ fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
                 drop(std::hint::black_box(v));
             })
         });
-        let t = eval(c, &format!("beamlink_bench:isolated(codec, [\"{}\", {}, {}]).", path.display(), cfg.codec_ms, cfg.reps));
+        let t = eval(
+            c,
+            &format!(
+                "beamlink_bench:isolated(codec, [\"{}\", {}, {}]).",
+                path.display(),
+                cfg.codec_ms,
+                cfg.reps
+            ),
+        );
         let Term::Tuple(parts) = t else { panic!("codec reply") };
         let (be_dec, be_enc) = (nums(&parts[0]), nums(&parts[1]));
         // Figures in MB/s of the (identical) encoded input; terms/s goes in the note.
@@ -680,26 +909,58 @@ fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
         let n = |v: &[f64]| format!("{} terms/s", table::fmt(tps(v)));
         let structured = name != "1 MiB binary";
         let sz = format!("{} B", bytes.len());
-        let mut r = Row::new("codec", &format!("decode {name} ({sz})"), "MB/s", true, Stat::of(&mbs(&bl_dec)), "binary_to_term otp28", Stat::of(&mbs(&be_dec)))
-            .note(&format!("{} vs {}", n(&bl_dec), n(&be_dec)));
+        let mut r = Row::new(
+            "codec",
+            &format!("decode {name} ({sz})"),
+            "MB/s",
+            true,
+            Stat::of(&mbs(&bl_dec)),
+            "binary_to_term otp28",
+            Stat::of(&mbs(&be_dec)),
+        )
+        .note(&format!("{} vs {}", n(&bl_dec), n(&be_dec)));
         if structured {
             r = r.target(1.0 / 1.5);
         }
         table.push(r);
-        let mut r = Row::new("codec", &format!("decode {name}"), "MB/s", true, Stat::of(&mbs(&bl_dec)), "eetf 0.12 decode", Stat::of(&mbs(&ee_dec)))
-            .note(&format!("{} vs {}", n(&bl_dec), n(&ee_dec)));
+        let mut r = Row::new(
+            "codec",
+            &format!("decode {name}"),
+            "MB/s",
+            true,
+            Stat::of(&mbs(&bl_dec)),
+            "eetf 0.12 decode",
+            Stat::of(&mbs(&ee_dec)),
+        )
+        .note(&format!("{} vs {}", n(&bl_dec), n(&ee_dec)));
         if structured {
             r = r.target(0.5);
         }
         table.push(r);
         table.push(
-            Row::new("codec", &format!("encode {name}"), "MB/s", true, Stat::of(&mbs(&bl_enc)), "term_to_binary otp28", Stat::of(&mbs(&be_enc)))
-                .note(&format!("{} vs {}", n(&bl_enc), n(&be_enc))),
+            Row::new(
+                "codec",
+                &format!("encode {name}"),
+                "MB/s",
+                true,
+                Stat::of(&mbs(&bl_enc)),
+                "term_to_binary otp28",
+                Stat::of(&mbs(&be_enc)),
+            )
+            .note(&format!("{} vs {}", n(&bl_enc), n(&be_enc))),
         );
         table.push(
-            Row::new("codec", &format!("encode {name}"), "MB/s", true, Stat::of(&mbs(&bl_enc)), "eetf 0.12 encode", Stat::of(&mbs(&ee_enc)))
-                .note(&format!("{} vs {}", n(&bl_enc), n(&ee_enc)))
-                .target(1.0 / 1.5),
+            Row::new(
+                "codec",
+                &format!("encode {name}"),
+                "MB/s",
+                true,
+                Stat::of(&mbs(&bl_enc)),
+                "eetf 0.12 encode",
+                Stat::of(&mbs(&ee_enc)),
+            )
+            .note(&format!("{} vs {}", n(&bl_enc), n(&ee_enc)))
+            .target(1.0 / 1.5),
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -715,15 +976,21 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         .expect("listeners");
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let names: Vec<String> = line.trim().strip_prefix("NAMES ").expect("listener names").split(' ').map(String::from).collect();
+    let names: Vec<String> =
+        line.trim().strip_prefix("NAMES ").expect("listener names").split(' ').map(String::from).collect();
     for count in [1usize, 100] {
         note(&format!("memory: {count} idle connections"));
         let peers = &names[..count];
         let (mut b, mut r) = (vec![], vec![]);
         for _ in 0..cfg.mem_reps.max(1) {
-            let out = Command::new(self_exe).arg("memnode").arg(&env.cookie).args(peers).output().expect("memnode");
+            let out =
+                Command::new(self_exe).arg("memnode").arg(&env.cookie).args(peers).output().expect("memnode");
             let s = String::from_utf8_lossy(&out.stdout);
-            let kb: f64 = s.trim().strip_prefix("RSS ").and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("memnode said {s}"));
+            let kb: f64 = s
+                .trim()
+                .strip_prefix("RSS ")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("memnode said {s}"));
             b.push(kb / 1024.0);
             let node = env.fresh_beam(Otp::V28, "bench_mem");
             let list = peers.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(",");
@@ -732,8 +999,16 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
             r.push(rss_kb(&node.os_pid().to_string()) as f64 / 1024.0);
         }
         table.push(
-            Row::new("memory", &format!("RSS holding {count} idle connection(s)"), "MiB", false, Stat::of(&b), "fresh BEAM node (otp28), same connections", Stat::of(&r))
-                .note("peers are hidden beamlink listener nodes"),
+            Row::new(
+                "memory",
+                &format!("RSS holding {count} idle connection(s)"),
+                "MiB",
+                false,
+                Stat::of(&b),
+                "fresh BEAM node (otp28), same connections",
+                Stat::of(&r),
+            )
+            .note("peers are hidden beamlink listener nodes"),
         );
     }
     drop(child.stdin.take());
@@ -745,9 +1020,17 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
     let sleep_ms = 3000;
     let (mut b, mut r) = (vec![], vec![]);
     for _ in 0..cfg.mem_reps.max(1) {
-        let out = Command::new(self_exe).args(["memcalls", &env.cookie, &target, &n.to_string(), &sleep_ms.to_string()]).output().expect("memcalls");
+        let out = Command::new(self_exe)
+            .args(["memcalls", &env.cookie, &target, &n.to_string(), &sleep_ms.to_string()])
+            .output()
+            .expect("memcalls");
         let s = String::from_utf8_lossy(&out.stdout);
-        b.push(s.trim().strip_prefix("BYTES_PER_CALL ").and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("memcalls said {s}")));
+        b.push(
+            s.trim()
+                .strip_prefix("BYTES_PER_CALL ")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("memcalls said {s}")),
+        );
         let node = env.fresh_beam(Otp::V28, "bench_memcalls");
         eval(&node, &format!("erpc:call('{target}', erlang, node, [])."));
         std::thread::sleep(Duration::from_millis(100));
@@ -759,7 +1042,15 @@ fn memory_rows(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         r.push((during.saturating_sub(before) * 1024) as f64 / n as f64);
     }
     table.push(
-        Row::new("memory", &format!("RSS per call in flight ({n} calls)"), "B", false, Stat::of(&b), "BEAM caller (otp28), one process per call", Stat::of(&r))
-            .note("RSS growth while the calls sleep in timer:sleep/1 on the target, / calls"),
+        Row::new(
+            "memory",
+            &format!("RSS per call in flight ({n} calls)"),
+            "B",
+            false,
+            Stat::of(&b),
+            "BEAM caller (otp28), one process per call",
+            Stat::of(&r),
+        )
+        .note("RSS growth while the calls sleep in timer:sleep/1 on the target, / calls"),
     );
 }

@@ -8,14 +8,28 @@ use std::time::Duration;
 
 use beamlink::{Message, Node, Term};
 
-pub async fn call(node: &Node, target: &str, m: &str, f: &str, args: Vec<Term>, timeout: Duration) -> Result<Term, String> {
+pub async fn call(
+    node: &Node,
+    target: &str,
+    m: &str,
+    f: &str,
+    args: Vec<Term>,
+    timeout: Duration,
+) -> Result<Term, String> {
     node.call(target, m, f, Term::List(args), timeout).await.map_err(|e| e.to_string())
 }
 
 /// What `erpc:call/5` puts on the wire (notes §6.3): SPAWN_REQUEST of `erpc:execute_call/4`
 /// with a monitor; the result is the DOWN reason `{Res, return, V}` and the monitor reference
 /// is the request reference.
-pub async fn erpc_call(node: &Node, target: &str, m: &str, f: &str, args: Vec<Term>, timeout: Duration) -> Result<Term, String> {
+pub async fn erpc_call(
+    node: &Node,
+    target: &str,
+    m: &str,
+    f: &str,
+    args: Vec<Term>,
+    timeout: Duration,
+) -> Result<Term, String> {
     let mut me = node.spawn_process();
     let res = node.make_ref();
     let req = me

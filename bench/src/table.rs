@@ -33,7 +33,15 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(group: &str, name: &str, unit: &str, higher_better: bool, bl: Stat, reference: &str, rf: Stat) -> Row {
+    pub fn new(
+        group: &str,
+        name: &str,
+        unit: &str,
+        higher_better: bool,
+        bl: Stat,
+        reference: &str,
+        rf: Stat,
+    ) -> Row {
         Row {
             group: group.into(),
             name: name.into(),
@@ -134,7 +142,9 @@ impl Table {
     pub fn render(&self) -> String {
         let mut s = String::new();
         s.push_str("Figures: median over repetitions [p10–p90]. **ratio = beamlink cost / reference cost** (time, or bytes for memory; for throughput and MB/s rows the inverse of the figures' ratio): **below 1.00 beamlink is better**. Target: the ratio the issue asks for, met or MISSED.\n\n");
-        s.push_str("| group | benchmark | beamlink | reference | reference figure | ratio | target | note |\n");
+        s.push_str(
+            "| group | benchmark | beamlink | reference | reference figure | ratio | target | note |\n",
+        );
         s.push_str("|---|---|---|---|---|---|---|---|\n");
         for r in &self.rows {
             s.push_str(&format!(
@@ -169,6 +179,12 @@ impl Table {
                 _ => missed.push(line),
             }
         }
-        format!("\n## Targets\n\nMet ({}):\n\n{}\n\nMissed or not run ({}):\n\n{}\n", met.len(), met.join("\n"), missed.len(), missed.join("\n"))
+        format!(
+            "\n## Targets\n\nMet ({}):\n\n{}\n\nMissed or not run ({}):\n\n{}\n",
+            met.len(),
+            met.join("\n"),
+            missed.len(),
+            missed.join("\n")
+        )
     }
 }

@@ -24,10 +24,7 @@ fn main() {
     };
     // One thread: a command is a handful of round trips, and starting worker threads costs
     // more than it saves.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = rt.block_on(cmd::run(args));
     // Do not wait for connection tasks to wind down: the answer is out.
     rt.shutdown_background();

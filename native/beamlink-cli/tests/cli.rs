@@ -152,7 +152,8 @@ fn eval_spawn_info_multicall_cluster() {
 #[test]
 fn elixir_eval_against_an_elixir_node() {
     let ex = TestNode::builder(Otp::V25).prefix("cliex").elixir().start().unwrap();
-    let o = beamlink(&["--elixir", "eval", &ex.name, r#"IO.puts("from elixir"); Enum.map([1, 2], &(&1 * 2))"#]);
+    let o =
+        beamlink(&["--elixir", "eval", &ex.name, r#"IO.puts("from elixir"); Enum.map([1, 2], &(&1 * 2))"#]);
     expect(&o, 0);
     assert_eq!(stdout(&o), "from elixir\n[2, 4]\n");
 }

@@ -42,6 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut p = node.spawn(fuga, "Elixir.Toukon", "say", Term::nil(), SpawnOptions::default()).await?;
     p.wait_exit(t).await?;
-    print!("Node.spawn(:\"{fuga}\", fn -> Toukon.aisatsu() |> IO.puts() end) printed here: {}", p.output_so_far());
+    print!(
+        "Node.spawn(:\"{fuga}\", fn -> Toukon.aisatsu() |> IO.puts() end) printed here: {}",
+        p.output_so_far()
+    );
     Ok(())
 }

@@ -67,12 +67,26 @@ impl BlockingNode {
     }
 
     /// erpc semantics. See [`Node::call`].
-    pub fn call(&self, node: &str, module: &str, function: &str, args: impl Into<Outbound>, timeout: Duration) -> Result<Term, CallError> {
+    pub fn call(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
         self.rt.block_on(self.node.call(node, module, function, args, timeout))
     }
 
     /// `rpc:call` semantics. See [`Node::rpc_call`].
-    pub fn rpc_call(&self, node: &str, module: &str, function: &str, args: impl Into<Outbound>, timeout: Duration) -> Result<Term, CallError> {
+    pub fn rpc_call(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
         self.rt.block_on(self.node.rpc_call(node, module, function, args, timeout))
     }
 

@@ -10,8 +10,8 @@
 //! interleaved with the rest, so one big message never holds up the small ones behind it.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
@@ -368,7 +368,12 @@ struct Fragmenting {
 
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
 
-async fn write_loop(socket: &OwnedWriteHalf, shared: &Shared, tick: Duration, fragments: bool) -> std::io::Result<()> {
+async fn write_loop(
+    socket: &OwnedWriteHalf,
+    shared: &Shared,
+    tick: Duration,
+    fragments: bool,
+) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
     let mut large: VecDeque<Fragmenting> = VecDeque::new();
     let mut writes_seen = 0;
@@ -773,8 +778,24 @@ mod tests {
         };
         let mut head = vec![131, 68, 0];
         term::encode_into(&ctrl.to_term(), &mut head);
-        let mut fa = Fragmenting { sender: 1, then: VecDeque::new(), seq: 1, left: 4, first: true, head: head[2..].to_vec(), body: VecDeque::from([Bytes::from(payload.clone())]) };
-        let mut fb = Fragmenting { sender: 2, then: VecDeque::new(), seq: 2, left: 4, first: true, head: head[2..].to_vec(), body: VecDeque::from([Bytes::from(payload.clone())]) };
+        let mut fa = Fragmenting {
+            sender: 1,
+            then: VecDeque::new(),
+            seq: 1,
+            left: 4,
+            first: true,
+            head: head[2..].to_vec(),
+            body: VecDeque::from([Bytes::from(payload.clone())]),
+        };
+        let mut fb = Fragmenting {
+            sender: 2,
+            then: VecDeque::new(),
+            seq: 2,
+            left: 4,
+            first: true,
+            head: head[2..].to_vec(),
+            body: VecDeque::from([Bytes::from(payload.clone())]),
+        };
         let mut cache = vec![None; 2048];
         let mut partial = HashMap::new();
         let mut done = Vec::new();
@@ -824,7 +845,10 @@ mod tests {
         let mut cache = vec![None; 2048];
         let mut partial = HashMap::new();
         for junk in [&[1u8, 2, 3][..], &[131, 68], &[131, 68, 0, 104], &[112, 131, 97], &[131, 70, 0, 0]] {
-            assert!(parse_packet(Bytes::copy_from_slice(junk), &mut cache, &mut partial).is_err(), "{junk:?}");
+            assert!(
+                parse_packet(Bytes::copy_from_slice(junk), &mut cache, &mut partial).is_err(),
+                "{junk:?}"
+            );
         }
     }
 }

@@ -49,28 +49,83 @@ const ALTACT_TOKEN: i64 = 2;
 /// A control message. Variants that are followed by a payload term on the wire say so.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
-    Link { from: Pid, to: Pid },
+    Link {
+        from: Pid,
+        to: Pid,
+    },
     /// + message. `from` is known only with SEND_SENDER.
-    Send { from: Option<Pid>, to: Pid },
+    Send {
+        from: Option<Pid>,
+        to: Pid,
+    },
     /// + message.
-    RegSend { from: Pid, to: Atom },
+    RegSend {
+        from: Pid,
+        to: Atom,
+    },
     /// + message, to an alias reference.
-    AliasSend { from: Pid, alias: Reference },
+    AliasSend {
+        from: Pid,
+        alias: Reference,
+    },
     /// A link broke. `reason` is inline (EXIT) or was the payload (PAYLOAD_EXIT).
-    Exit { from: Pid, to: Pid, reason: Option<Term> },
+    Exit {
+        from: Pid,
+        to: Pid,
+        reason: Option<Term>,
+    },
     /// `exit/2` from a remote process.
-    Exit2 { from: Pid, to: Pid, reason: Option<Term> },
+    Exit2 {
+        from: Pid,
+        to: Pid,
+        reason: Option<Term>,
+    },
     /// The remote monitors `target` (a pid of ours or a name registered on our node).
-    Monitor { from: Pid, target: Term, reference: Reference },
-    Demonitor { from: Pid, target: Term, reference: Reference },
+    Monitor {
+        from: Pid,
+        target: Term,
+        reference: Reference,
+    },
+    Demonitor {
+        from: Pid,
+        target: Term,
+        reference: Reference,
+    },
     /// DOWN: `object` is the pid or name that was monitored.
-    MonitorExit { object: Term, to: Pid, reference: Reference, reason: Option<Term> },
+    MonitorExit {
+        object: Term,
+        to: Pid,
+        reference: Reference,
+        reason: Option<Term>,
+    },
     /// + argument list.
-    SpawnRequest { req_id: Reference, from: Pid, group_leader: Pid, mfa: (Atom, Atom, u32), options: Term },
-    SpawnReply { req_id: Reference, to: Pid, flags: i64, result: Term },
-    UnlinkId { id: u64, from: Pid, to: Pid },
-    UnlinkIdAck { id: u64, from: Pid, to: Pid },
-    GroupLeader { from: Pid, to: Pid },
+    SpawnRequest {
+        req_id: Reference,
+        from: Pid,
+        group_leader: Pid,
+        mfa: (Atom, Atom, u32),
+        options: Term,
+    },
+    SpawnReply {
+        req_id: Reference,
+        to: Pid,
+        flags: i64,
+        result: Term,
+    },
+    UnlinkId {
+        id: u64,
+        from: Pid,
+        to: Pid,
+    },
+    UnlinkIdAck {
+        id: u64,
+        from: Pid,
+        to: Pid,
+    },
+    GroupLeader {
+        from: Pid,
+        to: Pid,
+    },
     /// An operation we do not act on (kept for logging).
     Other(Term),
 }
@@ -98,16 +153,12 @@ impl Control {
         let empty = || Term::atom("");
         match self {
             Control::Link { from, to } => Term::Tuple(vec![i(op::LINK), pid(from), pid(to)]),
-            Control::Send { from: Some(f), to } => {
-                Term::Tuple(vec![i(op::SEND_SENDER), pid(f), pid(to)])
-            }
+            Control::Send { from: Some(f), to } => Term::Tuple(vec![i(op::SEND_SENDER), pid(f), pid(to)]),
             Control::Send { from: None, to } => Term::Tuple(vec![i(op::SEND), empty(), pid(to)]),
             Control::RegSend { from, to } => {
                 Term::Tuple(vec![i(op::REG_SEND), pid(from), empty(), Term::Atom(to.clone())])
             }
-            Control::AliasSend { from, alias } => {
-                Term::Tuple(vec![i(op::ALIAS_SEND), pid(from), r(alias)])
-            }
+            Control::AliasSend { from, alias } => Term::Tuple(vec![i(op::ALIAS_SEND), pid(from), r(alias)]),
             Control::Exit { from, to, reason: Some(reason) } => {
                 Term::Tuple(vec![i(op::EXIT), pid(from), pid(to), reason.clone()])
             }
@@ -133,12 +184,9 @@ impl Control {
                 r(reference),
                 reason.clone(),
             ]),
-            Control::MonitorExit { object, to, reference, reason: None } => Term::Tuple(vec![
-                i(op::PAYLOAD_MONITOR_P_EXIT),
-                object.clone(),
-                pid(to),
-                r(reference),
-            ]),
+            Control::MonitorExit { object, to, reference, reason: None } => {
+                Term::Tuple(vec![i(op::PAYLOAD_MONITOR_P_EXIT), object.clone(), pid(to), r(reference)])
+            }
             Control::SpawnRequest { req_id, from, group_leader, mfa, options } => Term::Tuple(vec![
                 i(op::SPAWN_REQUEST),
                 r(req_id),
@@ -151,22 +199,16 @@ impl Control {
                 ]),
                 options.clone(),
             ]),
-            Control::SpawnReply { req_id, to, flags, result } => Term::Tuple(vec![
-                i(op::SPAWN_REPLY),
-                r(req_id),
-                pid(to),
-                i(*flags),
-                result.clone(),
-            ]),
+            Control::SpawnReply { req_id, to, flags, result } => {
+                Term::Tuple(vec![i(op::SPAWN_REPLY), r(req_id), pid(to), i(*flags), result.clone()])
+            }
             Control::UnlinkId { id, from, to } => {
                 Term::Tuple(vec![i(op::UNLINK_ID), Term::from(*id), pid(from), pid(to)])
             }
             Control::UnlinkIdAck { id, from, to } => {
                 Term::Tuple(vec![i(op::UNLINK_ID_ACK), Term::from(*id), pid(from), pid(to)])
             }
-            Control::GroupLeader { from, to } => {
-                Term::Tuple(vec![i(op::GROUP_LEADER), pid(from), pid(to)])
-            }
+            Control::GroupLeader { from, to } => Term::Tuple(vec![i(op::GROUP_LEADER), pid(from), pid(to)]),
             Control::Other(t) => t.clone(),
         }
     }
@@ -182,9 +224,7 @@ impl Control {
         Ok(match code {
             op::LINK => Control::Link { from: f.pid(1)?, to: f.pid(2)? },
             op::SEND | op::SEND_TT => Control::Send { from: None, to: f.pid(2)? },
-            op::SEND_SENDER | op::SEND_SENDER_TT => {
-                Control::Send { from: Some(f.pid(1)?), to: f.pid(2)? }
-            }
+            op::SEND_SENDER | op::SEND_SENDER_TT => Control::Send { from: Some(f.pid(1)?), to: f.pid(2)? },
             op::REG_SEND | op::REG_SEND_TT => Control::RegSend { from: f.pid(1)?, to: f.atom(3)? },
             op::ALIAS_SEND | op::ALIAS_SEND_TT => {
                 Control::AliasSend { from: f.pid(1)?, alias: f.reference(2)? }
@@ -195,22 +235,16 @@ impl Control {
                 Control::Exit { from: f.pid(1)?, to: f.pid(2)?, reason: None }
             }
             op::EXIT2 => Control::Exit2 { from: f.pid(1)?, to: f.pid(2)?, reason: Some(f.any(3)?) },
-            op::EXIT2_TT => {
-                Control::Exit2 { from: f.pid(1)?, to: f.pid(2)?, reason: Some(f.any(4)?) }
-            }
+            op::EXIT2_TT => Control::Exit2 { from: f.pid(1)?, to: f.pid(2)?, reason: Some(f.any(4)?) },
             op::PAYLOAD_EXIT2 | op::PAYLOAD_EXIT2_TT => {
                 Control::Exit2 { from: f.pid(1)?, to: f.pid(2)?, reason: None }
             }
-            op::MONITOR_P => Control::Monitor {
-                from: f.pid(1)?,
-                target: f.any(2)?,
-                reference: f.reference(3)?,
-            },
-            op::DEMONITOR_P => Control::Demonitor {
-                from: f.pid(1)?,
-                target: f.any(2)?,
-                reference: f.reference(3)?,
-            },
+            op::MONITOR_P => {
+                Control::Monitor { from: f.pid(1)?, target: f.any(2)?, reference: f.reference(3)? }
+            }
+            op::DEMONITOR_P => {
+                Control::Demonitor { from: f.pid(1)?, target: f.any(2)?, reference: f.reference(3)? }
+            }
             op::MONITOR_P_EXIT => Control::MonitorExit {
                 object: f.any(1)?,
                 to: f.pid(2)?,
@@ -248,9 +282,7 @@ impl Control {
                 result: f.any(4)?,
             },
             op::UNLINK_ID => Control::UnlinkId { id: f.u64(1)?, from: f.pid(2)?, to: f.pid(3)? },
-            op::UNLINK_ID_ACK => {
-                Control::UnlinkIdAck { id: f.u64(1)?, from: f.pid(2)?, to: f.pid(3)? }
-            }
+            op::UNLINK_ID_ACK => Control::UnlinkIdAck { id: f.u64(1)?, from: f.pid(2)?, to: f.pid(3)? },
             op::GROUP_LEADER => Control::GroupLeader { from: f.pid(1)?, to: f.pid(2)? },
             op::ALTACT_SIG_SEND => {
                 let flags = f.any(1)?.as_int().ok_or(ControlError::BadField("altact flags"))?;
@@ -346,7 +378,12 @@ mod tests {
                 reference: reference(),
                 reason: Some(Term::atom("noproc")),
             },
-            Control::MonitorExit { object: Term::atom("x"), to: pid(1), reference: reference(), reason: None },
+            Control::MonitorExit {
+                object: Term::atom("x"),
+                to: pid(1),
+                reference: reference(),
+                reason: None,
+            },
             Control::SpawnRequest {
                 req_id: reference(),
                 from: pid(1),
@@ -366,7 +403,8 @@ mod tests {
 
     #[test]
     fn altact_alias_send_reads_as_alias_send() {
-        let t = Term::Tuple(vec![Term::Int(37), Term::Int(4), Term::Pid(pid(1)), Term::Reference(reference())]);
+        let t =
+            Term::Tuple(vec![Term::Int(37), Term::Int(4), Term::Pid(pid(1)), Term::Reference(reference())]);
         assert_eq!(Control::from_term(t).unwrap(), Control::AliasSend { from: pid(1), alias: reference() });
     }
 

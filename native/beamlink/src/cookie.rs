@@ -64,10 +64,7 @@ impl Cookie {
     /// Reads a cookie file with the same rules as [`Cookie::from_home`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Cookie, CookieError> {
         let path = path.as_ref().to_path_buf();
-        let read_err = |source| CookieError::Read {
-            path: path.clone(),
-            source,
-        };
+        let read_err = |source| CookieError::Read { path: path.clone(), source };
         let meta = std::fs::metadata(&path).map_err(read_err)?;
         if !meta.is_file() {
             return Err(CookieError::NotAFile { path });
@@ -88,10 +85,7 @@ impl Cookie {
     }
 
     fn parse_file_contents(bytes: &[u8]) -> Result<Cookie, ParseError> {
-        let end = bytes
-            .iter()
-            .position(|b| *b == b'\n' || *b == b'\r')
-            .unwrap_or(bytes.len());
+        let end = bytes.iter().position(|b| *b == b'\n' || *b == b'\r').unwrap_or(bytes.len());
         let (first, rest) = bytes.split_at(end);
         // Trailing spaces on the first line stay part of the cookie, as in erl's auth.erl.
         if !first.iter().all(|b| (0x20..0x7f).contains(b)) {
@@ -103,9 +97,7 @@ impl Cookie {
         if first.is_empty() {
             return Err(ParseError::Empty);
         }
-        Ok(Cookie(
-            String::from_utf8(first.to_vec()).map_err(|_| ParseError::Bad)?,
-        ))
+        Ok(Cookie(String::from_utf8(first.to_vec()).map_err(|_| ParseError::Bad)?))
     }
 }
 
@@ -150,23 +142,14 @@ mod tests {
         let p = tmp("nonl", b"ABC", 0o600);
         assert_eq!(Cookie::from_file(&p).unwrap().expose(), "ABC");
         let p = tmp("junk", b"abc\nxyz\n", 0o600);
-        assert!(matches!(
-            Cookie::from_file(&p),
-            Err(CookieError::BadCharacters { .. })
-        ));
+        assert!(matches!(Cookie::from_file(&p), Err(CookieError::BadCharacters { .. })));
         // Measured with erl 25: "abc  \n \n" gives 'abc  ', a tab is "Bad characters in cookie".
         let p = tmp("spaces", b"abc  \n \n", 0o400);
         assert_eq!(Cookie::from_file(&p).unwrap().expose(), "abc  ");
         let p = tmp("tab", b"ab\tc\n", 0o400);
-        assert!(matches!(
-            Cookie::from_file(&p),
-            Err(CookieError::BadCharacters { .. })
-        ));
+        assert!(matches!(Cookie::from_file(&p), Err(CookieError::BadCharacters { .. })));
         let p = tmp("empty", b"\n", 0o600);
-        assert!(matches!(
-            Cookie::from_file(&p),
-            Err(CookieError::Empty { .. })
-        ));
+        assert!(matches!(Cookie::from_file(&p), Err(CookieError::Empty { .. })));
     }
 
     #[cfg(unix)]

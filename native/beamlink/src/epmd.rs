@@ -96,19 +96,9 @@ pub enum EpmdError {
         source: io::Error,
     },
     #[error("epmd on {host}:{port} did not answer {request} within {after:?}")]
-    Timeout {
-        host: String,
-        port: u16,
-        request: &'static str,
-        after: Duration,
-    },
+    Timeout { host: String, port: u16, request: &'static str, after: Duration },
     #[error("epmd on {host}:{port} sent an unexpected answer to {request}: {detail}")]
-    Protocol {
-        host: String,
-        port: u16,
-        request: &'static str,
-        detail: String,
-    },
+    Protocol { host: String, port: u16, request: &'static str, detail: String },
     #[error("epmd refused to register {alive:?}: the name is already in use (result {result})")]
     NameInUse { alive: String, result: u8 },
     #[error("invalid name {alive:?} for epmd: {detail}")]
@@ -125,10 +115,7 @@ pub enum EpmdError {
 
 /// The epmd port `erl` would use: `ERL_EPMD_PORT` when set and valid, else 4369.
 pub fn port_from_env() -> u16 {
-    std::env::var("ERL_EPMD_PORT")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(DEFAULT_PORT)
+    std::env::var("ERL_EPMD_PORT").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(DEFAULT_PORT)
 }
 
 /// An epmd at a given host and port.
@@ -181,11 +168,7 @@ impl Registration {
 
 impl Client {
     pub fn new(host: impl Into<String>, port: u16) -> Client {
-        Client {
-            host: host.into(),
-            port,
-            timeout: DEFAULT_TIMEOUT,
-        }
+        Client { host: host.into(), port, timeout: DEFAULT_TIMEOUT }
     }
 
     /// epmd on `host`, at the port from `ERL_EPMD_PORT` (default 4369).
@@ -220,10 +203,7 @@ impl Client {
         let (_, text) = self.names_raw().await?;
         text.lines()
             .filter(|l| !l.is_empty())
-            .map(|l| {
-                parse_names_line(l)
-                    .ok_or_else(|| self.protocol("NAMES_REQ", format!("bad line {l:?}")))
-            })
+            .map(|l| parse_names_line(l).ok_or_else(|| self.protocol("NAMES_REQ", format!("bad line {l:?}"))))
             .collect()
     }
 
@@ -245,23 +225,13 @@ impl Client {
 
     /// ALIVE2_REQ: registers `alive` at distribution port `port`. Only works with the epmd on
     /// this machine (epmd refuses registrations from other hosts).
-    pub async fn register(
-        &self,
-        alive: &str,
-        port: u16,
-        hidden: bool,
-    ) -> Result<Registration, EpmdError> {
+    pub async fn register(&self, alive: &str, port: u16, hidden: bool) -> Result<Registration, EpmdError> {
         let req = "ALIVE2_REQ";
         check_alive(alive)?;
         self.bounded(req, async {
             let mut s = self.connect(req).await?;
-            let node_type = if hidden {
-                NodeType::Hidden
-            } else {
-                NodeType::Normal
-            };
-            self.send(&mut s, req, &encode_alive2_req(alive, port, node_type, &[]))
-                .await?;
+            let node_type = if hidden { NodeType::Hidden } else { NodeType::Normal };
+            self.send(&mut s, req, &encode_alive2_req(alive, port, node_type, &[])).await?;
             let mut tag = [0u8; 1];
             s.read_exact(&mut tag).await.map_err(|e| self.io(req, e))?;
             let (result, creation) = match tag[0] {
@@ -279,17 +249,9 @@ impl Client {
                 t => return Err(self.protocol(req, format!("response tag {t}"))),
             };
             if result != 0 {
-                return Err(EpmdError::NameInUse {
-                    alive: alive.to_string(),
-                    result,
-                });
+                return Err(EpmdError::NameInUse { alive: alive.to_string(), result });
             }
-            Ok(Registration {
-                alive: alive.to_string(),
-                port,
-                creation,
-                socket: s,
-            })
+            Ok(Registration { alive: alive.to_string(), port, creation, socket: s })
         })
         .await
     }
@@ -299,23 +261,18 @@ impl Client {
         request: &'static str,
         fut: impl Future<Output = Result<T, EpmdError>>,
     ) -> Result<T, EpmdError> {
-        timeout(self.timeout, fut)
-            .await
-            .map_err(|_| EpmdError::Timeout {
-                host: self.host.clone(),
-                port: self.port,
-                request,
-                after: self.timeout,
-            })?
+        timeout(self.timeout, fut).await.map_err(|_| EpmdError::Timeout {
+            host: self.host.clone(),
+            port: self.port,
+            request,
+            after: self.timeout,
+        })?
     }
 
     async fn connect(&self, request: &'static str) -> Result<TcpStream, EpmdError> {
         let addrs: Vec<SocketAddr> = crate::resolve::addresses(&self.host, self.port)
             .await
-            .map_err(|source| EpmdError::Resolve {
-                host: self.host.clone(),
-                source,
-            })?;
+            .map_err(|source| EpmdError::Resolve { host: self.host.clone(), source })?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         // Try every address: `localhost` may resolve to ::1 first while epmd only has IPv4.
         for a in addrs {
@@ -328,22 +285,13 @@ impl Client {
             }
         }
         if last.kind() == io::ErrorKind::ConnectionRefused {
-            Err(EpmdError::Unreachable {
-                host: self.host.clone(),
-                port: self.port,
-                source: last,
-            })
+            Err(EpmdError::Unreachable { host: self.host.clone(), port: self.port, source: last })
         } else {
             Err(self.io(request, last))
         }
     }
 
-    async fn send(
-        &self,
-        s: &mut TcpStream,
-        request: &'static str,
-        body: &[u8],
-    ) -> Result<(), EpmdError> {
+    async fn send(&self, s: &mut TcpStream, request: &'static str, body: &[u8]) -> Result<(), EpmdError> {
         let mut buf = Vec::with_capacity(body.len() + 2);
         buf.extend_from_slice(&(body.len() as u16).to_be_bytes());
         buf.extend_from_slice(body);
@@ -351,21 +299,11 @@ impl Client {
     }
 
     fn io(&self, request: &'static str, source: io::Error) -> EpmdError {
-        EpmdError::Io {
-            host: self.host.clone(),
-            port: self.port,
-            request,
-            source,
-        }
+        EpmdError::Io { host: self.host.clone(), port: self.port, request, source }
     }
 
     fn protocol(&self, request: &'static str, detail: String) -> EpmdError {
-        EpmdError::Protocol {
-            host: self.host.clone(),
-            port: self.port,
-            request,
-            detail,
-        }
+        EpmdError::Protocol { host: self.host.clone(), port: self.port, request, detail }
     }
 }
 
@@ -381,9 +319,7 @@ pub async fn port_please(host: &str, alive: &str) -> Result<Option<NodeInfo>, Ep
 
 /// [`Client::register`] with the local epmd (`localhost`) at the `ERL_EPMD_PORT`/4369 port.
 pub async fn register(alive: &str, port: u16, hidden: bool) -> Result<Registration, EpmdError> {
-    Client::from_env("localhost")
-        .register(alive, port, hidden)
-        .await
+    Client::from_env("localhost").register(alive, port, hidden).await
 }
 
 fn check_alive(alive: &str) -> Result<(), EpmdError> {
@@ -396,10 +332,7 @@ fn check_alive(alive: &str) -> Result<(), EpmdError> {
     } else {
         return Ok(());
     };
-    Err(EpmdError::BadName {
-        alive: alive.to_string(),
-        detail,
-    })
+    Err(EpmdError::BadName { alive: alive.to_string(), detail })
 }
 
 fn parse_names_line(l: &str) -> Option<(String, u16)> {
@@ -444,18 +377,9 @@ pub fn decode_port2_resp(b: &[u8]) -> Result<Option<NodeInfo>, String> {
                     Some(n) => r.take(n as usize)?.to_vec(),
                     None => Vec::new(),
                 };
-                Some(NodeInfo {
-                    port,
-                    node_type,
-                    protocol,
-                    highest_version,
-                    lowest_version,
-                    name,
-                    extra,
-                })
+                Some(NodeInfo { port, node_type, protocol, highest_version, lowest_version, name, extra })
             })();
-            info.map(Some)
-                .ok_or_else(|| format!("truncated PORT2_RESP ({} bytes)", b.len()))
+            info.map(Some).ok_or_else(|| format!("truncated PORT2_RESP ({} bytes)", b.len()))
         }
         [t, ..] => Err(format!("response tag {t}, expected {PORT2_RESP}")),
     }
@@ -485,20 +409,14 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     #[test]
     fn alive2_req_matches_otp25_capture() {
         // Captured from an OTP 25 node (notes §1.2), without the length prefix.
         let want = hex("78 8aad 4d 00 0006 0005 0009 70726f62655f613235 0000");
-        assert_eq!(
-            encode_alive2_req("probe_a25", 0x8aad, NodeType::Normal, &[]),
-            want
-        );
+        assert_eq!(encode_alive2_req("probe_a25", 0x8aad, NodeType::Normal, &[]), want);
     }
 
     #[test]
@@ -516,10 +434,7 @@ mod tests {
 
     #[test]
     fn names_lines() {
-        assert_eq!(
-            parse_names_line("name foo_1 at port 4370"),
-            Some(("foo_1".to_string(), 4370))
-        );
+        assert_eq!(parse_names_line("name foo_1 at port 4370"), Some(("foo_1".to_string(), 4370)));
         assert_eq!(parse_names_line("garbage"), None);
     }
 
@@ -530,9 +445,6 @@ mod tests {
             port: 4369,
             source: io::Error::from(io::ErrorKind::ConnectionRefused),
         };
-        assert_eq!(
-            e.to_string(),
-            "epmd is not running on h (connection refused on port 4369)"
-        );
+        assert_eq!(e.to_string(), "epmd is not running on h (connection refused on port 4369)");
     }
 }

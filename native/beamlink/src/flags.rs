@@ -90,8 +90,7 @@ impl DistFlags {
     );
 
     /// What OTP 26 and later require from a peer.
-    pub const MANDATORY_26: DistFlags =
-        DistFlags(Self::MANDATORY_25.0 | Self::V4_NC.0 | Self::UNLINK_ID.0);
+    pub const MANDATORY_26: DistFlags = DistFlags(Self::MANDATORY_25.0 | Self::V4_NC.0 | Self::UNLINK_ID.0);
 
     /// Hidden-node flags: OTP 26+'s mandatory set plus the digest bit, monitors, fragments,
     /// spawn, alias, small atom tags, send-sender, exit payload and unicode I/O. No PUBLISHED,
@@ -147,11 +146,7 @@ impl DistFlags {
 
     /// Names of the set named flags, lowest bit first.
     pub fn names(self) -> Vec<&'static str> {
-        Self::NAMED
-            .iter()
-            .filter(|(_, f)| self.contains(*f))
-            .map(|(n, _)| *n)
-            .collect()
+        Self::NAMED.iter().filter(|(_, f)| self.contains(*f)).map(|(n, _)| *n).collect()
     }
 
     /// Bits set that have no name here.
@@ -210,10 +205,7 @@ mod tests {
     #[test]
     fn bit_numbers() {
         assert_eq!(DistFlags::MANDATORY_25.0, 0x1070F94);
-        assert_eq!(
-            DistFlags::MANDATORY_26.0 & !DistFlags::MANDATORY_25.0,
-            0x402000000
-        );
+        assert_eq!(DistFlags::MANDATORY_26.0 & !DistFlags::MANDATORY_25.0, 0x402000000);
         assert_eq!(DistFlags::MANDATORY_25_DIGEST.0, 1 << 26);
         assert_eq!(DistFlags::LOCAL_EXT.0, 1 << 36);
     }
@@ -232,11 +224,7 @@ mod tests {
     fn digest_expansion() {
         let ei = DistFlags(0x0000000407074f9c);
         assert!(ei.expand_digest().contains(DistFlags::MANDATORY_26));
-        assert!(
-            !DistFlags::V4_NC
-                .expand_digest()
-                .contains(DistFlags::MAP_TAG)
-        );
+        assert!(!DistFlags::V4_NC.expand_digest().contains(DistFlags::MAP_TAG));
     }
 
     #[test]

@@ -71,10 +71,7 @@ impl<'a> Fields<'a> {
     fn new(b: &'a [u8], tag: u8, what: &'static str) -> Result<Self, DecodeError> {
         match b.first() {
             Some(t) if *t == tag => Ok(Fields { b: &b[1..], what }),
-            Some(t) => derr(format!(
-                "{what}: tag {t:?} ({}), expected {:?}",
-                *t as char, tag as char
-            )),
+            Some(t) => derr(format!("{what}: tag {t:?} ({}), expected {:?}", *t as char, tag as char)),
             None => derr(format!("{what}: empty message")),
         }
     }
@@ -132,11 +129,7 @@ impl SendName {
         let flags = DistFlags(f.u64()?);
         let creation = f.u32()?;
         let n = f.u16()? as usize;
-        Ok(SendName {
-            flags,
-            creation,
-            name: f.name(n)?,
-        })
+        Ok(SendName { flags, creation, name: f.name(n)? })
     }
 }
 
@@ -163,11 +156,7 @@ impl SendNameOld {
         let version = f.u16()?;
         let flags = DistFlags(f.u32()? as u64);
         let rest = f.b.len();
-        Ok(SendNameOld {
-            version,
-            flags,
-            name: f.name(rest)?,
-        })
+        Ok(SendNameOld { version, flags, name: f.name(rest)? })
     }
 }
 
@@ -226,10 +215,7 @@ impl Status {
             b"not_allowed" => Status::NotAllowed,
             b"alive" => Status::Alive,
             other => {
-                return derr(format!(
-                    "status: unknown {:?}",
-                    String::from_utf8_lossy(other)
-                ));
+                return derr(format!("status: unknown {:?}", String::from_utf8_lossy(other)));
             }
         })
     }
@@ -241,20 +227,13 @@ pub struct AliveAnswer(pub bool);
 
 impl AliveAnswer {
     pub fn encode(&self) -> Vec<u8> {
-        if self.0 {
-            b"strue".to_vec()
-        } else {
-            b"sfalse".to_vec()
-        }
+        if self.0 { b"strue".to_vec() } else { b"sfalse".to_vec() }
     }
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         match b {
             b"strue" => Ok(AliveAnswer(true)),
             b"sfalse" => Ok(AliveAnswer(false)),
-            other => derr(format!(
-                "alive answer: {:?}",
-                String::from_utf8_lossy(other)
-            )),
+            other => derr(format!("alive answer: {:?}", String::from_utf8_lossy(other))),
         }
     }
 }
@@ -285,12 +264,7 @@ impl Challenge {
         let challenge = f.u32()?;
         let creation = f.u32()?;
         let n = f.u16()? as usize;
-        Ok(Challenge {
-            flags,
-            challenge,
-            creation,
-            name: f.name(n)?,
-        })
+        Ok(Challenge { flags, challenge, creation, name: f.name(n)? })
     }
 }
 
@@ -311,10 +285,7 @@ impl Complement {
     }
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         let mut f = Fields::new(b, Self::TAG, "complement")?;
-        Ok(Complement {
-            flags_high: f.u32()?,
-            creation: f.u32()?,
-        })
+        Ok(Complement { flags_high: f.u32()?, creation: f.u32()? })
     }
 }
 
@@ -356,9 +327,7 @@ impl ChallengeAck {
     }
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         let mut f = Fields::new(b, Self::TAG, "challenge_ack")?;
-        Ok(ChallengeAck {
-            digest: f.take(16)?.try_into().unwrap(),
-        })
+        Ok(ChallengeAck { digest: f.take(16)?.try_into().unwrap() })
     }
 }
 
@@ -479,9 +448,7 @@ impl fmt::Display for State {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandshakeError {
-    #[error(
-        "{peer} refused the connection (not_allowed): missing mandatory flags or not in its allow list"
-    )]
+    #[error("{peer} refused the connection (not_allowed): missing mandatory flags or not in its allow list")]
     NotAllowed { peer: String },
     #[error(
         "{peer} refused the connection (nok): it keeps its own simultaneous attempt, or our name is illegal to it"
@@ -526,10 +493,7 @@ async fn write_msg<S: AsyncWrite + Unpin>(
         s.flush().await
     };
     match timeout(limit, fut).await {
-        Err(_) => Err(HandshakeError::Timeout {
-            state,
-            after: limit,
-        }),
+        Err(_) => Err(HandshakeError::Timeout { state, after: limit }),
         Ok(Err(e)) => Err(io_err(state, e)),
         Ok(Ok(())) => Ok(()),
     }
@@ -548,10 +512,7 @@ async fn read_msg<S: AsyncRead + Unpin>(
         Ok::<_, io::Error>(body)
     };
     match timeout(limit, fut).await {
-        Err(_) => Err(HandshakeError::Timeout {
-            state,
-            after: limit,
-        }),
+        Err(_) => Err(HandshakeError::Timeout { state, after: limit }),
         Ok(Err(e)) => Err(io_err(state, e)),
         Ok(Ok(b)) => Ok(b),
     }
@@ -603,24 +564,9 @@ enum Initiator {
     SendName,
     RecvStatus,
     SendAliveAnswer,
-    RecvChallenge {
-        our_name: String,
-        our_creation: u32,
-        won: bool,
-    },
-    SendReply {
-        our_name: String,
-        our_creation: u32,
-        won: bool,
-        peer: Challenge,
-    },
-    RecvAck {
-        our_name: String,
-        our_creation: u32,
-        won: bool,
-        peer: Challenge,
-        ours: u32,
-    },
+    RecvChallenge { our_name: String, our_creation: u32, won: bool },
+    SendReply { our_name: String, our_creation: u32, won: bool, peer: Challenge },
+    RecvAck { our_name: String, our_creation: u32, won: bool, peer: Challenge, ours: u32 },
 }
 
 /// Runs the initiator side on a connected stream to `peer` (the name we dialed; the acceptor's
@@ -651,11 +597,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
                 let msg = SendName {
                     flags: offered,
                     creation: cfg.creation,
-                    name: if name_me {
-                        cfg.name.host.clone()
-                    } else {
-                        cfg.name.to_string()
-                    },
+                    name: if name_me { cfg.name.host.clone() } else { cfg.name.to_string() },
                 };
                 write_msg(stream, State::SendName, t, &msg.encode()).await?;
                 Initiator::RecvStatus
@@ -663,14 +605,9 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
             Initiator::RecvStatus => {
                 let b = read_msg(stream, State::RecvStatus, t).await?;
                 let next_challenge = |won: bool, named: &Option<(String, u32)>| {
-                    let (our_name, our_creation) = named
-                        .clone()
-                        .unwrap_or_else(|| (cfg.name.to_string(), cfg.creation));
-                    Initiator::RecvChallenge {
-                        our_name,
-                        our_creation,
-                        won,
-                    }
+                    let (our_name, our_creation) =
+                        named.clone().unwrap_or_else(|| (cfg.name.to_string(), cfg.creation));
+                    Initiator::RecvChallenge { our_name, our_creation, won }
                 };
                 match decoded(State::RecvStatus, Status::decode(&b))? {
                     Status::Ok => next_challenge(false, &named),
@@ -707,54 +644,22 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
                     won: won_status,
                 }
             }
-            Initiator::RecvChallenge {
-                our_name,
-                our_creation,
-                won,
-            } => {
+            Initiator::RecvChallenge { our_name, our_creation, won } => {
                 let b = read_msg(stream, State::RecvChallenge, t).await?;
                 let ch = decoded(State::RecvChallenge, Challenge::decode(&b))?;
                 if ch.name != peer_str {
-                    return Err(HandshakeError::WrongPeer {
-                        expected: peer_str,
-                        got: ch.name,
-                    });
+                    return Err(HandshakeError::WrongPeer { expected: peer_str, got: ch.name });
                 }
                 check_peer_flags(&peer_str, ch.flags)?;
-                Initiator::SendReply {
-                    our_name,
-                    our_creation,
-                    won,
-                    peer: ch,
-                }
+                Initiator::SendReply { our_name, our_creation, won, peer: ch }
             }
-            Initiator::SendReply {
-                our_name,
-                our_creation,
-                won,
-                peer,
-            } => {
+            Initiator::SendReply { our_name, our_creation, won, peer } => {
                 let ours = rand::random::<u32>();
-                let reply = ChallengeReply {
-                    challenge: ours,
-                    digest: digest(peer.challenge, &cfg.cookie),
-                };
+                let reply = ChallengeReply { challenge: ours, digest: digest(peer.challenge, &cfg.cookie) };
                 write_msg(stream, State::SendChallengeReply, t, &reply.encode()).await?;
-                Initiator::RecvAck {
-                    our_name,
-                    our_creation,
-                    won,
-                    peer,
-                    ours,
-                }
+                Initiator::RecvAck { our_name, our_creation, won, peer, ours }
             }
-            Initiator::RecvAck {
-                our_name,
-                our_creation,
-                won,
-                peer,
-                ours,
-            } => {
+            Initiator::RecvAck { our_name, our_creation, won, peer, ours } => {
                 let b = match read_msg(stream, State::RecvChallengeAck, t).await {
                     // OTP closes without a word when our digest is wrong.
                     Err(HandshakeError::PeerClosed { .. }) => {
@@ -894,10 +799,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                     // The peer sent only its host.
                     peer.name = format!("{}@{}", dynamic_alive(), peer.name);
                     peer.creation = rand::random_range(4..u32::MAX);
-                    Status::Named {
-                        name: peer.name.clone(),
-                        creation: peer.creation,
-                    }
+                    Status::Named { name: peer.name.clone(), creation: peer.creation }
                 } else {
                     match NodeName::parse_any(&peer.name) {
                         Err(crate::name::NameError::MissingHost { .. })
@@ -979,15 +881,10 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                         detail: "the peer's answer to our challenge is wrong",
                     });
                 }
-                Acceptor::SendAck {
-                    peer,
-                    theirs: r.challenge,
-                }
+                Acceptor::SendAck { peer, theirs: r.challenge }
             }
             Acceptor::SendAck { peer, theirs } => {
-                let ack = ChallengeAck {
-                    digest: digest(theirs, &cfg.cookie),
-                };
+                let ack = ChallengeAck { digest: digest(theirs, &cfg.cookie) };
                 write_msg(stream, State::SendChallengeAck, t, &ack.encode()).await?;
                 return Ok(Negotiated {
                     flags: offered.expand_digest() & peer.flags.expand_digest(),
@@ -1037,10 +934,7 @@ pub async fn connect(
     let info = epmd::Client::from_env(peer.host.clone())
         .port_please(&peer.alive)
         .await?
-        .ok_or_else(|| ConnectError::NodeNotFound {
-            alive: peer.alive.clone(),
-            host: peer.host.clone(),
-        })?;
+        .ok_or_else(|| ConnectError::NodeNotFound { alive: peer.alive.clone(), host: peer.host.clone() })?;
     connect_port(cfg, peer, info.port).await
 }
 
@@ -1062,29 +956,18 @@ pub async fn connect_port(
     peer: &NodeName,
     port: u16,
 ) -> Result<(TcpStream, Negotiated), ConnectError> {
-    let conn_err = |source| ConnectError::Connect {
-        peer: peer.to_string(),
-        host: peer.host.clone(),
-        port,
-        source,
+    let conn_err =
+        |source| ConnectError::Connect { peer: peer.to_string(), host: peer.host.clone(), port, source };
+    let mut stream = match timeout(cfg.timeout, connect_any(&peer.host, port)).await {
+        Err(_) => {
+            return Err(conn_err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")));
+        }
+        Ok(r) => r.map_err(conn_err)?,
     };
-    let mut stream =
-        match timeout(cfg.timeout, connect_any(&peer.host, port)).await {
-            Err(_) => {
-                return Err(conn_err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "connect timed out",
-                )));
-            }
-            Ok(r) => r.map_err(conn_err)?,
-        };
     stream.set_nodelay(true).map_err(conn_err)?;
     let n = initiate(&mut stream, cfg, peer)
         .await
-        .map_err(|source| ConnectError::Handshake {
-            peer: peer.to_string(),
-            source,
-        })?;
+        .map_err(|source| ConnectError::Handshake { peer: peer.to_string(), source })?;
     Ok((stream, n))
 }
 
@@ -1099,14 +982,8 @@ mod tests {
     #[test]
     fn digest_vectors_from_real_nodes() {
         // erlang:md5(["probecookie" | integer_to_list(1234567890)]) and friends, on OTP 25.
-        assert_eq!(
-            hex(&digest(1234567890, &Cookie::new("probecookie"))),
-            "4F61FE7A7DA48E7A099D604A7DF6922D"
-        );
-        assert_eq!(
-            hex(&digest(4294967295, &Cookie::new("probecookie"))),
-            "97A1FE88484B323E1560ED7FB3771ADE"
-        );
+        assert_eq!(hex(&digest(1234567890, &Cookie::new("probecookie"))), "4F61FE7A7DA48E7A099D604A7DF6922D");
+        assert_eq!(hex(&digest(4294967295, &Cookie::new("probecookie"))), "97A1FE88484B323E1560ED7FB3771ADE");
         assert_eq!(
             hex(&digest(3735928559, &Cookie::new("beamlink_test_cookie"))),
             "6B1171AF92895600673361BFD5884606"
@@ -1115,11 +992,7 @@ mod tests {
 
     #[test]
     fn send_name_roundtrip_and_layout() {
-        let m = SendName {
-            flags: DistFlags(0x0000000d07df7fbd),
-            creation: 0x6b03888a,
-            name: "a@vm".into(),
-        };
+        let m = SendName { flags: DistFlags(0x0000000d07df7fbd), creation: 0x6b03888a, name: "a@vm".into() };
         let b = m.encode();
         assert_eq!(hex(&b), "4E0000000D07DF7FBD6B03888A00046140766D");
         assert_eq!(SendName::decode(&b), Ok(m.clone()));
@@ -1133,11 +1006,7 @@ mod tests {
 
     #[test]
     fn old_send_name_roundtrip() {
-        let m = SendNameOld {
-            version: 5,
-            flags: DistFlags(0x07df7fbd),
-            name: "old@vm".into(),
-        };
+        let m = SendNameOld { version: 5, flags: DistFlags(0x07df7fbd), name: "old@vm".into() };
         assert_eq!(SendNameOld::decode(&m.encode()), Ok(m));
     }
 
@@ -1149,10 +1018,7 @@ mod tests {
             Status::Nok,
             Status::NotAllowed,
             Status::Alive,
-            Status::Named {
-                name: "2DCNKS6CDV18B@vm".into(),
-                creation: 3504107694,
-            },
+            Status::Named { name: "2DCNKS6CDV18B@vm".into(), creation: 3504107694 },
         ] {
             assert_eq!(Status::decode(&s.encode()), Ok(s));
         }
@@ -1171,19 +1037,13 @@ mod tests {
             name: "b@vm".into(),
         };
         assert_eq!(Challenge::decode(&c.encode()), Ok(c));
-        let r = ChallengeReply {
-            challenge: 1,
-            digest: [7; 16],
-        };
+        let r = ChallengeReply { challenge: 1, digest: [7; 16] };
         assert_eq!(r.encode().len(), 21);
         assert_eq!(ChallengeReply::decode(&r.encode()), Ok(r));
         let a = ChallengeAck { digest: [9; 16] };
         assert_eq!(a.encode().len(), 17);
         assert_eq!(ChallengeAck::decode(&a.encode()), Ok(a));
-        let k = Complement {
-            flags_high: 0xd,
-            creation: 5,
-        };
+        let k = Complement { flags_high: 0xd, creation: 5 };
         assert_eq!(Complement::decode(&k.encode()), Ok(k));
     }
 
@@ -1216,10 +1076,7 @@ mod tests {
             drop(b); // as OTP does: close without answering
             r
         });
-        assert!(
-            matches!(ra, Err(HandshakeError::BadCookie { .. })),
-            "{ra:?}"
-        );
+        assert!(matches!(ra, Err(HandshakeError::BadCookie { .. })), "{ra:?}");
         let e = rb.unwrap_err();
         assert!(matches!(e, HandshakeError::BadCookie { .. }));
         assert!(!e.to_string().contains("two"));
@@ -1283,26 +1140,16 @@ mod tests {
         let ca = cfg("b@vm", "c");
         let peer: NodeName = "b@vm".parse().unwrap();
         let (ri, ra) = tokio::join!(initiate(&mut x, &ci, &peer), accept(&mut y, &ca));
-        assert!(
-            matches!(ri, Err(HandshakeError::NotAllowed { .. })),
-            "{ri:?}"
-        );
-        assert!(
-            matches!(ra, Err(HandshakeError::VersionMismatch { .. })),
-            "{ra:?}"
-        );
+        assert!(matches!(ri, Err(HandshakeError::NotAllowed { .. })), "{ri:?}");
+        assert!(matches!(ra, Err(HandshakeError::VersionMismatch { .. })), "{ra:?}");
     }
 
     async fn send<S: AsyncWrite + Unpin>(s: &mut S, body: &[u8]) {
-        write_msg(s, State::SendName, DEFAULT_TIMEOUT, body)
-            .await
-            .unwrap();
+        write_msg(s, State::SendName, DEFAULT_TIMEOUT, body).await.unwrap();
     }
 
     async fn recv<S: AsyncRead + Unpin>(s: &mut S) -> Vec<u8> {
-        read_msg(s, State::RecvStatus, DEFAULT_TIMEOUT)
-            .await
-            .unwrap()
+        read_msg(s, State::RecvStatus, DEFAULT_TIMEOUT).await.unwrap()
     }
 
     #[tokio::test]
@@ -1312,23 +1159,14 @@ mod tests {
         let ca = cfg("b@vm", "c");
         let full = DistFlags::beamlink_default();
         let peer_side = async {
-            let old = SendNameOld {
-                version: 5,
-                flags: DistFlags(full.0 & 0xffff_ffff),
-                name: "old@vm".into(),
-            };
+            let old =
+                SendNameOld { version: 5, flags: DistFlags(full.0 & 0xffff_ffff), name: "old@vm".into() };
             send(&mut x, &old.encode()).await;
             assert_eq!(Status::decode(&recv(&mut x).await), Ok(Status::Ok));
             let ch = Challenge::decode(&recv(&mut x).await).unwrap();
-            let comp = Complement {
-                flags_high: (full.0 >> 32) as u32,
-                creation: 77,
-            };
+            let comp = Complement { flags_high: (full.0 >> 32) as u32, creation: 77 };
             send(&mut x, &comp.encode()).await;
-            let reply = ChallengeReply {
-                challenge: 5,
-                digest: digest(ch.challenge, &Cookie::new("c")),
-            };
+            let reply = ChallengeReply { challenge: 5, digest: digest(ch.challenge, &Cookie::new("c")) };
             send(&mut x, &reply.encode()).await;
             let ack = ChallengeAck::decode(&recv(&mut x).await).unwrap();
             assert_eq!(ack.digest, digest(5, &Cookie::new("c")));
@@ -1344,11 +1182,7 @@ mod tests {
     async fn acceptor_answers_nok_to_bad_alive_and_closes_on_no_host() {
         let ca = cfg("b@vm", "c");
         let (mut x, mut y) = tokio::io::duplex(4096);
-        let bad = SendName {
-            flags: DistFlags::beamlink_default(),
-            creation: 9,
-            name: "a.b@vm".into(),
-        };
+        let bad = SendName { flags: DistFlags::beamlink_default(), creation: 9, name: "a.b@vm".into() };
         let (_, r) = tokio::join!(
             async {
                 send(&mut x, &bad.encode()).await;
@@ -1359,22 +1193,10 @@ mod tests {
         assert!(matches!(r, Err(HandshakeError::Refused { .. })), "{r:?}");
 
         let (mut x, mut y) = tokio::io::duplex(4096);
-        let nohost = SendName {
-            name: "justalive".into(),
-            ..bad
-        };
+        let nohost = SendName { name: "justalive".into(), ..bad };
         send(&mut x, &nohost.encode()).await;
         let r = accept(&mut y, &ca).await;
-        assert!(
-            matches!(
-                r,
-                Err(HandshakeError::Protocol {
-                    state: State::RecvName,
-                    ..
-                })
-            ),
-            "{r:?}"
-        );
+        assert!(matches!(r, Err(HandshakeError::Protocol { state: State::RecvName, .. })), "{r:?}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -1383,15 +1205,6 @@ mod tests {
         let ci = cfg("a@vm", "c");
         let peer: NodeName = "b@vm".parse().unwrap();
         let r = initiate(&mut x, &ci, &peer).await;
-        assert!(
-            matches!(
-                r,
-                Err(HandshakeError::Timeout {
-                    state: State::RecvStatus,
-                    ..
-                })
-            ),
-            "{r:?}"
-        );
+        assert!(matches!(r, Err(HandshakeError::Timeout { state: State::RecvStatus, .. })), "{r:?}");
     }
 }

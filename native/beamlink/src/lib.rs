@@ -7,20 +7,20 @@
 //!
 //! Layers, bottom up: [`term`] (external term format), then the distribution engine modules.
 
-pub mod term;
+pub mod blocking;
+pub mod connection;
+pub mod control;
 pub mod cookie;
 pub mod epmd;
 pub mod flags;
 pub mod handshake;
-pub mod name;
-pub mod blocking;
-pub mod control;
-pub mod connection;
 mod mailbox;
+pub mod name;
 pub mod node;
 pub mod process;
 pub mod resolve;
 pub mod rpc;
+pub mod term;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};
 pub use process::{Message, Outbound, Payload, Process};

@@ -40,9 +40,7 @@ pub enum NameError {
     MissingHost { name: String },
     #[error("node name {name:?} has an empty alive part before '@'")]
     EmptyAlive { name: String },
-    #[error(
-        "alive part {alive:?} contains {bad:?}: only ASCII letters, digits, '_' and '-' are allowed"
-    )]
+    #[error("alive part {alive:?} contains {bad:?}: only ASCII letters, digits, '_' and '-' are allowed")]
     BadAliveChar { alive: String, bad: char },
     #[error("alive part {alive:?} is longer than {MAX_ALIVE_LEN} bytes")]
     AliveTooLong { alive: String },
@@ -50,9 +48,7 @@ pub enum NameError {
     BadHostChar { host: String, bad: char },
     #[error("host part of {name:?} is empty")]
     EmptyHost { name: String },
-    #[error(
-        "{host:?} is not a short host name (it contains a dot); use long names or a host without dots"
-    )]
+    #[error("{host:?} is not a short host name (it contains a dot); use long names or a host without dots")]
     NotShort { host: String },
     #[error("{host:?} is not a long host name: use a fully qualified domain name or an IP address")]
     NotLong { host: String },
@@ -74,13 +70,10 @@ impl NodeName {
 
     /// Parses `alive@host` without a naming mode: any legal host (what an accepting node sees).
     pub fn parse_any(s: &str) -> Result<NodeName, NameError> {
-        let (alive, host) = s.split_once('@').ok_or_else(|| NameError::MissingHost {
-            name: s.to_string(),
-        })?;
+        let (alive, host) =
+            s.split_once('@').ok_or_else(|| NameError::MissingHost { name: s.to_string() })?;
         if host.is_empty() {
-            return Err(NameError::EmptyHost {
-                name: s.to_string(),
-            });
+            return Err(NameError::EmptyHost { name: s.to_string() });
         }
         let n = NodeName::new(alive, host)?;
         Ok(n)
@@ -90,10 +83,7 @@ impl NodeName {
     pub fn new(alive: &str, host: &str) -> Result<NodeName, NameError> {
         check_alive(alive)?;
         check_host_chars(host)?;
-        Ok(NodeName {
-            alive: alive.to_string(),
-            host: host.to_string(),
-        })
+        Ok(NodeName { alive: alive.to_string(), host: host.to_string() })
     }
 
     /// The naming mode this host fits: long when it has a dot or is an IP address.
@@ -152,24 +142,14 @@ impl FromStr for NodeName {
 
 fn check_alive(alive: &str) -> Result<(), NameError> {
     if alive.is_empty() {
-        return Err(NameError::EmptyAlive {
-            name: alive.to_string(),
-        });
+        return Err(NameError::EmptyAlive { name: alive.to_string() });
     }
     // net_kernel:valid_name_head/1; acceptors answer `nok` to anything else.
-    if let Some(bad) = alive
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-    {
-        return Err(NameError::BadAliveChar {
-            alive: alive.to_string(),
-            bad,
-        });
+    if let Some(bad) = alive.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        return Err(NameError::BadAliveChar { alive: alive.to_string(), bad });
     }
     if alive.len() > MAX_ALIVE_LEN {
-        return Err(NameError::AliveTooLong {
-            alive: alive.to_string(),
-        });
+        return Err(NameError::AliveTooLong { alive: alive.to_string() });
     }
     Ok(())
 }
@@ -178,10 +158,7 @@ fn check_host_chars(host: &str) -> Result<(), NameError> {
     // erl takes any printable Latin-1, but the handshake turns names into Latin-1 atoms while
     // pids carry UTF-8 atoms: non-ASCII hosts connect and then lose replies. Refuse them.
     if let Some(bad) = host.chars().find(|c| !c.is_ascii_graphic() || *c == '@') {
-        return Err(NameError::BadHostChar {
-            host: host.to_string(),
-            bad,
-        });
+        return Err(NameError::BadHostChar { host: host.to_string(), bad });
     }
     Ok(())
 }
@@ -191,9 +168,7 @@ fn check_host(host: &str, kind: NameKind) -> Result<(), NameError> {
         NameKind::Short => {
             // An IPv6 address has no dot but is not a host name either.
             if host.contains('.') || host.parse::<IpAddr>().is_ok() {
-                return Err(NameError::NotShort {
-                    host: host.to_string(),
-                });
+                return Err(NameError::NotShort { host: host.to_string() });
             }
         }
         NameKind::Long => {
@@ -204,14 +179,10 @@ fn check_host(host: &str, kind: NameKind) -> Result<(), NameError> {
                 && !host.starts_with('.')
                 && !host.ends_with('.')
                 && host.split('.').all(|l| {
-                    !l.is_empty()
-                        && l.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 });
             if !fqdn {
-                return Err(NameError::NotLong {
-                    host: host.to_string(),
-                });
+                return Err(NameError::NotLong { host: host.to_string() });
             }
         }
     }
@@ -220,12 +191,8 @@ fn check_host(host: &str, kind: NameKind) -> Result<(), NameError> {
 
 /// The OS host name (what `gethostname(2)` returns).
 pub fn hostname() -> Result<String, NameError> {
-    let from_file = |p: &str| {
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
+    let from_file =
+        |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(h) = from_file("/proc/sys/kernel/hostname") {
         return Ok(h);
     }
@@ -234,14 +201,10 @@ pub fn hostname() -> Result<String, NameError> {
     }
     let out = std::process::Command::new("hostname")
         .output()
-        .map_err(|e| NameError::NoHostname {
-            detail: format!("running `hostname`: {e}"),
-        })?;
+        .map_err(|e| NameError::NoHostname { detail: format!("running `hostname`: {e}") })?;
     let h = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if h.is_empty() {
-        return Err(NameError::NoHostname {
-            detail: "`hostname` printed nothing".into(),
-        });
+        return Err(NameError::NoHostname { detail: "`hostname` printed nothing".into() });
     }
     Ok(h)
 }
@@ -270,9 +233,7 @@ mod tests {
         assert!(NodeName::parse("a-b_1@localhost", NameKind::Short).is_ok());
         assert_eq!(
             NodeName::parse("a@1.2.3.4", NameKind::Short),
-            Err(NameError::NotShort {
-                host: "1.2.3.4".into()
-            })
+            Err(NameError::NotShort { host: "1.2.3.4".into() })
         );
         assert!(NodeName::parse("a@::1", NameKind::Short).is_err());
         assert!(NodeName::parse("a@::1", NameKind::Long).is_ok());
@@ -283,35 +244,14 @@ mod tests {
 
     #[test]
     fn bad_names() {
-        assert!(matches!(
-            "foo".parse::<NodeName>(),
-            Err(NameError::MissingHost { .. })
-        ));
-        assert!(matches!(
-            "@h".parse::<NodeName>(),
-            Err(NameError::EmptyAlive { .. })
-        ));
-        assert!(matches!(
-            "a@".parse::<NodeName>(),
-            Err(NameError::EmptyHost { .. })
-        ));
-        assert!(matches!(
-            "a.b@h".parse::<NodeName>(),
-            Err(NameError::BadAliveChar { bad: '.', .. })
-        ));
-        assert!(matches!(
-            "a@h@x".parse::<NodeName>(),
-            Err(NameError::BadHostChar { .. })
-        ));
-        assert!(matches!(
-            "a@höst".parse::<NodeName>(),
-            Err(NameError::BadHostChar { .. })
-        ));
+        assert!(matches!("foo".parse::<NodeName>(), Err(NameError::MissingHost { .. })));
+        assert!(matches!("@h".parse::<NodeName>(), Err(NameError::EmptyAlive { .. })));
+        assert!(matches!("a@".parse::<NodeName>(), Err(NameError::EmptyHost { .. })));
+        assert!(matches!("a.b@h".parse::<NodeName>(), Err(NameError::BadAliveChar { bad: '.', .. })));
+        assert!(matches!("a@h@x".parse::<NodeName>(), Err(NameError::BadHostChar { .. })));
+        assert!(matches!("a@höst".parse::<NodeName>(), Err(NameError::BadHostChar { .. })));
         let long = "x".repeat(256);
-        assert!(matches!(
-            format!("{long}@h").parse::<NodeName>(),
-            Err(NameError::AliveTooLong { .. })
-        ));
+        assert!(matches!(format!("{long}@h").parse::<NodeName>(), Err(NameError::AliveTooLong { .. })));
         let msg = "a.b@h".parse::<NodeName>().unwrap_err().to_string();
         assert!(msg.contains("only ASCII letters"), "{msg}");
     }

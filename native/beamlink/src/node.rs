@@ -16,11 +16,22 @@ use crate::control::Control;
 use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
 use crate::flags::DistFlags;
-use crate::mailbox::Mailbox;
 use crate::handshake::{self, ConnectError, HandshakeConfig, HandshakeError, Simultaneous};
+use crate::mailbox::Mailbox;
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
+
+/// What to spawn, for [`Node::spawn_request`].
+pub(crate) struct SpawnSpec<'a> {
+    pub module: Atom,
+    pub function: Atom,
+    pub args: Outbound,
+    pub options: &'a [Term],
+    pub group_leader: Pid,
+    /// A successful reply stays out of the mailbox (the caller waits for the DOWN only).
+    pub quiet: bool,
+}
 
 /// Placeholder target of a spawn monitor until the spawn reply names the process.
 const SPAWN_PENDING: &str = "$beamlink_spawn_pending";
@@ -126,7 +137,8 @@ impl NodeBuilder {
 
     pub async fn start(self) -> Result<Node, NodeError> {
         let name = if self.name.contains('@') {
-            let kind = if self.long_names { crate::name::NameKind::Long } else { crate::name::NameKind::Short };
+            let kind =
+                if self.long_names { crate::name::NameKind::Long } else { crate::name::NameKind::Short };
             NodeName::parse(&self.name, kind)?
         } else if self.long_names {
             NodeName::local_long(&self.name)?
@@ -318,7 +330,9 @@ impl Node {
         }
         let peer = NodeName::parse_any(node)?;
         match handshake::connect(&self.inner.handshake, &peer).await {
-            Ok((stream, negotiated)) => Ok(self.inner.adopt(stream, Atom::new(&negotiated.peer_name), negotiated.flags)),
+            Ok((stream, negotiated)) => {
+                Ok(self.inner.adopt(stream, Atom::new(&negotiated.peer_name), negotiated.flags))
+            }
             // Both sides connected at once and the peer's attempt won (it answered `nok`): the
             // connection is the one our listener is accepting; wait for it.
             Err(ConnectError::Handshake { source: HandshakeError::Refused { .. }, .. })
@@ -418,7 +432,12 @@ impl Node {
         pid.node == self.inner.name && pid.creation == self.inner.creation
     }
 
-    pub(crate) async fn send_from(&self, from: Option<&Pid>, to: &Pid, msg: Outbound) -> Result<(), NodeError> {
+    pub(crate) async fn send_from(
+        &self,
+        from: Option<&Pid>,
+        to: &Pid,
+        msg: Outbound,
+    ) -> Result<(), NodeError> {
         if self.is_local(to) {
             let payload = Payload(msg.into_bytes());
             self.inner.deliver(to.id, Message::Send { from: from.cloned(), payload });
@@ -430,10 +449,19 @@ impl Node {
             .map_err(|_| NodeError::NoConnection { node: to.node.as_str().to_string() })
     }
 
-    pub(crate) async fn send_named_from(&self, from: &Pid, node: &str, name: &Atom, msg: Outbound) -> Result<(), NodeError> {
+    pub(crate) async fn send_named_from(
+        &self,
+        from: &Pid,
+        node: &str,
+        name: &Atom,
+        msg: Outbound,
+    ) -> Result<(), NodeError> {
         if node == self.inner.name.as_str() {
             if let Some(id) = self.inner.names.lock().unwrap().get(name).copied() {
-                self.inner.deliver(id, Message::Send { from: Some(from.clone()), payload: Payload(msg.into_bytes()) });
+                self.inner.deliver(
+                    id,
+                    Message::Send { from: Some(from.clone()), payload: Payload(msg.into_bytes()) },
+                );
             }
             return Ok(());
         }
@@ -495,7 +523,12 @@ impl Node {
             if ok.is_none() {
                 self.inner.deliver(
                     us.id,
-                    Message::Down { reference: reference.clone(), object: target, reason: Term::atom("noproc"), raw: None },
+                    Message::Down {
+                        reference: reference.clone(),
+                        object: target,
+                        reason: Term::atom("noproc"),
+                        raw: None,
+                    },
                 );
             } else {
                 self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target)));
@@ -525,7 +558,8 @@ impl Node {
             return Ok(());
         }
         if let Some(conn) = self.live_connection(&node) {
-            let _ = conn.send(&Control::Demonitor { from: us.clone(), target, reference: reference.clone() }, None);
+            let _ = conn
+                .send(&Control::Demonitor { from: us.clone(), target, reference: reference.clone() }, None);
         }
         Ok(())
     }
@@ -544,12 +578,9 @@ impl Node {
         &self,
         us: &Pid,
         node: &Atom,
-        mf: (Atom, Atom),
-        args: Outbound,
-        options: &[Term],
-        group_leader: Pid,
-        quiet: bool,
+        req: SpawnSpec<'_>,
     ) -> Result<Reference, NodeError> {
+        let SpawnSpec { module, function, args, options, group_leader, quiet } = req;
         let args = args.into_parts();
         let arity = args.first().map_or(0, |a| list_len_hint(a));
         let conn = self.connect(node.as_str()).await?;
@@ -557,16 +588,19 @@ impl Node {
         self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), (node.clone(), quiet)));
         if options.iter().any(|o| o.is_atom("monitor")) {
             // The DOWN for a spawn monitor carries the request reference.
-            self.inner.with_proc(us.id, |p| p.monitors.insert(req_id.clone(), (node.clone(), Term::atom(SPAWN_PENDING))));
+            self.inner.with_proc(us.id, |p| {
+                p.monitors.insert(req_id.clone(), (node.clone(), Term::atom(SPAWN_PENDING)))
+            });
         }
         let control = Control::SpawnRequest {
             req_id: req_id.clone(),
             from: us.clone(),
             group_leader,
-            mfa: (mf.0, mf.1, arity),
+            mfa: (module, function, arity),
             options: Term::List(options.to_vec()),
         };
-        conn.send_parts(&control, args).map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
+        conn.send_parts(&control, args)
+            .map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
         Ok(req_id)
     }
 
@@ -580,12 +614,18 @@ impl Node {
                 self.inner.with_proc(other.id, |p| p.links.remove(pid));
                 self.inner.deliver(other.id, Message::Exit { from: pid.clone(), reason: reason.clone() });
             } else if let Some(c) = self.live_connection(&other.node) {
-                let _ = c.send_term(&Control::Exit { from: pid.clone(), to: other.clone(), reason: None }, &reason);
+                let _ = c.send_term(
+                    &Control::Exit { from: pid.clone(), to: other.clone(), reason: None },
+                    &reason,
+                );
             }
         }
         for (reference, watcher, object) in entry.watchers {
             if self.is_local(&watcher) {
-                self.inner.deliver(watcher.id, Message::Down { reference, object, reason: reason.clone(), raw: None });
+                self.inner.deliver(
+                    watcher.id,
+                    Message::Down { reference, object, reason: reason.clone(), raw: None },
+                );
             } else if let Some(c) = self.live_connection(&watcher.node) {
                 let ctl = Control::MonitorExit { object, to: watcher.clone(), reference, reason: None };
                 let _ = c.send_term(&ctl, &reason);
@@ -593,9 +633,10 @@ impl Node {
         }
         for (reference, (node, target)) in entry.monitors {
             if node != self.inner.name
-                && let Some(c) = self.live_connection(&node) {
-                    let _ = c.send(&Control::Demonitor { from: pid.clone(), target, reference }, None);
-                }
+                && let Some(c) = self.live_connection(&node)
+            {
+                let _ = c.send(&Control::Demonitor { from: pid.clone(), target, reference }, None);
+            }
         }
     }
 }
@@ -645,9 +686,10 @@ impl Inner {
         match control {
             Control::Send { from, to } => {
                 if self.is_ours(&to)
-                    && let Some(p) = payload {
-                        self.deliver(to.id, Message::Send { from, payload: Payload(p) });
-                    }
+                    && let Some(p) = payload
+                {
+                    self.deliver(to.id, Message::Send { from, payload: Payload(p) });
+                }
             }
             Control::RegSend { from, to } => {
                 let Some(p) = payload else { return };
@@ -667,7 +709,10 @@ impl Inner {
                     return;
                 }
                 if self.with_proc(to.id, |p| p.links.insert(from.clone())).is_none() {
-                    let _ = conn.send_term(&Control::Exit { from: to, to: from, reason: None }, &Term::atom("noproc"));
+                    let _ = conn.send_term(
+                        &Control::Exit { from: to, to: from, reason: None },
+                        &Term::atom("noproc"),
+                    );
                 }
             }
             Control::UnlinkId { id, from, to } => {
@@ -717,7 +762,8 @@ impl Inner {
             Control::MonitorExit { object, to, reference, reason } => {
                 let raw = if reason.is_none() { payload.clone().map(Payload) } else { None };
                 let reason = reason_of(reason, &payload);
-                let known = self.with_proc(to.id, |p| p.monitors.remove(&reference).is_some()).unwrap_or(false);
+                let known =
+                    self.with_proc(to.id, |p| p.monitors.remove(&reference).is_some()).unwrap_or(false);
                 if known {
                     self.deliver(to.id, Message::Down { reference, object, reason, raw });
                 }
@@ -751,7 +797,12 @@ impl Inner {
                 if pending {
                     self.deliver(
                         to.id,
-                        Message::SpawnReply { request: req_id, result, linked: flags & 1 != 0, monitored: flags & 2 != 0 },
+                        Message::SpawnReply {
+                            request: req_id,
+                            result,
+                            linked: flags & 1 != 0,
+                            monitored: flags & 2 != 0,
+                        },
                     );
                 }
             }
@@ -805,7 +856,10 @@ impl Inner {
                     p.monitors.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
                 for r in refs {
                     let (_, object) = p.monitors.remove(&r).expect("listed");
-                    signals.push((*id, Message::Down { reference: r, object, reason: noconnection.clone(), raw: None }));
+                    signals.push((
+                        *id,
+                        Message::Down { reference: r, object, reason: noconnection.clone(), raw: None },
+                    ));
                 }
                 let reqs: Vec<Reference> =
                     p.spawning.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
@@ -813,7 +867,12 @@ impl Inner {
                     p.spawning.remove(&r);
                     signals.push((
                         *id,
-                        Message::SpawnReply { request: r, result: Err(noconnection.clone()), linked: false, monitored: false },
+                        Message::SpawnReply {
+                            request: r,
+                            result: Err(noconnection.clone()),
+                            linked: false,
+                            monitored: false,
+                        },
                     ));
                 }
                 p.watchers.retain(|(_, w, _)| w.node != peer);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::mailbox::Mailbox;
 
 use crate::connection::decode_bare;
-use crate::node::{Node, NodeError};
+use crate::node::{Node, NodeError, SpawnSpec};
 use crate::term::{self, Atom, DecodeError, Pid, Reference, Term};
 
 /// A message payload as received: the encoded term (external term format without the version
@@ -156,7 +156,12 @@ impl Process {
     }
 
     /// Sends to a name registered on `node` (`{Name, Node} ! Msg`).
-    pub async fn send_named(&self, node: &str, name: &str, msg: impl Into<Outbound>) -> Result<(), NodeError> {
+    pub async fn send_named(
+        &self,
+        node: &str,
+        name: &str,
+        msg: impl Into<Outbound>,
+    ) -> Result<(), NodeError> {
         self.node.send_named_from(&self.pid, node, &Atom::new(name), msg.into()).await
     }
 
@@ -262,10 +267,15 @@ impl Process {
         options: &[Term],
         group_leader: Option<&Pid>,
     ) -> Result<Reference, NodeError> {
-        let gl = group_leader.unwrap_or(&self.pid).clone();
-        self.node
-            .spawn_request(&self.pid, &Atom::new(node), (Atom::new(module), Atom::new(function)), args.into(), options, gl, false)
-            .await
+        let spec = SpawnSpec {
+            module: Atom::new(module),
+            function: Atom::new(function),
+            args: args.into(),
+            options,
+            group_leader: group_leader.unwrap_or(&self.pid).clone(),
+            quiet: false,
+        };
+        self.node.spawn_request(&self.pid, &Atom::new(node), spec).await
     }
 
     /// Like [`spawn_request`](Self::spawn_request) with `monitor`, for callers that only
@@ -278,10 +288,15 @@ impl Process {
         function: &str,
         args: Outbound,
     ) -> Result<Reference, NodeError> {
-        let mf = (Atom::new(module), Atom::new(function));
-        self.node
-            .spawn_request(&self.pid, &Atom::new(node), mf, args, &[Term::atom("monitor")], self.pid.clone(), true)
-            .await
+        let spec = SpawnSpec {
+            module: Atom::new(module),
+            function: Atom::new(function),
+            args,
+            options: &[Term::atom("monitor")],
+            group_leader: self.pid.clone(),
+            quiet: true,
+        };
+        self.node.spawn_request(&self.pid, &Atom::new(node), spec).await
     }
 
     /// Ends the process with `reason` (links and monitors see it).

@@ -9,8 +9,8 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use beamlink::term::{
-    Atom, DecodeError, Decoder, EncodeOptions, ExportFun, Fun, Limits, Pid, Port, Reference, Term,
-    decode, decode_shared, encode, encode_with, tag,
+    Atom, DecodeError, Decoder, EncodeOptions, ExportFun, Fun, Limits, Pid, Port, Reference, Term, decode,
+    decode_shared, encode, encode_with, tag,
 };
 use bytes::Bytes;
 use common::hex;
@@ -106,10 +106,7 @@ fn port_ext_and_new_port_ext() {
 #[test]
 fn reference_ext_and_new_reference_ext() {
     let b = v(&[&[131, 101], &NODE, &[0, 0, 0, 42], &[1]]);
-    assert_eq!(
-        decode(&b).unwrap(),
-        Term::Reference(Reference { node: node(), creation: 1, ids: vec![42] })
-    );
+    assert_eq!(decode(&b).unwrap(), Term::Reference(Reference { node: node(), creation: 1, ids: vec![42] }));
     let b = v(&[&[131, 114, 0, 3], &NODE, &[2], &[0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]]);
     assert_eq!(
         decode(&b).unwrap(),
@@ -150,10 +147,7 @@ fn non_canonical_bignums_are_ints() {
     assert!(matches!(decode(&[131, 111, 0, 0, 0, 2, 0, 5, 0]).unwrap(), Term::Int(5)));
     // Negative zero is zero; i64::MIN still fits.
     assert!(matches!(decode(&[131, 110, 0, 1]).unwrap(), Term::Int(0)));
-    assert!(matches!(
-        decode(&[131, 110, 8, 1, 0, 0, 0, 0, 0, 0, 0, 128]).unwrap(),
-        Term::Int(i64::MIN)
-    ));
+    assert!(matches!(decode(&[131, 110, 8, 1, 0, 0, 0, 0, 0, 0, 0, 128]).unwrap(), Term::Int(i64::MIN)));
     // Regression: padded with zeros past eight bytes it was a `Term::BigInt`, breaking the
     // rule that every integer fitting an i64 is a `Term::Int`.
     assert!(matches!(decode(&[131, 110, 10, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap(), Term::Int(5)));
@@ -238,7 +232,11 @@ fn funs_and_exports_round_trip() {
         pid: Pid { node: node(), id: 1, serial: 0, creation: 1 },
         free_vars: vec![Term::atom("x"), Term::from(1)],
     }));
-    let e = Term::Export(Box::new(ExportFun { module: Atom::new("lists"), function: Atom::new("map"), arity: 2 }));
+    let e = Term::Export(Box::new(ExportFun {
+        module: Atom::new("lists"),
+        function: Atom::new("map"),
+        arity: 2,
+    }));
     for t in [f, e] {
         assert_eq!(decode(&encode(&t)).unwrap(), t);
     }
@@ -264,8 +262,11 @@ fn nested_sample() -> Term {
 
 #[test]
 fn every_truncation_fails_cleanly() {
-    for opts in [EncodeOptions::default(), EncodeOptions::otp25(), EncodeOptions { minor_version: 0, ..EncodeOptions::otp25() }]
-    {
+    for opts in [
+        EncodeOptions::default(),
+        EncodeOptions::otp25(),
+        EncodeOptions { minor_version: 0, ..EncodeOptions::otp25() },
+    ] {
         let full = encode_with(&nested_sample(), &opts);
         assert_eq!(decode(&full).unwrap(), nested_sample());
         for n in 0..full.len() {
@@ -331,7 +332,8 @@ fn duplicate_map_keys_are_rejected() {
     // Regression: OTP 27+ keeps 0.0 and -0.0 apart as map keys. This is OTP 28's
     // term_to_binary(#{0.0 => a, -0.0 => b}); it was rejected as having duplicate keys.
     let otp28 = [
-        131, 116, 0, 0, 0, 2, 70, 128, 0, 0, 0, 0, 0, 0, 0, 119, 1, 98, 70, 0, 0, 0, 0, 0, 0, 0, 0, 119, 1, 97,
+        131, 116, 0, 0, 0, 2, 70, 128, 0, 0, 0, 0, 0, 0, 0, 119, 1, 98, 70, 0, 0, 0, 0, 0, 0, 0, 0, 119, 1,
+        97,
     ];
     let m = decode(&otp28).unwrap();
     assert!(matches!(&m, Term::Map(pairs) if pairs.len() == 2));
@@ -429,7 +431,10 @@ fn compressed_size_must_be_true() {
     // Corrupt zlib data.
     let mut b = packed.clone();
     b[8] ^= 0x55;
-    assert!(matches!(decode(&b), Err(DecodeError::Compression { offset: 2, .. }) | Err(DecodeError::Invalid { .. })));
+    assert!(matches!(
+        decode(&b),
+        Err(DecodeError::Compression { offset: 2, .. }) | Err(DecodeError::Invalid { .. })
+    ));
     // Bytes after the zlib stream are trailing bytes of the outer term.
     let mut b = packed.clone();
     b.push(0);
@@ -485,7 +490,9 @@ fn deep_nesting_errors_instead_of_overflowing() {
         funs.extend_from_slice(&[0; 16]);
         funs.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 115, 0]);
     }
-    for (name, input) in [("tuples", tuples), ("lists", lists), ("maps", maps), ("exports", exports), ("funs", funs)] {
+    for (name, input) in
+        [("tuples", tuples), ("lists", lists), ("maps", maps), ("exports", exports), ("funs", funs)]
+    {
         let r = on_small_stack(move || decode(&input));
         assert!(matches!(r, Err(DecodeError::TooDeep { limit: 1024, .. })), "{name}: {r:?}");
     }
@@ -587,8 +594,8 @@ fn deterministic_sorts_map_keys_like_beam() {
     ]);
     // term_to_binary(#{b=>1, 1=>2, a=>3, {x}=>4, "s"=>5}, [deterministic]) on OTP 25.
     let beam = [
-        131, 116, 0, 0, 0, 5, 97, 1, 97, 2, 100, 0, 1, 97, 97, 3, 100, 0, 1, 98, 97, 1, 104, 1,
-        100, 0, 1, 120, 97, 4, 107, 0, 1, 115, 97, 5,
+        131, 116, 0, 0, 0, 5, 97, 1, 97, 2, 100, 0, 1, 97, 97, 3, 100, 0, 1, 98, 97, 1, 104, 1, 100, 0, 1,
+        120, 97, 4, 107, 0, 1, 115, 97, 5,
     ];
     let opts = EncodeOptions { deterministic: true, ..EncodeOptions::otp25() };
     assert_eq!(encode_with(&m, &opts), beam);
@@ -608,13 +615,17 @@ fn compressed_output_decodes() {
         assert_eq!(decode(&b).unwrap(), t, "level {level}");
     }
     // Incompressible: kept uncompressed, as BEAM does.
-    let tiny = encode_with(&Term::from(1), &EncodeOptions { compressed: Some(9), ..EncodeOptions::default() });
+    let tiny =
+        encode_with(&Term::from(1), &EncodeOptions { compressed: Some(9), ..EncodeOptions::default() });
     assert_eq!(tiny, [131, 97, 1]);
 }
 
 #[test]
 fn decode_shared_shares_the_input_buffer() {
-    let t = Term::tuple([Term::binary(vec![7; 100]), Term::BitBinary { bytes: Bytes::from_static(&[0xf0]), bits: 4 }]);
+    let t = Term::tuple([
+        Term::binary(vec![7; 100]),
+        Term::BitBinary { bytes: Bytes::from_static(&[0xf0]), bits: 4 },
+    ]);
     let input = Bytes::from(encode(&t));
     let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
     let decoded = decode_shared(&input).unwrap();

@@ -75,7 +75,11 @@ fn cross_check(otp: Otp) {
                 compressed_same_bytes += 1;
             }
         } else if again != bytes.as_ref() {
-            let at = again.iter().zip(bytes.iter()).position(|(a, b)| a != b).unwrap_or(again.len().min(bytes.len()));
+            let at = again
+                .iter()
+                .zip(bytes.iter())
+                .position(|(a, b)| a != b)
+                .unwrap_or(again.len().min(bytes.len()));
             mismatches.push(format!(
                 "{name}/{set}: re-encoding differs at byte {at} (ours {} bytes, BEAM {} bytes)",
                 again.len(),
@@ -87,15 +91,39 @@ fn cross_check(otp: Otp) {
         }
     }
     assert!(count >= 600, "corpus has {count} encodings");
-    assert!(mismatches.is_empty(), "{}: {} mismatches:\n{}", otp.label(), mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{}: {} mismatches:\n{}",
+        otp.label(),
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 
     // Every tag BEAM writes appears at the top of some corpus item.
     use beamlink::term::tag::*;
     let mut want = vec![
-        SMALL_INTEGER_EXT, INTEGER_EXT, SMALL_BIG_EXT, LARGE_BIG_EXT, NEW_FLOAT_EXT, FLOAT_EXT,
-        ATOM_EXT, SMALL_ATOM_UTF8_EXT, ATOM_UTF8_EXT, BINARY_EXT, BIT_BINARY_EXT, NIL_EXT,
-        STRING_EXT, LIST_EXT, SMALL_TUPLE_EXT, LARGE_TUPLE_EXT, MAP_EXT, NEW_PID_EXT,
-        NEWER_REFERENCE_EXT, NEW_FUN_EXT, EXPORT_EXT, COMPRESSED,
+        SMALL_INTEGER_EXT,
+        INTEGER_EXT,
+        SMALL_BIG_EXT,
+        LARGE_BIG_EXT,
+        NEW_FLOAT_EXT,
+        FLOAT_EXT,
+        ATOM_EXT,
+        SMALL_ATOM_UTF8_EXT,
+        ATOM_UTF8_EXT,
+        BINARY_EXT,
+        BIT_BINARY_EXT,
+        NIL_EXT,
+        STRING_EXT,
+        LIST_EXT,
+        SMALL_TUPLE_EXT,
+        LARGE_TUPLE_EXT,
+        MAP_EXT,
+        NEW_PID_EXT,
+        NEWER_REFERENCE_EXT,
+        NEW_FUN_EXT,
+        EXPORT_EXT,
+        COMPRESSED,
     ];
     want.push(if otp == Otp::V25 { NEW_PORT_EXT } else { V4_PORT_EXT });
     let missing: Vec<u8> = want.into_iter().filter(|t| !top_tags.contains(t)).collect();

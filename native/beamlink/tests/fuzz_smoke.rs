@@ -17,8 +17,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use beamlink::term::{
-    Atom, DecodeError, EncodeOptions, ExportFun, Fun, Pid, Port, Reference, Term, compare, decode, decode_shared,
-    encode, encode_with, tag,
+    Atom, DecodeError, EncodeOptions, ExportFun, Fun, Pid, Port, Reference, Term, compare, decode,
+    decode_shared, encode, encode_with, tag,
 };
 use bytes::Bytes;
 use common::{arb_term, hex, unhex};
@@ -104,17 +104,17 @@ fn handmade_terms() -> Vec<Term> {
 /// Encodings BEAM no longer writes but peers may still send.
 fn legacy_encodings() -> Vec<Vec<u8>> {
     [
-        "83730161",                                               // SMALL_ATOM_EXT 'a'
-        "836400036EE9E9",                                         // ATOM_EXT Latin-1 'née'-ish
-        "83677300000000010000000203",                             // PID_EXT
-        "83667300000000050F",                                     // PORT_EXT
-        "835973000000000500000009",                               // NEW_PORT_EXT
-        "837200027300010000000100000002",                         // NEW_REFERENCE_EXT
-        "836573000000000701",                                     // REFERENCE_EXT
-        "836E040005000000",                                       // SMALL_BIG holding 5
-        "836C0000000161006B00020203",                             // LIST_EXT with STRING_EXT tail
-        "834D000000020380FF",                                     // BIT_BINARY garbage bits
-        "83790102030405",                                         // LOCAL_EXT
+        "83730161",                       // SMALL_ATOM_EXT 'a'
+        "836400036EE9E9",                 // ATOM_EXT Latin-1 'née'-ish
+        "83677300000000010000000203",     // PID_EXT
+        "83667300000000050F",             // PORT_EXT
+        "835973000000000500000009",       // NEW_PORT_EXT
+        "837200027300010000000100000002", // NEW_REFERENCE_EXT
+        "836573000000000701",             // REFERENCE_EXT
+        "836E040005000000",               // SMALL_BIG holding 5
+        "836C0000000161006B00020203",     // LIST_EXT with STRING_EXT tail
+        "834D000000020380FF",             // BIT_BINARY garbage bits
+        "83790102030405",                 // LOCAL_EXT
     ]
     .iter()
     .map(|h| unhex(h))
@@ -158,14 +158,49 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 const INTERESTING: &[u8] = &[
-    0, 1, 2, 4, 5, 7, 8, 0x7f, 0x80, 0xfe, 0xff, 131, tag::COMPRESSED, tag::NEW_FLOAT_EXT,
-    tag::BIT_BINARY_EXT, tag::ATOM_CACHE_REF, tag::NEW_PID_EXT, tag::NEW_PORT_EXT,
-    tag::NEWER_REFERENCE_EXT, tag::SMALL_INTEGER_EXT, tag::INTEGER_EXT, tag::FLOAT_EXT, tag::ATOM_EXT,
-    tag::REFERENCE_EXT, tag::PORT_EXT, tag::PID_EXT, tag::SMALL_TUPLE_EXT, tag::LARGE_TUPLE_EXT,
-    tag::NIL_EXT, tag::STRING_EXT, tag::LIST_EXT, tag::BINARY_EXT, tag::SMALL_BIG_EXT,
-    tag::LARGE_BIG_EXT, tag::NEW_FUN_EXT, tag::EXPORT_EXT, tag::NEW_REFERENCE_EXT,
-    tag::SMALL_ATOM_EXT, tag::MAP_EXT, tag::ATOM_UTF8_EXT, tag::SMALL_ATOM_UTF8_EXT,
-    tag::V4_PORT_EXT, tag::LOCAL_EXT,
+    0,
+    1,
+    2,
+    4,
+    5,
+    7,
+    8,
+    0x7f,
+    0x80,
+    0xfe,
+    0xff,
+    131,
+    tag::COMPRESSED,
+    tag::NEW_FLOAT_EXT,
+    tag::BIT_BINARY_EXT,
+    tag::ATOM_CACHE_REF,
+    tag::NEW_PID_EXT,
+    tag::NEW_PORT_EXT,
+    tag::NEWER_REFERENCE_EXT,
+    tag::SMALL_INTEGER_EXT,
+    tag::INTEGER_EXT,
+    tag::FLOAT_EXT,
+    tag::ATOM_EXT,
+    tag::REFERENCE_EXT,
+    tag::PORT_EXT,
+    tag::PID_EXT,
+    tag::SMALL_TUPLE_EXT,
+    tag::LARGE_TUPLE_EXT,
+    tag::NIL_EXT,
+    tag::STRING_EXT,
+    tag::LIST_EXT,
+    tag::BINARY_EXT,
+    tag::SMALL_BIG_EXT,
+    tag::LARGE_BIG_EXT,
+    tag::NEW_FUN_EXT,
+    tag::EXPORT_EXT,
+    tag::NEW_REFERENCE_EXT,
+    tag::SMALL_ATOM_EXT,
+    tag::MAP_EXT,
+    tag::ATOM_UTF8_EXT,
+    tag::SMALL_ATOM_UTF8_EXT,
+    tag::V4_PORT_EXT,
+    tag::LOCAL_EXT,
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
@@ -300,13 +335,10 @@ fn check(input: &[u8]) -> Result<Term, DecodeError> {
 fn fuzz_decoder() {
     let seconds: f64 =
         std::env::var("BEAMLINK_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
-    let seed: u64 = std::env::var("BEAMLINK_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
+    let seed: u64 =
+        std::env::var("BEAMLINK_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-        })
-        | 1;
+        }) | 1;
     let mut rng = Rng(seed);
     let mut corpus = seeds();
     let mut seen = HashSet::new();

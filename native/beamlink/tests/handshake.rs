@@ -7,20 +7,14 @@ use std::time::{Duration, Instant};
 
 use beamlink::cookie::Cookie;
 use beamlink::epmd::{self, EpmdError, NodeType};
-use beamlink::handshake::{
-    self, ConnectError, DistFlags, HandshakeConfig, HandshakeError, Negotiated,
-};
+use beamlink::handshake::{self, ConnectError, DistFlags, HandshakeConfig, HandshakeError, Negotiated};
 use beamlink::name::NodeName;
 use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, unique_name};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 fn our_cfg(prefix: &str, cookie: &str) -> HandshakeConfig {
@@ -73,27 +67,16 @@ fn epmd_names_and_port_please() {
             .clone();
         assert!(port > 0);
 
-        let (epmd_port, text) = rt
-            .block_on(epmd::Client::from_env("localhost").names_raw())
-            .unwrap();
+        let (epmd_port, text) = rt.block_on(epmd::Client::from_env("localhost").names_raw()).unwrap();
         assert_eq!(epmd_port, epmd::port_from_env() as u32);
-        assert!(
-            text.contains(&format!("name {} at port {port}\n", node.alive)),
-            "{text}"
-        );
+        assert!(text.contains(&format!("name {} at port {port}\n", node.alive)), "{text}");
 
-        let info = rt
-            .block_on(epmd::port_please("localhost", &node.alive))
-            .unwrap()
-            .expect("registered node");
+        let info =
+            rt.block_on(epmd::port_please("localhost", &node.alive)).unwrap().expect("registered node");
         assert_eq!(info.port, port, "{otp:?}");
         assert_eq!(info.name, node.alive);
         assert_eq!(info.node_type, NodeType::Normal);
-        assert_eq!(
-            (info.highest_version, info.lowest_version),
-            (6, 5),
-            "{otp:?}"
-        );
+        assert_eq!((info.highest_version, info.lowest_version), (6, 5), "{otp:?}");
         assert_eq!(info.protocol, 0);
         println!("{}: port_please -> {info:?}", otp.label());
 
@@ -103,9 +86,7 @@ fn epmd_names_and_port_please() {
             Err(e) => println!("no IPv6 epmd here: {e}"),
         }
 
-        let none = rt
-            .block_on(epmd::port_please("localhost", &unique_name("bl_nosuch")))
-            .unwrap();
+        let none = rt.block_on(epmd::port_please("localhost", &unique_name("bl_nosuch"))).unwrap();
         assert_eq!(none, None);
     }
 }
@@ -119,15 +100,9 @@ fn epmd_register_is_seen_and_dropped() {
         let reg = rt.block_on(epmd::register(&alive, 40123, true)).unwrap();
         assert!(reg.creation() >= 4, "creation {}", reg.creation());
         let seen = node.eval_ok("net_adm:names().");
-        assert!(
-            seen.contains(&format!("{{\"{alive}\",40123}}")),
-            "{otp:?}: {seen}"
-        );
+        assert!(seen.contains(&format!("{{\"{alive}\",40123}}")), "{otp:?}: {seen}");
         let again = rt.block_on(epmd::register(&alive, 40124, true));
-        assert!(
-            matches!(again, Err(EpmdError::NameInUse { .. })),
-            "{again:?}"
-        );
+        assert!(matches!(again, Err(EpmdError::NameInUse { .. })), "{again:?}");
 
         drop(reg);
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -181,18 +156,14 @@ fn initiator_handshake_with_real_nodes() {
     for otp in Otp::ALL {
         let node = TestNode::start(otp, "bl_acc");
         let cfg = our_cfg("bl_init", DEFAULT_COOKIE);
-        let (stream, n) = rt
-            .block_on(handshake::connect(&cfg, &peer_of(&node)))
-            .unwrap_or_else(|e| panic!("{otp:?}: {e}"));
+        let (stream, n) =
+            rt.block_on(handshake::connect(&cfg, &peer_of(&node))).unwrap_or_else(|e| panic!("{otp:?}: {e}"));
         println!("{}: initiator negotiated {n:#?}", otp.label());
         assert_eq!(n.peer_name, node.name);
         assert_eq!(n.our_name, cfg.name.to_string());
         assert!(n.peer_flags.contains(DistFlags::PUBLISHED));
         assert!(!n.flags.contains(DistFlags::PUBLISHED), "we are hidden");
-        assert!(
-            n.flags
-                .contains(DistFlags::MANDATORY_26 | DistFlags::FRAGMENTS)
-        );
+        assert!(n.flags.contains(DistFlags::MANDATORY_26 | DistFlags::FRAGMENTS));
         report.push_str(&flag_lines(otp.label(), "initiator", &n));
 
         let ticks = rt.spawn(answer_ticks(stream));
@@ -227,21 +198,11 @@ fn wrong_cookie_fails_fast() {
         println!("{}: wrong cookie -> {e}", otp.label());
         // Observed on 25 and 28: the node closes after our challenge reply, no status, no ack.
         assert!(
-            matches!(
-                e,
-                ConnectError::Handshake {
-                    source: HandshakeError::BadCookie { .. },
-                    ..
-                }
-            ),
+            matches!(e, ConnectError::Handshake { source: HandshakeError::BadCookie { .. }, .. }),
             "{otp:?}: {e:?}"
         );
         assert!(!e.to_string().contains("not_the_cookie"));
-        assert!(
-            started.elapsed() < cfg.timeout,
-            "took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < cfg.timeout, "took {:?}", started.elapsed());
     }
 }
 
@@ -253,9 +214,7 @@ fn acceptor_handshake_with_real_nodes() {
         let mut cfg = our_cfg("bl_accept", DEFAULT_COOKIE);
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let reg = rt
-            .block_on(epmd::register(&cfg.name.alive, port, true))
-            .unwrap();
+        let reg = rt.block_on(epmd::register(&cfg.name.alive, port, true)).unwrap();
         cfg.creation = reg.creation();
 
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -273,10 +232,7 @@ fn acceptor_handshake_with_real_nodes() {
 
         let ours = cfg.name.to_string();
         let connected = node.eval_ok(&format!("net_kernel:connect_node('{ours}')."));
-        let n = rt
-            .block_on(rx)
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{otp:?}: {e}"));
+        let n = rt.block_on(rx).unwrap().unwrap_or_else(|e| panic!("{otp:?}: {e}"));
         println!("{}: acceptor negotiated {n:#?}", otp.label());
         assert_eq!(connected, "true", "{otp:?}");
         assert_eq!(n.peer_name, node.name);
@@ -300,24 +256,14 @@ fn otp_refusals_map_to_errors() {
         cfg.flags = DistFlags::beamlink_default()
             .without(DistFlags::V4_NC | DistFlags::UNLINK_ID | DistFlags::MANDATORY_25_DIGEST);
         let r = rt.block_on(handshake::connect(&cfg, &peer));
-        println!(
-            "{}: without V4_NC/UNLINK_ID -> {:?}",
-            otp.label(),
-            r.as_ref().map(|x| &x.1)
-        );
+        println!("{}: without V4_NC/UNLINK_ID -> {:?}", otp.label(), r.as_ref().map(|x| &x.1));
         match otp {
             Otp::V25 => {
                 let n = r.unwrap_or_else(|e| panic!("OTP 25 accepts it: {e}")).1;
                 assert!(!n.flags.contains(DistFlags::V4_NC));
             }
             Otp::V28 => assert!(
-                matches!(
-                    r,
-                    Err(ConnectError::Handshake {
-                        source: HandshakeError::NotAllowed { .. },
-                        ..
-                    })
-                ),
+                matches!(r, Err(ConnectError::Handshake { source: HandshakeError::NotAllowed { .. }, .. })),
                 "{:?}",
                 r.map(|x| x.1)
             ),
@@ -325,19 +271,10 @@ fn otp_refusals_map_to_errors() {
 
         // A '.' in the alive part: OTP answers nok.
         let mut cfg = our_cfg("bl_dot", DEFAULT_COOKIE);
-        cfg.name = NodeName {
-            alive: format!("bad.{}", unique_name("dot")),
-            host: "localhost".into(),
-        };
+        cfg.name = NodeName { alive: format!("bad.{}", unique_name("dot")), host: "localhost".into() };
         let r = rt.block_on(handshake::connect(&cfg, &peer));
         assert!(
-            matches!(
-                r,
-                Err(ConnectError::Handshake {
-                    source: HandshakeError::Refused { .. },
-                    ..
-                })
-            ),
+            matches!(r, Err(ConnectError::Handshake { source: HandshakeError::Refused { .. }, .. })),
             "{otp:?}: {:?}",
             r.map(|x| x.1)
         );
@@ -357,35 +294,22 @@ fn alive_status_with_a_live_connection() {
         cfg.replace_stale = false;
         let r = rt.block_on(handshake::connect(&cfg, &peer));
         assert!(
-            matches!(
-                r,
-                Err(ConnectError::Handshake {
-                    source: HandshakeError::AlreadyConnected { .. },
-                    ..
-                })
-            ),
+            matches!(r, Err(ConnectError::Handshake { source: HandshakeError::AlreadyConnected { .. }, .. })),
             "{otp:?}: {:?}",
             r.map(|x| x.1)
         );
-        assert!(
-            !first.is_finished(),
-            "refusing must keep the old connection"
-        );
+        assert!(!first.is_finished(), "refusing must keep the old connection");
 
         cfg.replace_stale = true;
-        let (second, n) = rt
-            .block_on(handshake::connect(&cfg, &peer))
-            .unwrap_or_else(|e| panic!("{otp:?}: {e}"));
+        let (second, n) =
+            rt.block_on(handshake::connect(&cfg, &peer)).unwrap_or_else(|e| panic!("{otp:?}: {e}"));
         assert_eq!(n.peer_name, node.name);
         // The node kills the old connection when we answer `true`.
         rt.block_on(async { tokio::time::timeout(Duration::from_secs(5), first).await })
             .expect("old connection closed by the node")
             .unwrap();
         let second = rt.spawn(answer_ticks(second));
-        assert!(
-            node.eval_ok("nodes(hidden).")
-                .contains(&cfg.name.to_string())
-        );
+        assert!(node.eval_ok("nodes(hidden).").contains(&cfg.name.to_string()));
         second.abort();
     }
 }
@@ -397,15 +321,9 @@ fn dynamic_name_from_real_nodes() {
         let node = TestNode::start(otp, "bl_nameme");
         let mut cfg = our_cfg("ignored", DEFAULT_COOKIE);
         cfg.flags.insert(DistFlags::NAME_ME);
-        let (s, n) = rt
-            .block_on(handshake::connect(&cfg, &peer_of(&node)))
-            .unwrap_or_else(|e| panic!("{otp:?}: {e}"));
-        println!(
-            "{}: NAME_ME -> {} creation {}",
-            otp.label(),
-            n.our_name,
-            n.our_creation
-        );
+        let (s, n) =
+            rt.block_on(handshake::connect(&cfg, &peer_of(&node))).unwrap_or_else(|e| panic!("{otp:?}: {e}"));
+        println!("{}: NAME_ME -> {} creation {}", otp.label(), n.our_name, n.our_creation);
         assert!(n.our_name.ends_with("@localhost"), "{}", n.our_name);
         assert_ne!(n.our_name, cfg.name.to_string());
         let t = rt.spawn(answer_ticks(s));
@@ -418,36 +336,21 @@ fn dynamic_name_from_real_nodes() {
 fn wrong_peer_and_long_names() {
     let rt = rt();
     for otp in Otp::ALL {
-        let node = TestNode::builder(otp)
-            .prefix("bl_long")
-            .long_names()
-            .start()
-            .unwrap();
+        let node = TestNode::builder(otp).prefix("bl_long").long_names().start().unwrap();
         let peer = peer_of(&node);
         assert_eq!(peer.host, "127.0.0.1");
         let cfg = our_cfg("bl_tolong", DEFAULT_COOKIE);
-        let (s, n) = rt
-            .block_on(handshake::connect(&cfg, &peer))
-            .unwrap_or_else(|e| panic!("{otp:?}: {e}"));
+        let (s, n) = rt.block_on(handshake::connect(&cfg, &peer)).unwrap_or_else(|e| panic!("{otp:?}: {e}"));
         assert_eq!(n.peer_name, node.name);
         drop(s);
 
         // Dial the right port under another name: the challenge gives the node away.
-        let port = rt
-            .block_on(epmd::Client::from_env("127.0.0.1").port_please(&node.alive))
-            .unwrap()
-            .unwrap()
-            .port;
+        let port =
+            rt.block_on(epmd::Client::from_env("127.0.0.1").port_please(&node.alive)).unwrap().unwrap().port;
         let wrong = NodeName::new(&node.alive, "localhost").unwrap();
         let r = rt.block_on(handshake::connect_port(&cfg, &wrong, port));
         assert!(
-            matches!(
-                r,
-                Err(ConnectError::Handshake {
-                    source: HandshakeError::WrongPeer { .. },
-                    ..
-                })
-            ),
+            matches!(r, Err(ConnectError::Handshake { source: HandshakeError::WrongPeer { .. }, .. })),
             "{otp:?}: {:?}",
             r.map(|x| x.1)
         );
@@ -458,17 +361,12 @@ fn wrong_peer_and_long_names() {
 fn acceptor_sees_wrong_cookie() {
     let rt = rt();
     for otp in Otp::ALL {
-        let node = TestNode::builder(otp)
-            .prefix("bl_othercookie")
-            .cookie("some_other_cookie")
-            .start()
-            .unwrap();
+        let node =
+            TestNode::builder(otp).prefix("bl_othercookie").cookie("some_other_cookie").start().unwrap();
         let cfg = our_cfg("bl_acc_cookie", DEFAULT_COOKIE);
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let reg = rt
-            .block_on(epmd::register(&cfg.name.alive, port, true))
-            .unwrap();
+        let reg = rt.block_on(epmd::register(&cfg.name.alive, port, true)).unwrap();
         let acfg = cfg.clone();
         let server = rt.spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
@@ -509,13 +407,7 @@ fn silent_servers_time_out() {
     let started = Instant::now();
     let r = rt.block_on(handshake::connect_port(&cfg, &peer, port));
     assert!(
-        matches!(
-            r,
-            Err(ConnectError::Handshake {
-                source: HandshakeError::Timeout { .. },
-                ..
-            })
-        ),
+        matches!(r, Err(ConnectError::Handshake { source: HandshakeError::Timeout { .. }, .. })),
         "{:?}",
         r.map(|x| x.1)
     );

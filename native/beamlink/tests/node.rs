@@ -14,16 +14,17 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 async fn our_node() -> Node {
-    Node::builder(format!("{}@localhost", unique_name("bl")))
-        .cookie(DEFAULT_COOKIE)
-        .start()
-        .await
-        .unwrap()
+    Node::builder(format!("{}@localhost", unique_name("bl"))).cookie(DEFAULT_COOKIE).start().await.unwrap()
 }
 
-const ECHO: &str = "register(echo, spawn(fun Loop() -> receive {From, M} -> From ! {echo, M}, Loop(); stop -> ok end end)).";
+const ECHO: &str =
+    "register(echo, spawn(fun Loop() -> receive {From, M} -> From ! {echo, M}, Loop(); stop -> ok end end)).";
 
-async fn wait_event(rx: &mut tokio::sync::broadcast::Receiver<NodeEvent>, pred: impl Fn(&NodeEvent) -> bool, within: Duration) -> Option<NodeEvent> {
+async fn wait_event(
+    rx: &mut tokio::sync::broadcast::Receiver<NodeEvent>,
+    pred: impl Fn(&NodeEvent) -> bool,
+    within: Duration,
+) -> Option<NodeEvent> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -73,10 +74,22 @@ fn wrong_cookie_is_pang_with_a_typed_error_and_the_remote_logs_it() {
             let err = node.connect(&remote.name).await.unwrap_err();
             let text = err.to_string();
             assert!(
-                matches!(&err, NodeError::Connect { source: beamlink::handshake::ConnectError::Handshake { source: beamlink::handshake::HandshakeError::BadCookie { .. }, .. }, .. }),
+                matches!(
+                    &err,
+                    NodeError::Connect {
+                        source: beamlink::handshake::ConnectError::Handshake {
+                            source: beamlink::handshake::HandshakeError::BadCookie { .. },
+                            ..
+                        },
+                        ..
+                    }
+                ),
                 "{otp:?}: {err:?}"
             );
-            assert!(!text.contains("the_right_one") && !text.contains(DEFAULT_COOKIE), "cookie leaked: {text}");
+            assert!(
+                !text.contains("the_right_one") && !text.contains(DEFAULT_COOKIE),
+                "cookie leaked: {text}"
+            );
             assert!(started.elapsed() < Duration::from_secs(10), "no hang");
         });
         assert!(
@@ -120,13 +133,26 @@ fn small_messages_overtake_a_large_one_but_keep_their_own_order() {
         let mut big = node.spawn_process();
         let mut small = node.spawn_process();
         let blob = Term::binary(vec![9u8; 48 << 20]);
-        big.send_named(&remote.name, "echo", Term::tuple([Term::Pid(big.pid().clone()), blob])).await.unwrap();
-        // The same sender's next message must come after its large one.
-        big.send_named(&remote.name, "echo", Term::tuple([Term::Pid(big.pid().clone()), Term::atom("after")]))
+        big.send_named(&remote.name, "echo", Term::tuple([Term::Pid(big.pid().clone()), blob]))
             .await
             .unwrap();
+        // The same sender's next message must come after its large one.
+        big.send_named(
+            &remote.name,
+            "echo",
+            Term::tuple([Term::Pid(big.pid().clone()), Term::atom("after")]),
+        )
+        .await
+        .unwrap();
         for i in 0..10_000 {
-            small.send_named(&remote.name, "echo", Term::tuple([Term::Pid(small.pid().clone()), Term::from(i)])).await.unwrap();
+            small
+                .send_named(
+                    &remote.name,
+                    "echo",
+                    Term::tuple([Term::Pid(small.pid().clone()), Term::from(i)]),
+                )
+                .await
+                .unwrap();
         }
         let stats = node.connect(&remote.name).await.unwrap().stats();
         for i in 0..10_000 {
@@ -155,14 +181,20 @@ fn node_killed_gives_nodedown_then_pong_again_after_restart() {
             let node = our_node().await;
             let mut events = node.subscribe();
             assert!(node.ping(&remote.name).await);
-            assert!(wait_event(&mut events, |e| matches!(e, NodeEvent::Up { .. }), Duration::from_secs(1)).await.is_some());
+            assert!(
+                wait_event(&mut events, |e| matches!(e, NodeEvent::Up { .. }), Duration::from_secs(1))
+                    .await
+                    .is_some()
+            );
             remote.eval_ok(ECHO);
             let mut me = node.spawn_process();
             let victim = remote_pid(&mut me, &remote.name, "echo").await;
             me.link(&victim).await.unwrap();
             let mref = me.monitor(&victim).await.unwrap();
             remote.kill();
-            let down = wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(10)).await;
+            let down =
+                wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(10))
+                    .await;
             assert!(down.is_some(), "{otp:?}: nodedown");
             assert!(node.nodes().is_empty());
             // Links and monitors over the lost connection fire with noconnection.
@@ -170,8 +202,14 @@ fn node_killed_gives_nodedown_then_pong_again_after_restart() {
             let mut mdown = false;
             while let Some(m) = me.receive_timeout(Duration::from_secs(2)).await {
                 match m {
-                    Message::Exit { from, reason } if from == victim && reason.is_atom("noconnection") => exit = true,
-                    Message::Down { reference, reason, .. } if reference == mref && reason.is_atom("noconnection") => mdown = true,
+                    Message::Exit { from, reason } if from == victim && reason.is_atom("noconnection") => {
+                        exit = true
+                    }
+                    Message::Down { reference, reason, .. }
+                        if reference == mref && reason.is_atom("noconnection") =>
+                    {
+                        mdown = true
+                    }
                     _ => {}
                 }
             }
@@ -187,7 +225,9 @@ fn node_killed_gives_nodedown_then_pong_again_after_restart() {
 /// The pid behind a name registered on `remote`: the echo answers with SEND_SENDER, which
 /// names the sender.
 async fn remote_pid(me: &mut beamlink::Process, remote: &str, name: &str) -> Pid {
-    me.send_named(remote, name, Term::tuple([Term::Pid(me.pid().clone()), Term::atom("whoami")])).await.unwrap();
+    me.send_named(remote, name, Term::tuple([Term::Pid(me.pid().clone()), Term::atom("whoami")]))
+        .await
+        .unwrap();
     match me.receive_timeout(Duration::from_secs(5)).await {
         Some(Message::Send { from: Some(p), .. }) => p,
         other => panic!("no sender in {other:?}"),
@@ -251,7 +291,13 @@ fn remote_monitor_by_name_sees_our_process_end() {
 
 #[test]
 fn silent_peer_is_dropped_after_net_ticktime_and_we_tick_to_stay_alive() {
-    let remote = TestNode::builder(Otp::V25).prefix("tick").arg("-kernel").arg("net_ticktime").arg("4").start().unwrap();
+    let remote = TestNode::builder(Otp::V25)
+        .prefix("tick")
+        .arg("-kernel")
+        .arg("net_ticktime")
+        .arg("4")
+        .start()
+        .unwrap();
     rt().block_on(async {
         let node = Node::builder(format!("{}@localhost", unique_name("blt")))
             .cookie(DEFAULT_COOKIE)
@@ -269,7 +315,8 @@ fn silent_peer_is_dropped_after_net_ticktime_and_we_tick_to_stay_alive() {
         let pid = remote.os_pid().to_string();
         std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap();
         let started = Instant::now();
-        let down = wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(15)).await;
+        let down =
+            wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(15)).await;
         std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap();
         let down = down.expect("tick timeout");
         assert!(format!("{down:?}").contains("net_ticktime"), "{down:?}");
@@ -299,9 +346,22 @@ fn corrupt_frames_close_only_their_own_connection() {
         let cfg = HandshakeConfig::new(evil_name.clone(), Cookie::new(DEFAULT_COOKIE), 7);
         let ours = NodeName::parse_any(node.name().as_str()).unwrap();
         let (mut stream, _) = connect(&cfg, &ours).await.unwrap();
-        assert!(wait_event(&mut events, |e| matches!(e, NodeEvent::Up { node } if node.as_str() == evil_name.to_string()), Duration::from_secs(5)).await.is_some());
+        assert!(
+            wait_event(
+                &mut events,
+                |e| matches!(e, NodeEvent::Up { node } if node.as_str() == evil_name.to_string()),
+                Duration::from_secs(5)
+            )
+            .await
+            .is_some()
+        );
         stream.write_all(&[0, 0, 0, 5, 131, 68, 0, 104, 99]).await.unwrap();
-        let down = wait_event(&mut events, |e| matches!(e, NodeEvent::Down { node, .. } if node.as_str() == evil_name.to_string()), Duration::from_secs(5)).await;
+        let down = wait_event(
+            &mut events,
+            |e| matches!(e, NodeEvent::Down { node, .. } if node.as_str() == evil_name.to_string()),
+            Duration::from_secs(5),
+        )
+        .await;
         assert!(format!("{down:?}").contains("malformed"), "{down:?}");
         // The other connection is untouched.
         assert!(node.ping(&good.name).await);
@@ -341,13 +401,19 @@ fn links_both_ways_and_unlink_id() {
             // A remote process links to one of ours; when ours ends, it is told why.
             let victim = node.spawn_process();
             let mut observer = node.spawn_process();
-            let req = Term::tuple([Term::atom("link"), Term::Pid(victim.pid().clone()), Term::Pid(observer.pid().clone())]);
+            let req = Term::tuple([
+                Term::atom("link"),
+                Term::Pid(victim.pid().clone()),
+                Term::Pid(observer.pid().clone()),
+            ]);
             observer.send_named(&remote.name, "linker", req).await.unwrap();
-            let linked = observer.receive_timeout(Duration::from_secs(5)).await.unwrap().term().unwrap().unwrap();
+            let linked =
+                observer.receive_timeout(Duration::from_secs(5)).await.unwrap().term().unwrap().unwrap();
             assert!(linked.is_atom("linked"));
             tokio::time::sleep(Duration::from_millis(100)).await;
             victim.exit(Term::atom("bye"));
-            let seen = observer.receive_timeout(Duration::from_secs(5)).await.unwrap().term().unwrap().unwrap();
+            let seen =
+                observer.receive_timeout(Duration::from_secs(5)).await.unwrap().term().unwrap().unwrap();
             assert_eq!(seen, Term::tuple([Term::atom("exit_seen"), Term::atom("bye")]), "{otp:?}");
         });
     }
@@ -358,7 +424,10 @@ fn blocking_api_without_a_runtime() {
     use beamlink::blocking::BlockingNode;
     let remote = TestNode::start(Otp::V28, "blocking");
     remote.eval_ok(ECHO);
-    let node = BlockingNode::start(Node::builder(format!("{}@localhost", unique_name("blb"))).cookie(DEFAULT_COOKIE)).unwrap();
+    let node = BlockingNode::start(
+        Node::builder(format!("{}@localhost", unique_name("blb"))).cookie(DEFAULT_COOKIE),
+    )
+    .unwrap();
     assert!(node.ping(&remote.name));
     let v = node.call(&remote.name, "erlang", "node", Term::nil(), Duration::from_secs(5)).unwrap();
     assert_eq!(v, Term::atom(&remote.name));
@@ -389,10 +458,18 @@ fn atom_cache_references_from_otp_are_resolved() {
             for round in 0..3 {
                 let atoms: Vec<Term> = (0..40).map(|i| Term::atom(format!("atom_{}", i % 7))).collect();
                 let big = Term::binary(vec![round as u8; 200_000]);
-                let msg = Term::tuple([Term::Pid(me.pid().clone()), Term::tuple([Term::list(atoms.clone()), big.clone()])]);
+                let msg = Term::tuple([
+                    Term::Pid(me.pid().clone()),
+                    Term::tuple([Term::list(atoms.clone()), big.clone()]),
+                ]);
                 me.send_named(&remote.name, "echo", msg).await.unwrap();
-                let got = me.receive_timeout(Duration::from_secs(10)).await.expect("echo").term().unwrap().unwrap();
-                assert_eq!(got, Term::tuple([Term::atom("echo"), Term::tuple([Term::list(atoms), big])]), "{otp:?}");
+                let got =
+                    me.receive_timeout(Duration::from_secs(10)).await.expect("echo").term().unwrap().unwrap();
+                assert_eq!(
+                    got,
+                    Term::tuple([Term::atom("echo"), Term::tuple([Term::list(atoms), big])]),
+                    "{otp:?}"
+                );
             }
             let stats = conn.stats();
             assert!(stats.atom_cache_refs_in > 0, "{otp:?}: OTP used no cache references: {stats:?}");
@@ -435,7 +512,10 @@ fn simultaneous_connect_leaves_one_working_connection() {
                 });
                 assert!(node.ping(&remote.name).await, "{otp:?} round {round}");
                 assert_eq!(node.nodes().len(), 1);
-                let seen = remote.eval_ok(&format!("length([N || N <- nodes(hidden), N =:= '{}']).", node.name().as_str()));
+                let seen = remote.eval_ok(&format!(
+                    "length([N || N <- nodes(hidden), N =:= '{}']).",
+                    node.name().as_str()
+                ));
                 assert_eq!(seen, "1");
                 node.shutdown();
             });
@@ -464,11 +544,16 @@ fn peer_stalled_mid_packet_is_dropped_after_the_tick_time() {
         let cfg = HandshakeConfig::new(peer.clone(), Cookie::new(DEFAULT_COOKIE), 9);
         let ours = NodeName::parse_any(node.name().as_str()).unwrap();
         let (mut stream, _) = connect(&cfg, &ours).await.unwrap();
-        assert!(wait_event(&mut events, |e| matches!(e, NodeEvent::Up { .. }), Duration::from_secs(5)).await.is_some());
+        assert!(
+            wait_event(&mut events, |e| matches!(e, NodeEvent::Up { .. }), Duration::from_secs(5))
+                .await
+                .is_some()
+        );
         // A 100-byte packet of which 3 bytes ever arrive.
         stream.write_all(&[0, 0, 0, 100, 131, 68, 0]).await.unwrap();
         let started = Instant::now();
-        let down = wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(10)).await;
+        let down =
+            wait_event(&mut events, |e| matches!(e, NodeEvent::Down { .. }), Duration::from_secs(10)).await;
         assert!(format!("{down:?}").contains("net_ticktime"), "{down:?}");
         assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
         drop(stream);

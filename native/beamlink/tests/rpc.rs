@@ -52,15 +52,23 @@ fn call_returns_values() {
             assert_eq!(raw.term().unwrap(), Term::list([Term::from(3), Term::from(2), Term::from(1)]));
             // The raw bytes are the node's own encoding of the value: here, what BEAM's
             // term_to_binary gives for it after the version byte.
-            let raw = node.call_raw(&peer.name, "erlang", "atom_to_binary", Term::list([Term::atom("hello_raw")]), T).await.unwrap();
+            let raw = node
+                .call_raw(&peer.name, "erlang", "atom_to_binary", Term::list([Term::atom("hello_raw")]), T)
+                .await
+                .unwrap();
             let beam = peer.eval_ok("binary_to_list(term_to_binary(atom_to_binary(hello_raw))).");
-            let beam: Vec<u8> = beam.trim_matches(|c| c == '[' || c == ']').split(',').map(|x| x.parse().unwrap()).collect();
+            let beam: Vec<u8> =
+                beam.trim_matches(|c| c == '[' || c == ']').split(',').map(|x| x.parse().unwrap()).collect();
             assert_eq!(raw.bare().as_ref(), &beam[1..]);
             assert_eq!(raw.to_etf(), beam);
             // A binary result and a big one.
-            let v = node.call(&peer.name, "erlang", "integer_to_binary", Term::list([Term::from(12345)]), T).await;
+            let v = node
+                .call(&peer.name, "erlang", "integer_to_binary", Term::list([Term::from(12345)]), T)
+                .await;
             assert_eq!(v.unwrap(), Term::binary(&b"12345"[..]));
-            let v = node.call(&peer.name, "lists", "seq", Term::list([Term::from(1), Term::from(10000)]), T).await;
+            let v = node
+                .call(&peer.name, "lists", "seq", Term::list([Term::from(1), Term::from(10000)]), T)
+                .await;
             assert_eq!(v.unwrap().as_list().unwrap().len(), 10000);
         });
     }
@@ -85,7 +93,8 @@ fn call_errors_are_told_apart() {
             }
             codes.push((e.kind(), e.exit_code()));
 
-            let e = node.call(n, "erlang", "binary_to_atom", Term::list([Term::from(1)]), T).await.unwrap_err();
+            let e =
+                node.call(n, "erlang", "binary_to_atom", Term::list([Term::from(1)]), T).await.unwrap_err();
             assert!(matches!(&e, CallError::Error { reason, .. } if reason.is_atom("badarg")), "{e:?}");
 
             let e = node.call(n, "erlang", "exit", Term::list([Term::atom("bye")]), T).await.unwrap_err();
@@ -96,10 +105,14 @@ fn call_errors_are_told_apart() {
             assert!(matches!(&e, CallError::Throw { value } if value.is_atom("ball")), "{e:?}");
             codes.push((e.kind(), e.exit_code()));
 
-            let e = node.call(n, "no_such_mod_beamlink", "f", Term::list([Term::from(1)]), T).await.unwrap_err();
+            let e =
+                node.call(n, "no_such_mod_beamlink", "f", Term::list([Term::from(1)]), T).await.unwrap_err();
             match &e {
                 CallError::Undef { module, function, arity } => {
-                    assert_eq!((module.as_str(), function.as_str(), *arity), ("no_such_mod_beamlink", "f", 1));
+                    assert_eq!(
+                        (module.as_str(), function.as_str(), *arity),
+                        ("no_such_mod_beamlink", "f", 1)
+                    );
                 }
                 other => panic!("{otp:?}: {other:?}"),
             }
@@ -116,11 +129,15 @@ fn call_errors_are_told_apart() {
                 .call(n, "timer", "sleep", Term::list([Term::from(3000)]), Duration::from_millis(300))
                 .await
                 .unwrap_err();
-            assert!(matches!(&e, CallError::Timeout { after, .. } if *after == Duration::from_millis(300)), "{e:?}");
+            assert!(
+                matches!(&e, CallError::Timeout { after, .. } if *after == Duration::from_millis(300)),
+                "{e:?}"
+            );
             assert!(started.elapsed() < Duration::from_secs(2));
             codes.push((e.kind(), e.exit_code()));
 
-            let e = node.call("nobody_beamlink@localhost", "erlang", "node", Term::nil(), T).await.unwrap_err();
+            let e =
+                node.call("nobody_beamlink@localhost", "erlang", "node", Term::nil(), T).await.unwrap_err();
             assert!(matches!(&e, CallError::NoConnection { .. }), "{e:?}");
             codes.push((e.kind(), e.exit_code()));
 
@@ -161,7 +178,8 @@ fn node_killed_mid_call_is_noconnection() {
             });
             let (a, b) = (node.clone(), n.clone());
             let rex = tokio::spawn(async move {
-                a.rpc_call(&b, "timer", "sleep", Term::list([Term::from(10000)]), Duration::from_secs(30)).await
+                a.rpc_call(&b, "timer", "sleep", Term::list([Term::from(10000)]), Duration::from_secs(30))
+                    .await
             });
             tokio::time::sleep(Duration::from_millis(800)).await;
             let started = std::time::Instant::now();
@@ -253,9 +271,11 @@ fn ten_thousand_concurrent_calls_on_one_connection() {
 
             // Requests collected later, in any order; dropping one cancels it.
             let n = peer.name.as_str();
-            let mut slow = node.send_request(n, "timer", "sleep", Term::list([Term::from(700)])).await.unwrap();
+            let mut slow =
+                node.send_request(n, "timer", "sleep", Term::list([Term::from(700)])).await.unwrap();
             let quick = node.send_request(n, "erlang", "node", Term::nil()).await.unwrap();
-            let dropped = node.send_request(n, "timer", "sleep", Term::list([Term::from(100)])).await.unwrap();
+            let dropped =
+                node.send_request(n, "timer", "sleep", Term::list([Term::from(100)])).await.unwrap();
             drop(dropped);
             assert!(slow.wait_response(Duration::from_millis(100)).await.is_none());
             assert_eq!(quick.receive_response(T).await.unwrap(), Term::atom(n));
@@ -305,27 +325,40 @@ fn spawned_output_reaches_the_caller() {
             assert!(p.wait_exit(T).await.unwrap().is_atom("normal"));
             assert_eq!(p.output_so_far(), "hi 42\n");
 
-            let mut p = node.spawn(n, "rpc_fixtures", "printer", Term::list([Term::from(7)]), SpawnOptions::default()).await.unwrap();
+            let mut p = node
+                .spawn(n, "rpc_fixtures", "printer", Term::list([Term::from(7)]), SpawnOptions::default())
+                .await
+                .unwrap();
             let reason = p.wait_exit(T).await.unwrap();
             assert!(reason.is_atom("normal"), "{otp:?}: {reason:?} {:?}", p.output_so_far());
             assert_eq!(p.output_so_far(), "hi 7\nplain\nünï\nold\nlé\n");
 
             // Linked, no early monitor, output left on the remote node.
-            let opts = SpawnOptions { link: true, monitor: false, output: Output::Remote, ..Default::default() };
+            let opts =
+                SpawnOptions { link: true, monitor: false, output: Output::Remote, ..Default::default() };
             let args = Term::list([s("remote side only\n")]);
             let mut p = node.spawn(n, "io", "put_chars", args, opts).await.unwrap();
             let exit = p.owner().receive_match(T, |m| matches!(m, Message::Exit { .. })).await;
-            assert!(matches!(exit, Some(Message::Exit { ref reason, .. }) if reason.is_atom("normal")), "{exit:?}");
+            assert!(
+                matches!(exit, Some(Message::Exit { ref reason, .. }) if reason.is_atom("normal")),
+                "{exit:?}"
+            );
             assert!(peer.wait_output("remote side only", T));
             assert_eq!(p.output_so_far(), "");
 
             // A missing function still spawns; its exit reason says undef.
-            let mut p = node.spawn(n, "no_such_mod_beamlink", "f", Term::nil(), SpawnOptions::default()).await.unwrap();
+            let mut p = node
+                .spawn(n, "no_such_mod_beamlink", "f", Term::nil(), SpawnOptions::default())
+                .await
+                .unwrap();
             let reason = p.wait_exit(T).await.unwrap();
             assert!(reason.as_tuple().unwrap()[0].is_atom("undef"), "{reason:?}");
 
             // An option the node does not know: the spawn is refused, for real.
-            let opts = SpawnOptions { extra: vec![Term::tuple([Term::atom("beamlink_bogus"), Term::from(1)])], ..Default::default() };
+            let opts = SpawnOptions {
+                extra: vec![Term::tuple([Term::atom("beamlink_bogus"), Term::from(1)])],
+                ..Default::default()
+            };
             let e = node.spawn(n, "erlang", "node", Term::nil(), opts).await.unwrap_err();
             assert!(matches!(&e, CallError::SpawnFailed { reason, .. } if reason.is_atom("badopt")), "{e:?}");
             assert_eq!((e.kind(), e.exit_code()), ("spawn_failed", 8));
@@ -343,7 +376,8 @@ fn spawned_output_reaches_the_caller() {
             let (r, out) = node.call_with_output(n, "io", "format", args, T).await;
             assert!(r.unwrap().is_atom("ok"));
             assert_eq!(out, "out put x\n");
-            let (r, out) = node.call_with_output(n, "rpc_fixtures", "printer", Term::list([Term::atom("y")]), T).await;
+            let (r, out) =
+                node.call_with_output(n, "rpc_fixtures", "printer", Term::list([Term::atom("y")]), T).await;
             assert!(r.unwrap().is_atom("done"));
             assert_eq!(out, "hi y\nplain\nünï\nold\nlé\n");
             // Plain call: output discarded, but the printing call is not blocked.
@@ -363,11 +397,23 @@ fn io_server_serves_input() {
             let (gl, mut out) = IoServer::start_with_input(&node, "alpha\nbeta\n");
             let mut me = node.spawn_process();
             let req = me
-                .spawn_request(n, "rpc_fixtures", "read_and_echo", Term::nil(), &[Term::atom("monitor")], Some(gl.pid()))
+                .spawn_request(
+                    n,
+                    "rpc_fixtures",
+                    "read_and_echo",
+                    Term::nil(),
+                    &[Term::atom("monitor")],
+                    Some(gl.pid()),
+                )
                 .await
                 .unwrap();
-            let down = me.receive_match(T, |m| matches!(m, Message::Down { reference, .. } if *reference == req)).await;
-            assert!(matches!(down, Some(Message::Down { ref reason, .. }) if reason.is_atom("normal")), "{down:?}");
+            let down = me
+                .receive_match(T, |m| matches!(m, Message::Down { reference, .. } if *reference == req))
+                .await;
+            assert!(
+                matches!(down, Some(Message::Down { ref reason, .. }) if reason.is_atom("normal")),
+                "{down:?}"
+            );
             let mut text = String::new();
             while let Ok(c) = out.try_recv() {
                 text.push_str(&c);
@@ -377,11 +423,23 @@ fn io_server_serves_input() {
             // get_until (io:read) is evaluated on the node, a line at a time.
             let (gl, mut out) = IoServer::start_with_input(&node, "{answer,\n 42}.\n");
             let req = me
-                .spawn_request(n, "rpc_fixtures", "read_term", Term::nil(), &[Term::atom("monitor")], Some(gl.pid()))
+                .spawn_request(
+                    n,
+                    "rpc_fixtures",
+                    "read_term",
+                    Term::nil(),
+                    &[Term::atom("monitor")],
+                    Some(gl.pid()),
+                )
                 .await
                 .unwrap();
-            let down = me.receive_match(T, |m| matches!(m, Message::Down { reference, .. } if *reference == req)).await;
-            assert!(matches!(down, Some(Message::Down { ref reason, .. }) if reason.is_atom("normal")), "{down:?}");
+            let down = me
+                .receive_match(T, |m| matches!(m, Message::Down { reference, .. } if *reference == req))
+                .await;
+            assert!(
+                matches!(down, Some(Message::Down { ref reason, .. }) if reason.is_atom("normal")),
+                "{down:?}"
+            );
             assert_eq!(out.recv().await.as_deref(), Some("term> "));
             assert_eq!(out.recv().await.as_deref(), Some("{ok,{answer,42}}\n"));
             let v = node.call_with_output(n, "io", "read", Term::list([s("> ")]), T).await;
@@ -418,7 +476,9 @@ fn discover_a_mesh_from_an_elixir_seed() {
         assert_eq!(members, want);
         assert_eq!(node.nodes(), want);
 
-        let v = node.call(&seed.name, "Elixir.Person", "say_hello", Term::list([Term::from("beamlink")]), T).await;
+        let v = node
+            .call(&seed.name, "Elixir.Person", "say_hello", Term::list([Term::from("beamlink")]), T)
+            .await;
         assert_eq!(v.unwrap(), Term::from(format!("hello from {} to beamlink", seed.name)));
         // Node.spawn(seed, fn -> IO.puts(...) end), as MFA.
         let args = Term::list([Term::from("hi from elixir")]);

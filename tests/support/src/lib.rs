@@ -172,18 +172,12 @@ impl Builder {
             }
         }
         cmd.args(&self.args);
-        let boot = if self.elixir {
-            "{ok, _} = application:ensure_all_started(elixir), "
-        } else {
-            ""
-        };
+        let boot = if self.elixir { "{ok, _} = application:ensure_all_started(elixir), " } else { "" };
         cmd.arg("-eval").arg(format!("{boot}{CONTROL_LOOP}"));
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -244,12 +238,7 @@ fn elixir_ebin_dirs() -> Vec<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/lib/elixir/lib"));
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path().join("ebin"))
-                .filter(|p| p.is_dir())
-                .collect()
-        })
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("ebin")).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
     dirs.sort();
     dirs
@@ -317,9 +306,7 @@ impl TestNode {
 
     /// Like [`eval`](Self::eval) but panics unless the answer is `{ok,Value}`; returns `Value`.
     pub fn eval_ok(&self, exprs: &str) -> String {
-        let r = self
-            .eval(exprs)
-            .unwrap_or_else(|e| panic!("eval {exprs:?} on {}: {e}", self.name));
+        let r = self.eval(exprs).unwrap_or_else(|e| panic!("eval {exprs:?} on {}: {e}", self.name));
         match r.strip_prefix("{ok,").and_then(|s| s.strip_suffix('}')) {
             Some(v) => v.to_string(),
             None => panic!("eval {exprs:?} on {} failed: {r}", self.name),

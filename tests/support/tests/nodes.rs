@@ -6,7 +6,10 @@ fn starts_and_evaluates_on_both_otps() {
     for otp in Otp::ALL {
         let node = TestNode::start(otp, "support");
         let release = node.eval_ok("erlang:system_info(otp_release).");
-        let want = match otp { Otp::V25 => "\"25\"", Otp::V28 => "\"28\"" };
+        let want = match otp {
+            Otp::V25 => "\"25\"",
+            Otp::V28 => "\"28\"",
+        };
         assert_eq!(release, want);
         assert_eq!(node.eval_ok("node()."), node.name);
         assert!(node.eval("X = 5.").unwrap().contains("5"));

@@ -50,9 +50,19 @@ pub async fn run(g: &Global, target: &str, as_json: bool) -> Outcome {
     println!("node            {}", text(get("node")));
     println!("OTP release     {}", text(get("otp_release")));
     println!("ERTS version    {}", text(get("erts_version")));
-    println!("uptime          {}d {:02}h {:02}m {:02}s", uptime / 86400, uptime / 3600 % 24, uptime / 60 % 60, uptime % 60);
+    println!(
+        "uptime          {}d {:02}h {:02}m {:02}s",
+        uptime / 86400,
+        uptime / 3600 % 24,
+        uptime / 60 % 60,
+        uptime % 60
+    );
     println!("schedulers      {} ({} online)", int("schedulers"), int("schedulers_online"));
-    for (label, count, limit) in [("processes", "process_count", "process_limit"), ("ports", "port_count", "port_limit"), ("atoms", "atom_count", "atom_limit")] {
+    for (label, count, limit) in [
+        ("processes", "process_count", "process_limit"),
+        ("ports", "port_count", "port_limit"),
+        ("atoms", "atom_count", "atom_limit"),
+    ] {
         let (c, l) = (int(count), int(limit));
         println!("{label:<15} {c} / {l} ({:.1}%)", 100.0 * c as f64 / l.max(1) as f64);
     }
@@ -64,7 +74,8 @@ pub async fn run(g: &Global, target: &str, as_json: bool) -> Outcome {
             }
         }
     }
-    let list = |t: &Term| t.as_list().map(|l| l.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let list =
+        |t: &Term| t.as_list().map(|l| l.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default();
     println!("nodes           {}", list(get("nodes")));
     println!("hidden nodes    {}", list(get("hidden_nodes")));
     Ok(exit::OK)
@@ -105,7 +116,9 @@ fn to_json(v: &[Term]) -> Value {
                 }
                 Value::Object(m)
             }
-            "nodes" | "hidden_nodes" => json!(t.as_list().unwrap_or(&[]).iter().map(text).collect::<Vec<_>>()),
+            "nodes" | "hidden_nodes" => {
+                json!(t.as_list().unwrap_or(&[]).iter().map(text).collect::<Vec<_>>())
+            }
             _ => match t.as_int() {
                 Some(i) => json!(i),
                 None => json!(text(t)),

@@ -63,7 +63,8 @@ pub fn timeout(g: &Global) -> Duration {
 
 /// Starts our hidden node, named after the options or after our process id.
 pub async fn start_node(g: &Global, target: &str) -> Result<Node, Failure> {
-    let long_target = target.split_once('@').is_some_and(|(_, h)| h.contains('.') || h.parse::<std::net::IpAddr>().is_ok());
+    let long_target =
+        target.split_once('@').is_some_and(|(_, h)| h.contains('.') || h.parse::<std::net::IpAddr>().is_ok());
     let (name, long) = match (&g.sname, &g.name) {
         (Some(s), _) => (s.clone(), false),
         (None, Some(n)) => (n.clone(), true),

@@ -13,7 +13,8 @@ pub async fn run(g: &Global, target: &str, module: &str, function: &str, args: &
     let args = parse_args(args)?;
     let node = start_node(g, target).await?;
     let opts = SpawnOptions { timeout: timeout(g), ..SpawnOptions::default() };
-    let mut p = node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, g.elixir))?;
+    let mut p =
+        node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, g.elixir))?;
     eprintln!("beamlink: spawned {}", print::term(&beamlink::Term::Pid(p.pid.clone()), g.elixir));
     // Print output as it comes; the exit is seen only after every I/O request was answered.
     let (_, idle) = tokio::sync::mpsc::unbounded_channel();

@@ -60,7 +60,11 @@ impl Erpc {
 
     /// Waits up to `timeout` for the outcome, serving I/O requests from the call meanwhile.
     /// `None`: no outcome yet (the call stays in flight), or it was already delivered.
-    pub(crate) async fn poll(&mut self, timeout: Duration, io: &mut IoHandler) -> Option<Result<Term, CallError>> {
+    pub(crate) async fn poll(
+        &mut self,
+        timeout: Duration,
+        io: &mut IoHandler,
+    ) -> Option<Result<Term, CallError>> {
         if self.done {
             return None;
         }
@@ -100,16 +104,27 @@ impl Erpc {
             if t.first() == Some(&Term::Reference(self.res.clone())) {
                 match (t.len(), t[1].as_atom()) {
                     (3, Some("return")) => return Ok(t.pop().expect("3 elements")),
-                    (3, Some("throw")) => return Err(CallError::Throw { value: t.pop().expect("3 elements") }),
-                    (3, Some("exit")) => return Err(CallError::Exit { reason: t.pop().expect("3 elements") }),
+                    (3, Some("throw")) => {
+                        return Err(CallError::Throw { value: t.pop().expect("3 elements") });
+                    }
+                    (3, Some("exit")) => {
+                        return Err(CallError::Exit { reason: t.pop().expect("3 elements") });
+                    }
                     // `{Res, error, {erpc, R}}`: erpc itself refused the arguments.
                     (3, Some("error")) => {
-                        return Err(CallError::Error { reason: t.pop().expect("3 elements"), stacktrace: Term::nil() });
+                        return Err(CallError::Error {
+                            reason: t.pop().expect("3 elements"),
+                            stacktrace: Term::nil(),
+                        });
                     }
                     (4, Some("error")) => {
                         let stack = t.pop().expect("4 elements");
                         let reason = t.pop().expect("4 elements");
-                        return Err(CallError::from_error(reason, stack, Some((&self.module, &self.function))));
+                        return Err(CallError::from_error(
+                            reason,
+                            stack,
+                            Some((&self.module, &self.function)),
+                        ));
                     }
                     _ => {}
                 }
@@ -221,7 +236,8 @@ impl Node {
         timeout: Duration,
     ) -> (Result<Term, CallError>, String) {
         let args = args.into();
-        let (r, sink) = self.call_boxed(node, module, function, args, timeout, Sink::Buffer(String::new())).await;
+        let (r, sink) =
+            self.call_boxed(node, module, function, args, timeout, Sink::Buffer(String::new())).await;
         (r, sink.into_string())
     }
 

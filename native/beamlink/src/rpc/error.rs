@@ -89,7 +89,10 @@ impl CallError {
     }
 
     pub(crate) fn lost(node: &str) -> CallError {
-        CallError::NoConnection { node: node.to_string(), detail: "connection lost (noconnection)".to_string() }
+        CallError::NoConnection {
+            node: node.to_string(),
+            detail: "connection lost (noconnection)".to_string(),
+        }
     }
 
     /// Builds `Error`, or `Undef` when the reason is `undef` and the top stack frame is the

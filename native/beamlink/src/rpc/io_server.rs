@@ -100,7 +100,9 @@ impl IoHandler {
                 }
                 None => error("put_chars"),
             },
-            ("put_chars", 5) if enc(&items[1]) => self.put_mfa(node, remote, &items[2], &items[3], &items[4]).await,
+            ("put_chars", 5) if enc(&items[1]) => {
+                self.put_mfa(node, remote, &items[2], &items[3], &items[4]).await
+            }
             ("put_chars", 4) => self.put_mfa(node, remote, &items[1], &items[2], &items[3]).await,
             ("get_line", 3) | ("get_line", 2) => {
                 self.prompt(&items[items.len() - 1]);
@@ -175,7 +177,10 @@ impl IoHandler {
             let at_eof = data.is_atom("eof");
             let mut args = vec![state.clone(), data];
             args.extend(extra.iter().cloned());
-            let r = node.call_boxed(remote, m, f, Outbound::Term(Term::List(args)), EVAL_TIMEOUT, Sink::Discard).await.0;
+            let r = node
+                .call_boxed(remote, m, f, Outbound::Term(Term::List(args)), EVAL_TIMEOUT, Sink::Discard)
+                .await
+                .0;
             match r {
                 Ok(Term::Tuple(t)) if t.len() == 3 && t[0].is_atom("done") => {
                     if let Some(rest) = chardata(&t[2], false) {

@@ -35,7 +35,8 @@ impl Node {
         let args = Outbound::Encoded(args.into().into_bytes());
         let mut set = JoinSet::new();
         for (i, n) in nodes.iter().enumerate() {
-            let (me, n, m, f, a) = (self.clone(), n.to_string(), module.to_string(), function.to_string(), args.clone());
+            let (me, n, m, f, a) =
+                (self.clone(), n.to_string(), module.to_string(), function.to_string(), args.clone());
             set.spawn(async move { (i, me.call(&n, &m, &f, a, timeout).await) });
         }
         let mut out: Vec<Option<Result<Term, CallError>>> = nodes.iter().map(|_| None).collect();
@@ -47,7 +48,9 @@ impl Node {
         out.into_iter()
             .zip(nodes)
             .map(|(r, n)| {
-                r.unwrap_or_else(|| Err(CallError::NoConnection { node: n.to_string(), detail: "call task failed".into() }))
+                r.unwrap_or_else(|| {
+                    Err(CallError::NoConnection { node: n.to_string(), detail: "call task failed".into() })
+                })
             })
             .collect()
     }

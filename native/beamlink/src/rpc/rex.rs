@@ -98,7 +98,9 @@ impl Node {
                         Err(e) => break Err(CallError::Decode(e)),
                     };
                     match t {
-                        Term::Tuple(mut v) if v.len() == 2 && v[0] == tag => break rex_result(v.pop().expect("2")),
+                        Term::Tuple(mut v) if v.len() == 2 && v[0] == tag => {
+                            break rex_result(v.pop().expect("2"));
+                        }
                         t => io.serve(&me, from.as_ref(), &t).await,
                     }
                 }
@@ -126,7 +128,13 @@ impl Node {
     /// node.cast("fuga@localhost", "erlang", "garbage_collect", Term::nil()).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn cast(&self, node: &str, module: &str, function: &str, args: impl Into<Outbound>) -> Result<(), CallError> {
+    pub async fn cast(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+    ) -> Result<(), CallError> {
         let me = self.spawn_process();
         let args = args.into().into_bytes();
         let cast = tuple_of_encoded(&[
@@ -137,14 +145,20 @@ impl Node {
             &enc(&Term::atom("user")),
         ]);
         let msg = tuple_of_encoded(&[&enc(&Term::atom("$gen_cast")), &cast]);
-        me.send_named(node, "rex", Outbound::Encoded(msg.into())).await.map_err(|e| CallError::from_node(node, e))
+        me.send_named(node, "rex", Outbound::Encoded(msg.into()))
+            .await
+            .map_err(|e| CallError::from_node(node, e))
     }
 }
 
 fn rex_result(r: Term) -> Result<Term, CallError> {
     match r {
-        Term::Tuple(mut t) if t.len() == 2 && t[0].is_atom("badrpc") => Err(CallError::BadRpc { reason: t.pop().expect("2") }),
-        Term::Tuple(t) if t.len() == 2 && t[0].is_atom("EXIT") => Err(CallError::BadRpc { reason: Term::Tuple(t) }),
+        Term::Tuple(mut t) if t.len() == 2 && t[0].is_atom("badrpc") => {
+            Err(CallError::BadRpc { reason: t.pop().expect("2") })
+        }
+        Term::Tuple(t) if t.len() == 2 && t[0].is_atom("EXIT") => {
+            Err(CallError::BadRpc { reason: Term::Tuple(t) })
+        }
         v => Ok(v),
     }
 }

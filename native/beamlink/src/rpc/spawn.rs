@@ -38,7 +38,13 @@ pub struct SpawnOptions {
 
 impl Default for SpawnOptions {
     fn default() -> SpawnOptions {
-        SpawnOptions { link: false, monitor: true, output: Output::Capture, extra: Vec::new(), timeout: Duration::from_secs(10) }
+        SpawnOptions {
+            link: false,
+            monitor: true,
+            output: Output::Capture,
+            extra: Vec::new(),
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -93,7 +99,9 @@ impl Node {
                 (Some(io), rx, gl)
             }
             Output::Remote => {
-                let user = self.call(node, "erlang", "whereis", Term::list([Term::atom("user")]), options.timeout).await?;
+                let user = self
+                    .call(node, "erlang", "whereis", Term::list([Term::atom("user")]), options.timeout)
+                    .await?;
                 let Term::Pid(user) = user else {
                     return Err(CallError::SpawnFailed { node: node.to_string(), reason: user });
                 };
@@ -124,7 +132,14 @@ impl Node {
             Some((Err(r), _)) if r.is_atom("noconnection") => return Err(CallError::lost(node)),
             Some((Err(reason), _)) => return Err(CallError::SpawnFailed { node: node.to_string(), reason }),
         };
-        Ok(Spawned { pid, output, owner, monitor: options.monitor.then_some(req), node: node.to_string(), _io: io })
+        Ok(Spawned {
+            pid,
+            output,
+            owner,
+            monitor: options.monitor.then_some(req),
+            node: node.to_string(),
+            _io: io,
+        })
     }
 }
 
@@ -135,7 +150,8 @@ impl Spawned {
         let mref = match &self.monitor {
             Some(r) => r.clone(),
             None => {
-                let r = self.owner.monitor(&self.pid).await.map_err(|e| CallError::from_node(&self.node, e))?;
+                let r =
+                    self.owner.monitor(&self.pid).await.map_err(|e| CallError::from_node(&self.node, e))?;
                 self.monitor = Some(r.clone());
                 r
             }

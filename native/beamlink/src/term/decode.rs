@@ -270,11 +270,9 @@ impl<'a> Decoder<'a> {
         let arity = self.term()?;
         self.depth -= 1;
         match arity {
-            Term::Int(a @ 0..=255) => Ok(Term::Export(Box::new(ExportFun {
-                module,
-                function,
-                arity: a as u8,
-            }))),
+            Term::Int(a @ 0..=255) => {
+                Ok(Term::Export(Box::new(ExportFun { module, function, arity: a as u8 })))
+            }
             _ => Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }),
         }
     }
@@ -346,8 +344,7 @@ impl<'a> Decoder<'a> {
                     return Err(DecodeError::Invalid { offset: at, what: "reference length" });
                 }
                 let node = self.atom()?;
-                let creation =
-                    if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
+                let creation = if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
                 let mut ids = Vec::with_capacity(n);
                 for _ in 0..n {
                     ids.push(self.u32()?);
@@ -370,7 +367,6 @@ impl<'a> Decoder<'a> {
         }
     }
 
-
     fn compressed(&mut self) -> Result<Term, DecodeError> {
         let at = self.pos;
         let size = self.u32()? as u64;
@@ -378,12 +374,7 @@ impl<'a> Decoder<'a> {
         let limit = (self.limits.max_decompressed as u64)
             .min((packed.len() as u64).saturating_mul(ZLIB_MAX_RATIO) + 64);
         if size > limit {
-            return Err(DecodeError::TooLarge {
-                offset: at,
-                what: "decompressed term",
-                size,
-                limit,
-            });
+            return Err(DecodeError::TooLarge { offset: at, what: "decompressed term", size, limit });
         }
         let mut out = Vec::with_capacity(size as usize);
         let mut z = flate2::read::ZlibDecoder::new(packed);
@@ -531,16 +522,7 @@ impl<'a> Decoder<'a> {
         if self.pos != end {
             return Err(DecodeError::Invalid { offset: at, what: "fun size" });
         }
-        Ok(Term::Fun(Box::new(Fun {
-            arity,
-            uniq,
-            index,
-            module,
-            old_index,
-            old_uniq,
-            pid,
-            free_vars,
-        })))
+        Ok(Term::Fun(Box::new(Fun { arity, uniq, index, module, old_index, old_uniq, pid, free_vars })))
     }
 
     fn small_u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
@@ -713,13 +695,11 @@ fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
         return false;
     }
     if pairs.len() <= 8 {
-        return pairs
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| same_key(j, k)));
+        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(j, _)| same_key(j, k)));
     }
     // Equal keys hash equally; only keys whose hashes collide are compared for real.
-    let mut hashed: Vec<(u64, usize)> = pairs.iter().enumerate().map(|(i, (k, _))| (key_hash(k), i)).collect();
+    let mut hashed: Vec<(u64, usize)> =
+        pairs.iter().enumerate().map(|(i, (k, _))| (key_hash(k), i)).collect();
     hashed.sort_unstable();
     let mut start = 0;
     while start < hashed.len() {
@@ -729,7 +709,10 @@ fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
         }
         let run = &hashed[start..end];
         if run.len() > 1
-            && run.iter().enumerate().any(|(i, (_, k))| run[..i].iter().any(|(_, j)| same_key(&pairs[*j].0, &pairs[*k].0)))
+            && run
+                .iter()
+                .enumerate()
+                .any(|(i, (_, k))| run[..i].iter().any(|(_, j)| same_key(&pairs[*j].0, &pairs[*k].0)))
         {
             return true;
         }
@@ -760,14 +743,21 @@ fn key_hash(t: &Term) -> u64 {
         Term::BitBinary { bytes: b, bits } => mix(bytes(6, b), *bits as u64),
         Term::Tuple(items) => items.iter().fold(7, |h, x| mix(h, key_hash(x))),
         Term::List(items) => items.iter().fold(8, |h, x| mix(h, key_hash(x))),
-        Term::ImproperList(items, tail) => mix(items.iter().fold(9, |h, x| mix(h, key_hash(x))), key_hash(tail)),
+        Term::ImproperList(items, tail) => {
+            mix(items.iter().fold(9, |h, x| mix(h, key_hash(x))), key_hash(tail))
+        }
         // Pair order does not make a map: combine pairs with an order-free sum.
         Term::Map(ps) => ps.iter().fold(10u64, |h, (k, v)| h.wrapping_add(mix(key_hash(k), key_hash(v)))),
         Term::Pid(p) => mix(mix(bytes(11, p.node.as_str().as_bytes()), p.id as u64), p.serial as u64),
         Term::Port(p) => mix(bytes(12, p.node.as_str().as_bytes()), p.id),
-        Term::Reference(r) => r.ids.iter().fold(bytes(13, r.node.as_str().as_bytes()), |h, i| mix(h, *i as u64)),
+        Term::Reference(r) => {
+            r.ids.iter().fold(bytes(13, r.node.as_str().as_bytes()), |h, i| mix(h, *i as u64))
+        }
         Term::Fun(f) => mix(bytes(14, &f.uniq), f.index as u64),
-        Term::Export(e) => mix(bytes(bytes(15, e.module.as_str().as_bytes()), e.function.as_str().as_bytes()), e.arity as u64),
+        Term::Export(e) => mix(
+            bytes(bytes(15, e.module.as_str().as_bytes()), e.function.as_str().as_bytes()),
+            e.arity as u64,
+        ),
         Term::Local(b) => bytes(16, b),
     }
 }

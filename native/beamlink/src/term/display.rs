@@ -131,9 +131,8 @@ fn write_seq(f: &mut Formatter<'_>, items: &[Term]) -> fmt::Result {
 
 /// `erl_scan:reserved_word/1` on OTP 25 (without the `maybe_expr` feature).
 const RESERVED: &[&str] = &[
-    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case",
-    "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive",
-    "rem", "try", "when", "xor",
+    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch", "cond",
+    "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive", "rem", "try", "when", "xor",
 ];
 
 fn atom_needs_quotes(name: &str) -> bool {
@@ -141,8 +140,7 @@ fn atom_needs_quotes(name: &str) -> bool {
     let Some(first) = chars.next() else {
         return true;
     };
-    let lower =
-        first.is_ascii_lowercase() || (('\u{DF}'..='\u{FF}').contains(&first) && first != '\u{F7}');
+    let lower = first.is_ascii_lowercase() || (('\u{DF}'..='\u{FF}').contains(&first) && first != '\u{F7}');
     let rest_ok = chars.all(|c| {
         c.is_ascii_alphanumeric()
             || c == '_'
@@ -153,11 +151,7 @@ fn atom_needs_quotes(name: &str) -> bool {
 }
 
 pub(super) fn write_atom(f: &mut impl Write, name: &str) -> fmt::Result {
-    if atom_needs_quotes(name) {
-        write_quoted(f, name.chars(), '\'')
-    } else {
-        f.write_str(name)
-    }
+    if atom_needs_quotes(name) { write_quoted(f, name.chars(), '\'') } else { f.write_str(name) }
 }
 
 /// Quotes text the way `io_lib:write_string/2` does in Unicode mode.
@@ -200,10 +194,7 @@ fn printable_string(items: &[Term]) -> Option<String> {
     items
         .iter()
         .map(|t| match t {
-            Term::Int(i) => u32::try_from(*i)
-                .ok()
-                .filter(|&c| printable_char(c))
-                .and_then(char::from_u32),
+            Term::Int(i) => u32::try_from(*i).ok().filter(|&c| printable_char(c)).and_then(char::from_u32),
             _ => None,
         })
         .collect()
@@ -258,11 +249,7 @@ pub(super) fn format_float(x: f64) -> String {
     let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
     let n = digits.len() as i32;
 
-    let scientific = format!(
-        "{}.{}e{exp}",
-        &digits[..1],
-        if n > 1 { &digits[1..] } else { "0" }
-    );
+    let scientific = format!("{}.{}e{exp}", &digits[..1], if n > 1 { &digits[1..] } else { "0" });
     let fixed = if exp >= 0 {
         if exp + 1 >= n {
             format!("{digits}{}.0", "0".repeat((exp + 1 - n) as usize))
@@ -276,11 +263,7 @@ pub(super) fn format_float(x: f64) -> String {
     // Beyond 2^53 not every integer is a float, so OTP does not print the value as if it
     // were exact; it switches to scientific notation even where that is longer.
     let inexact = x.abs() >= 9007199254740992.0;
-    let body = if inexact || scientific.len() < fixed.len() {
-        scientific
-    } else {
-        fixed
-    };
+    let body = if inexact || scientific.len() < fixed.len() { scientific } else { fixed };
     if x < 0.0 { format!("-{body}") } else { body }
 }
 
@@ -355,20 +338,8 @@ pub(super) mod tests {
             (Term::from("a\n"), "<<\"a\\n\">>"),
             (Term::binary(&b"a\0"[..]), "<<97,0>>"),
             (Term::binary(&b"a\x07"[..]), "<<97,7>>"),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(&[0b1010_0000]),
-                    bits: 3,
-                },
-                "<<5:3>>",
-            ),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(&[1, 0x20]),
-                    bits: 4,
-                },
-                "<<1,2:4>>",
-            ),
+            (Term::BitBinary { bytes: Bytes::from_static(&[0b1010_0000]), bits: 3 }, "<<5:3>>"),
+            (Term::BitBinary { bytes: Bytes::from_static(&[1, 0x20]), bits: 4 }, "<<1,2:4>>"),
             (Term::Float(1.0), "1.0"),
             (Term::Float(0.1), "0.1"),
             (Term::Float(1.0e20), "1.0e20"),
@@ -388,32 +359,17 @@ pub(super) mod tests {
             (Term::Float(2.0e-5), "2.0e-5"),
             (Term::Float(1.2e-4), "1.2e-4"),
             (Term::Float(123.456), "123.456"),
-            (
-                Term::map([(a("a"), Term::Int(1)), (a("b"), ints(&[1, 2]))]),
-                "#{a => 1,b => [1,2]}",
-            ),
+            (Term::map([(a("a"), Term::Int(1)), (a("b"), ints(&[1, 2]))]), "#{a => 1,b => [1,2]}"),
             (Term::map([]), "#{}"),
             (
-                Term::map([
-                    (Term::Int(1), Term::Int(2)),
-                    (ints(&[107]), Term::list([a("x")])),
-                ]),
+                Term::map([(Term::Int(1), Term::Int(2)), (ints(&[107]), Term::list([a("x")]))]),
                 "#{1 => 2,\"k\" => [x]}",
             ),
             (Term::tuple([]), "{}"),
             (Term::tuple([a("a"), a("b")]), "{a,b}"),
-            (
-                Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))),
-                "[1|2]",
-            ),
-            (
-                Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))),
-                "[a,b|c]",
-            ),
-            (
-                Term::ImproperList(vec![Term::Int(97), Term::Int(98)], Box::new(a("x"))),
-                "[97,98|x]",
-            ),
+            (Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))), "[1|2]"),
+            (Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))), "[a,b|c]"),
+            (Term::ImproperList(vec![Term::Int(97), Term::Int(98)], Box::new(a("x"))), "[97,98|x]"),
             (
                 Term::Export(Box::new(ExportFun {
                     module: "lists".into(),
@@ -426,28 +382,16 @@ pub(super) mod tests {
             (Term::BigInt(-big), "-12345678901234567890123"),
             (Term::Int(-5), "-5"),
             (Term::list([ints(&[97])]), "[\"a\"]"),
-            (
-                Term::list([ints(&[97, 98, 99]), ints(&[100, 101, 102])]),
-                "[\"abc\",\"def\"]",
-            ),
+            (Term::list([ints(&[97, 98, 99]), ints(&[100, 101, 102])]), "[\"abc\",\"def\"]"),
             (Term::list([Term::from("a")]), "[<<\"a\">>]"),
             (Term::tuple([ints(&[97, 98, 99])]), "{\"abc\"}"),
             (ints(&[97, 127]), "[97,127]"),
             (ints(&[97, 8]), "\"a\\b\""),
             (a("\u{1}\u{85}\u{7F}a"), "'\\001\\205\\da'"),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(b"abc\x20"),
-                    bits: 3,
-                },
-                "<<97,98,99,1:3>>",
-            ),
+            (Term::BitBinary { bytes: Bytes::from_static(b"abc\x20"), bits: 3 }, "<<97,98,99,1:3>>"),
             (ints(&[0xFFFE]), "[65534]"),
             (Term::binary(&[239u8, 191, 190][..]), "<<239,191,190>>"),
-            (
-                Term::ImproperList(vec![Term::Int(97)], Box::new(Term::from("b"))),
-                "[97|<<\"b\">>]",
-            ),
+            (Term::ImproperList(vec![Term::Int(97)], Box::new(Term::from("b"))), "[97|<<\"b\">>]"),
             (Term::map([(Term::nil(), Term::from(""))]), "#{[] => <<>>}"),
         ];
         for (term, want) in cases {
@@ -458,24 +402,11 @@ pub(super) mod tests {
     #[test]
     fn identifiers() {
         let node = Atom::new("a@host");
-        let pid = Term::Pid(Pid {
-            node: node.clone(),
-            id: 85,
-            serial: 0,
-            creation: 1,
-        });
+        let pid = Term::Pid(Pid { node: node.clone(), id: 85, serial: 0, creation: 1 });
         assert_eq!(pid.to_string(), "<a@host.85.0>");
-        let port = Term::Port(Port {
-            node: node.clone(),
-            id: 5,
-            creation: 1,
-        });
+        let port = Term::Port(Port { node: node.clone(), id: 5, creation: 1 });
         assert_eq!(port.to_string(), "#Port<a@host.5>");
-        let r = Term::Reference(Reference {
-            node: Atom::new("x-y@h"),
-            creation: 1,
-            ids: vec![3, 2, 1],
-        });
+        let r = Term::Reference(Reference { node: Atom::new("x-y@h"), creation: 1, ids: vec![3, 2, 1] });
         assert_eq!(r.to_string(), "#Ref<'x-y@h'.1.2.3>");
         let fun = Term::Fun(Box::new(Fun {
             arity: 1,
@@ -484,12 +415,7 @@ pub(super) mod tests {
             module: "chk".into(),
             old_index: 0,
             old_uniq: 29249728,
-            pid: Pid {
-                node,
-                id: 1,
-                serial: 0,
-                creation: 1,
-            },
+            pid: Pid { node, id: 1, serial: 0, creation: 1 },
             free_vars: vec![],
         }));
         assert_eq!(fun.to_string(), "#Fun<chk.0.29249728>");
@@ -562,11 +488,8 @@ pub(super) mod tests {
         for &(bits, want) in samples {
             assert_eq!(format_float(f64::from_bits(bits)), want);
         }
-        for (x, want) in [
-            (9007199254740993.0, "9.007199254740992e15"),
-            (1.0e23, "1.0e23"),
-            (1.2e8, "1.2e8"),
-        ] {
+        for (x, want) in [(9007199254740993.0, "9.007199254740992e15"), (1.0e23, "1.0e23"), (1.2e8, "1.2e8")]
+        {
             assert_eq!(format_float(x), want);
         }
     }
@@ -575,9 +498,7 @@ pub(super) mod tests {
         prop_oneof![
             any::<i64>().prop_map(Term::Int),
             any::<i128>().prop_map(Term::from),
-            any::<f64>()
-                .prop_filter("BEAM floats are finite", |f| f.is_finite())
-                .prop_map(Term::Float),
+            any::<f64>().prop_filter("BEAM floats are finite", |f| f.is_finite()).prop_map(Term::Float),
             "\\PC{0,8}".prop_map(Term::atom),
             "[a-z][a-zA-Z0-9_@]{0,6}".prop_map(Term::atom),
             prop::collection::vec(any::<u8>(), 0..8).prop_map(Term::from),
@@ -588,18 +509,11 @@ pub(super) mod tests {
             (prop::collection::vec(any::<u8>(), 1..4), 1u8..8).prop_map(|(mut b, bits)| {
                 let last = b.len() - 1;
                 b[last] &= 0xFFu8 << (8 - bits);
-                Term::BitBinary {
-                    bytes: Bytes::from(b),
-                    bits,
-                }
+                Term::BitBinary { bytes: Bytes::from(b), bits }
             }),
-            ("[a-z]{1,5}", "\\PC{1,5}", any::<u8>()).prop_map(|(m, f, arity)| Term::Export(
-                Box::new(ExportFun {
-                    module: Atom::new(m),
-                    function: Atom::new(f),
-                    arity
-                })
-            )),
+            ("[a-z]{1,5}", "\\PC{1,5}", any::<u8>()).prop_map(|(m, f, arity)| Term::Export(Box::new(
+                ExportFun { module: Atom::new(m), function: Atom::new(f), arity }
+            ))),
         ]
     }
 

@@ -113,11 +113,7 @@ fn write_term(f: &mut Formatter<'_>, t: &Term) -> fmt::Result {
             f.write_char('>')
         }
         Term::Fun(fun) => {
-            write!(
-                f,
-                "#Function<{}.{}/{} in ",
-                fun.old_index, fun.old_uniq, fun.arity
-            )?;
+            write!(f, "#Function<{}.{}/{} in ", fun.old_index, fun.old_uniq, fun.arity)?;
             write_atom(f, fun.module.as_str())?;
             f.write_char('>')
         }
@@ -176,10 +172,7 @@ fn format_elixir_float(x: f64) -> String {
 /// `String.printable?/1` for one character.
 fn string_printable(c: char) -> bool {
     matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-        || matches!(
-            c,
-            '\n' | '\r' | '\t' | '\u{0B}' | '\u{08}' | '\u{0C}' | '\u{1B}' | '\u{7F}' | '\u{07}'
-        )
+        || matches!(c, '\n' | '\r' | '\t' | '\u{0B}' | '\u{08}' | '\u{0C}' | '\u{1B}' | '\u{7F}' | '\u{07}')
 }
 
 /// The list as text if `List.ascii_printable?/1` accepts it (1.14 prints only ASCII
@@ -203,9 +196,7 @@ fn keyword_key(k: &Term) -> bool {
 
 fn is_keyword(items: &[Term]) -> bool {
     !items.is_empty()
-        && items
-            .iter()
-            .all(|t| matches!(t, Term::Tuple(kv) if kv.len() == 2 && keyword_key(&kv[0])))
+        && items.iter().all(|t| matches!(t, Term::Tuple(kv) if kv.len() == 2 && keyword_key(&kv[0])))
 }
 
 /// `key: ` as in keyword lists and atom-keyed maps.
@@ -260,9 +251,9 @@ const NOT_CALLABLE: &[&str] = &["%", "%{}", "{}", "<<>>", "...", "..", ".", "../
 /// Operators `inspect/1` prints bare, as found on Elixir 1.14. (`~~~`, `^^^` and `<|>` are
 /// operators too, yet print quoted there.)
 const OPERATORS: &[&str] = &[
-    "!", "^", "not", "+", "-", "&", "@", "*", "/", "**", "++", "--", "+++", "---", "<>", "in",
-    "|>", "<<<", ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<", ">", "<=", ">=", "==", "!=", "=~",
-    "===", "!==", "&&", "&&&", "and", "||", "|||", "or", "=", "|", "\\\\", "<-", "when",
+    "!", "^", "not", "+", "-", "&", "@", "*", "/", "**", "++", "--", "+++", "---", "<>", "in", "|>", "<<<",
+    ">>>", "<<~", "~>>", "<~", "~>", "<~>", "<", ">", "<=", ">=", "==", "!=", "=~", "===", "!==", "&&",
+    "&&&", "and", "||", "|||", "or", "=", "|", "\\\\", "<-", "when",
 ];
 
 fn classify(name: &str) -> Class {
@@ -286,19 +277,12 @@ fn classify(name: &str) -> Class {
     };
     let body = name.strip_suffix(['?', '!']).unwrap_or(name);
     let start_ok = first == '_' || (first.is_alphabetic() && ident_char(first));
-    let body_ok = body
-        .chars()
-        .skip(1)
-        .all(|c| ident_char(c) || c == '@' || c == '\u{B7}');
+    let body_ok = body.chars().skip(1).all(|c| ident_char(c) || c == '@' || c == '\u{B7}');
     if !start_ok || !body_ok || body.is_empty() || !scripts_ok(name) {
         return Class::Quoted;
     }
     // Alias-shaped names (`:Foo`) and names with `@` are valid atoms but not function names.
-    if first.is_uppercase() || name.contains('@') {
-        Class::Unquoted
-    } else {
-        Class::Identifier
-    }
+    if first.is_uppercase() || name.contains('@') { Class::Unquoted } else { Class::Identifier }
 }
 
 /// A letter, digit or `_` from the scripts below. Elixir follows UAX #31 and UTS #39 (no
@@ -346,11 +330,7 @@ fn scripts_ok(name: &str) -> bool {
     let has = |s| seen.contains(&s);
     match seen.len() {
         0 | 1 => true,
-        _ => {
-            !(has(Script::Greek)
-                || has(Script::Cyrillic)
-                || (has(Script::Kana) && has(Script::Hangul)))
-        }
+        _ => !(has(Script::Greek) || has(Script::Cyrillic) || (has(Script::Kana) && has(Script::Hangul))),
     }
 }
 
@@ -369,11 +349,7 @@ fn valid_alias_rest(rest: &str) -> bool {
 }
 
 /// Quotes text the way `Code.Identifier.escape/2` does.
-fn write_quoted(
-    f: &mut Formatter<'_>,
-    chars: impl Iterator<Item = char>,
-    quote: char,
-) -> fmt::Result {
+fn write_quoted(f: &mut Formatter<'_>, chars: impl Iterator<Item = char>, quote: char) -> fmt::Result {
     f.write_char(quote)?;
     let mut chars = chars.peekable();
     while let Some(c) = chars.next() {
@@ -396,9 +372,7 @@ fn write_quoted(
             '\u{1B}' => f.write_str("\\e")?,
             '\u{7F}' => f.write_str("\\d")?,
             '\u{FEFF}' => f.write_str("\\uFEFF")?,
-            c if (c as u32) < 0x20 || (0x80..0xA0).contains(&(c as u32)) => {
-                write!(f, "\\x{:02X}", c as u32)?
-            }
+            c if (c as u32) < 0x20 || (0x80..0xA0).contains(&(c as u32)) => write!(f, "\\x{:02X}", c as u32)?,
             c => f.write_char(c)?,
         }
     }
@@ -428,11 +402,7 @@ mod tests {
     }
 
     fn capture(m: &str, f: &str, arity: u8) -> Term {
-        Term::Export(Box::new(ExportFun {
-            module: Atom::new(m),
-            function: Atom::new(f),
-            arity,
-        }))
+        Term::Export(Box::new(ExportFun { module: Atom::new(m), function: Atom::new(f), arity }))
     }
 
     /// Every expected string was printed by `inspect/1` on Elixir 1.14.0 (OTP 25).
@@ -498,10 +468,7 @@ mod tests {
             (a("a@?"), ":a@?"),
             (a("a?b?"), ":\"a?b?\""),
             (a("?"), ":\"?\""),
-            (
-                a("a\0b\x01\x1b\x7f#{x\u{85}\u{a0}"),
-                ":\"a\\0b\\x01\\e\\d\\#{x\\x85\u{a0}\"",
-            ),
+            (a("a\0b\x01\x1b\x7f#{x\u{85}\u{a0}"), ":\"a\\0b\\x01\\e\\d\\#{x\\x85\u{a0}\""),
             (Term::from("binary"), "\"binary\""),
             (Term::from("héllo"), "\"héllo\""),
             (Term::binary(&[1u8, 2, 3][..]), "<<1, 2, 3>>"),
@@ -511,43 +478,19 @@ mod tests {
             (Term::binary(&b"a\0"[..]), "<<97, 0>>"),
             (Term::from("#{x}"), "\"\\#{x}\""),
             (Term::from("a\x1b"), "\"a\\e\""),
-            (
-                Term::from("\x07\x08\x0b\x0c\r\x7f"),
-                "\"\\a\\b\\v\\f\\r\\d\"",
-            ),
+            (Term::from("\x07\x08\x0b\x0c\r\x7f"), "\"\\a\\b\\v\\f\\r\\d\""),
             (Term::from("a\u{85}"), "<<97, 194, 133>>"),
             (Term::from("\u{200b}"), "\"\u{200b}\""),
             (Term::from("\u{feff}"), "\"\\uFEFF\""),
             (Term::from("a'b"), "\"a'b\""),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(&[0b1010_0000]),
-                    bits: 3,
-                },
-                "<<5::size(3)>>",
-            ),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(&[1, 0x20]),
-                    bits: 4,
-                },
-                "<<1, 2::size(4)>>",
-            ),
-            (
-                Term::BitBinary {
-                    bytes: Bytes::from_static(&[0]),
-                    bits: 1,
-                },
-                "<<0::size(1)>>",
-            ),
+            (Term::BitBinary { bytes: Bytes::from_static(&[0b1010_0000]), bits: 3 }, "<<5::size(3)>>"),
+            (Term::BitBinary { bytes: Bytes::from_static(&[1, 0x20]), bits: 4 }, "<<1, 2::size(4)>>"),
+            (Term::BitBinary { bytes: Bytes::from_static(&[0]), bits: 1 }, "<<0::size(1)>>"),
             (ints(&[97, 98, 99]), "'abc'"),
             (Term::nil(), "[]"),
             (ints(&[1, 2, 3]), "[1, 2, 3]"),
             (ints(&[97, 10, 98]), "'a\\nb'"),
-            (
-                ints(&[104, 233, 108, 108, 111]),
-                "[104, 233, 108, 108, 111]",
-            ),
+            (ints(&[104, 233, 108, 108, 111]), "[104, 233, 108, 108, 111]"),
             (ints(&[128]), "[128]"),
             (ints(&[7]), "'\\a'"),
             (ints(&[97, 39, 98]), "'a\\'b'"),
@@ -555,87 +498,45 @@ mod tests {
             (ints(&[97, 127]), "[97, 127]"),
             (ints(&[97, 0]), "[97, 0]"),
             (ints(&[97, 7, 8, 11, 12, 13]), "'a\\a\\b\\v\\f\\r'"),
-            (
-                Term::list([kv(a("a"), Term::Int(1)), kv(a("b"), Term::Int(2))]),
-                "[a: 1, b: 2]",
-            ),
+            (Term::list([kv(a("a"), Term::Int(1)), kv(a("b"), Term::Int(2))]), "[a: 1, b: 2]"),
             (
                 Term::list([kv(a("a"), Term::Int(1)), kv(Term::from("b"), Term::Int(2))]),
                 "[{:a, 1}, {\"b\", 2}]",
             ),
-            (
-                Term::list([kv(a("foo bar"), Term::Int(1))]),
-                "[\"foo bar\": 1]",
-            ),
-            (
-                Term::list([kv(a("Elixir.Foo"), Term::Int(1))]),
-                "[{Foo, 1}]",
-            ),
-            (
-                Term::list([kv(a("Elixir"), Term::Int(1))]),
-                "[\"Elixir\": 1]",
-            ),
+            (Term::list([kv(a("foo bar"), Term::Int(1))]), "[\"foo bar\": 1]"),
+            (Term::list([kv(a("Elixir.Foo"), Term::Int(1))]), "[{Foo, 1}]"),
+            (Term::list([kv(a("Elixir"), Term::Int(1))]), "[\"Elixir\": 1]"),
             (Term::list([kv(a("+"), Term::Int(1))]), "[+: 1]"),
             (Term::list([kv(a("::"), Term::Int(1))]), "[\"::\": 1]"),
             (Term::list([kv(a("A"), Term::Int(1))]), "[A: 1]"),
             (Term::list([kv(a("a@b"), Term::Int(1))]), "[a@b: 1]"),
             (Term::list([kv(a("nil"), Term::Int(1))]), "[nil: 1]"),
+            (Term::list([kv(a("ok"), Term::Int(1)), Term::Int(2)]), "[{:ok, 1}, 2]"),
+            (Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))), "[1 | 2]"),
+            (Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))), "[:a, :b | :c]"),
             (
-                Term::list([kv(a("ok"), Term::Int(1)), Term::Int(2)]),
-                "[{:ok, 1}, 2]",
-            ),
-            (
-                Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))),
-                "[1 | 2]",
-            ),
-            (
-                Term::ImproperList(vec![a("a"), a("b")], Box::new(a("c"))),
-                "[:a, :b | :c]",
-            ),
-            (
-                Term::ImproperList(
-                    vec![kv(a("a"), Term::Int(1))],
-                    Box::new(kv(a("b"), Term::Int(2))),
-                ),
+                Term::ImproperList(vec![kv(a("a"), Term::Int(1))], Box::new(kv(a("b"), Term::Int(2)))),
                 "[{:a, 1} | {:b, 2}]",
             ),
             (
-                Term::ImproperList(
-                    vec![Term::Int(97), Term::Int(98), Term::Int(99)],
-                    Box::new(a("x")),
-                ),
+                Term::ImproperList(vec![Term::Int(97), Term::Int(98), Term::Int(99)], Box::new(a("x"))),
                 "[97, 98, 99 | :x]",
             ),
             (Term::list([ints(&[97])]), "['a']"),
             (Term::tuple([a("ok"), Term::Int(1)]), "{:ok, 1}"),
             (Term::tuple([]), "{}"),
-            (
-                Term::map([(a("a"), Term::Int(1)), (a("b"), Term::Int(2))]),
-                "%{a: 1, b: 2}",
-            ),
-            (
-                Term::map([(a("a"), Term::Int(1)), (Term::from("k"), Term::Int(2))]),
-                "%{:a => 1, \"k\" => 2}",
-            ),
+            (Term::map([(a("a"), Term::Int(1)), (a("b"), Term::Int(2))]), "%{a: 1, b: 2}"),
+            (Term::map([(a("a"), Term::Int(1)), (Term::from("k"), Term::Int(2))]), "%{:a => 1, \"k\" => 2}"),
             (Term::map([]), "%{}"),
             (Term::map([(Term::Int(1), Term::Int(2))]), "%{1 => 2}"),
             (
-                Term::map([
-                    (a("a"), Term::Int(2)),
-                    (Term::tuple([a("a")]), Term::Int(1)),
-                ]),
+                Term::map([(a("a"), Term::Int(2)), (Term::tuple([a("a")]), Term::Int(1))]),
                 "%{:a => 2, {:a} => 1}",
             ),
-            (
-                Term::map([(a("foo bar"), Term::Int(1))]),
-                "%{\"foo bar\": 1}",
-            ),
+            (Term::map([(a("foo bar"), Term::Int(1))]), "%{\"foo bar\": 1}"),
             (Term::map([(a("Elixir.Foo"), Term::Int(1))]), "%{Foo => 1}"),
             (
-                Term::map([
-                    (a("Elixir.Foo"), Term::Int(2)),
-                    (a("foo bar"), Term::Int(1)),
-                ]),
+                Term::map([(a("Elixir.Foo"), Term::Int(2)), (a("foo bar"), Term::Int(1))]),
                 "%{Foo => 2, :\"foo bar\" => 1}",
             ),
             (
@@ -662,10 +563,7 @@ mod tests {
             (Term::Float(1.0e-4), "0.0001"),
             (Term::Float(-0.0), "-0.0"),
             (Term::Float(0.0), "0.0"),
-            (
-                Term::BigInt("12345678901234567890123".parse().unwrap()),
-                "12345678901234567890123",
-            ),
+            (Term::BigInt("12345678901234567890123".parse().unwrap()), "12345678901234567890123"),
             (Term::Int(-5), "-5"),
             (capture("lists", "map", 2), "&:lists.map/2"),
             (capture("Elixir.Enum", "map", 2), "&Enum.map/2"),
@@ -677,10 +575,7 @@ mod tests {
             (capture("erlang", "and", 2), "&:erlang.and/2"),
             (capture("erlang", "::", 2), "&:erlang.::/2"),
             (capture("erlang", "[]", 2), "&:erlang.\"[]\"/2"),
-            (
-                capture("erlang", "Elixir.Foo", 2),
-                "&:erlang.\"Elixir.Foo\"/2",
-            ),
+            (capture("erlang", "Elixir.Foo", 2), "&:erlang.\"Elixir.Foo\"/2"),
         ];
         for (term, want) in cases {
             assert_eq!(ex(&term), want, "{term:?}");
@@ -696,18 +591,9 @@ mod tests {
 
     #[test]
     fn identifiers() {
-        let pid = Term::Pid(Pid {
-            node: Atom::new("a@host"),
-            id: 96,
-            serial: 0,
-            creation: 1,
-        });
+        let pid = Term::Pid(Pid { node: Atom::new("a@host"), id: 96, serial: 0, creation: 1 });
         assert_eq!(ex(&pid), "#PID<a@host.96.0>");
-        let r = Term::Reference(Reference {
-            node: Atom::new("a@host"),
-            creation: 1,
-            ids: vec![3, 2, 1],
-        });
+        let r = Term::Reference(Reference { node: Atom::new("a@host"), creation: 1, ids: vec![3, 2, 1] });
         assert_eq!(ex(&r), "#Reference<a@host.1.2.3>");
     }
 }

@@ -60,9 +60,10 @@ pub fn encode_with(term: &Term, opts: &EncodeOptions) -> Vec<u8> {
     out.push(VERSION_MAGIC);
     encode_into_with(term, opts, &mut out);
     if let Some(level) = opts.compressed
-        && let Some(packed) = compress(&out[1..], level) {
-            return packed;
-        }
+        && let Some(packed) = compress(&out[1..], level)
+    {
+        return packed;
+    }
     out
 }
 
@@ -125,9 +126,12 @@ impl Encoder<'_> {
     #[inline(never)]
     fn rare(&mut self, t: &Term) {
         match t {
-            Term::Int(_) | Term::Atom(_) | Term::Binary(_) | Term::Tuple(_) | Term::List(_) | Term::Float(_) => {
-                self.term(t)
-            }
+            Term::Int(_)
+            | Term::Atom(_)
+            | Term::Binary(_)
+            | Term::Tuple(_)
+            | Term::List(_)
+            | Term::Float(_) => self.term(t),
             Term::BigInt(b) => self.bigint(b),
             Term::BitBinary { bytes, bits } => {
                 if *bits == 0 || *bits >= 8 || bytes.is_empty() {

@@ -44,9 +44,7 @@ pub fn compare(a: &Term, b: &Term) -> Ordering {
     }
     match (a, b) {
         (Term::Atom(x), Term::Atom(y)) => x.as_str().cmp(y.as_str()),
-        (Term::Tuple(x), Term::Tuple(y)) => {
-            x.len().cmp(&y.len()).then_with(|| seq(x, y))
-        }
+        (Term::Tuple(x), Term::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| seq(x, y)),
         (Term::Map(x), Term::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
             let mut xs: Vec<&(Term, Term)> = x.iter().collect();
             let mut ys: Vec<&(Term, Term)> = y.iter().collect();
@@ -65,9 +63,7 @@ pub fn compare(a: &Term, b: &Term) -> Ordering {
                         .unwrap_or(Ordering::Equal)
                 })
         }),
-        (Term::List(_) | Term::ImproperList(..), Term::List(_) | Term::ImproperList(..)) => {
-            list_cmp(a, b)
-        }
+        (Term::List(_) | Term::ImproperList(..), Term::List(_) | Term::ImproperList(..)) => list_cmp(a, b),
         (Term::Binary(_) | Term::BitBinary { .. }, Term::Binary(_) | Term::BitBinary { .. }) => {
             let (xb, xbits) = bits_of(a);
             let (yb, ybits) = bits_of(b);
@@ -106,11 +102,9 @@ pub fn compare(a: &Term, b: &Term) -> Ordering {
             .then(x.uniq.cmp(&y.uniq))
             .then_with(|| pid_cmp(&x.pid, &y.pid))
             .then_with(|| seq(&x.free_vars, &y.free_vars)),
-        (Term::Export(x), Term::Export(y)) => x
-            .module
-            .cmp(&y.module)
-            .then(x.function.cmp(&y.function))
-            .then(x.arity.cmp(&y.arity)),
+        (Term::Export(x), Term::Export(y)) => {
+            x.module.cmp(&y.module).then(x.function.cmp(&y.function)).then(x.arity.cmp(&y.arity))
+        }
         (Term::Fun(_), Term::Export(_)) => Ordering::Less,
         (Term::Export(_), Term::Fun(_)) => Ordering::Greater,
         (Term::Local(x), Term::Local(y)) => x.cmp(y),
@@ -119,11 +113,7 @@ pub fn compare(a: &Term, b: &Term) -> Ordering {
 }
 
 fn pid_cmp(x: &Pid, y: &Pid) -> Ordering {
-    x.node
-        .cmp(&y.node)
-        .then(x.creation.cmp(&y.creation))
-        .then(x.serial.cmp(&y.serial))
-        .then(x.id.cmp(&y.id))
+    x.node.cmp(&y.node).then(x.creation.cmp(&y.creation)).then(x.serial.cmp(&y.serial)).then(x.id.cmp(&y.id))
 }
 
 fn seq(x: &[Term], y: &[Term]) -> Ordering {
@@ -221,8 +211,7 @@ impl PartialEq for Term {
             (Term::List(a), Term::List(b)) => a == b,
             (Term::Float(a), Term::Float(b)) => a.to_bits() == b.to_bits() || a == b,
             (Term::Map(a), Term::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
+                a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
             }
             (Term::Int(_) | Term::BigInt(_), Term::Int(_) | Term::BigInt(_)) => {
                 number_cmp(self, other).is_eq()
@@ -238,7 +227,10 @@ impl PartialEq for Term {
 /// share a rank while being different kinds.
 fn same_kind(a: &Term, b: &Term) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
-        || matches!((a, b), (Term::Binary(_), Term::BitBinary { .. }) | (Term::BitBinary { .. }, Term::Binary(_)))
+        || matches!(
+            (a, b),
+            (Term::Binary(_), Term::BitBinary { .. }) | (Term::BitBinary { .. }, Term::Binary(_))
+        )
 }
 
 impl Eq for Term {}

@@ -102,12 +102,7 @@ impl<'a> Parser<'a> {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        ParseError {
-            offset,
-            line,
-            column,
-            message,
-        }
+        ParseError { offset, line, column, message }
     }
 
     fn error(&self, message: impl Into<String>) -> ParseError {
@@ -148,11 +143,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect(&mut self, s: &str, expected: &str) -> Result<(), ParseError> {
-        if self.eat(s) {
-            Ok(())
-        } else {
-            Err(self.unexpected(expected))
-        }
+        if self.eat(s) { Ok(()) } else { Err(self.unexpected(expected)) }
     }
 
     fn term(&mut self, depth: usize) -> Result<Term, ParseError> {
@@ -175,9 +166,7 @@ impl<'a> Parser<'a> {
             '<' if self.peek2() == Some('<') => self.binary(),
             '"' => {
                 let s = self.strings()?;
-                Ok(Term::List(
-                    s.into_iter().map(|c| Term::Int(c as i64)).collect(),
-                ))
+                Ok(Term::List(s.into_iter().map(|c| Term::Int(c as i64)).collect()))
             }
             '\'' => Ok(Term::Atom(self.quoted_atom()?)),
             '$' | '0'..='9' => self.number(false),
@@ -191,30 +180,18 @@ impl<'a> Parser<'a> {
             }
             c if is_atom_start(c) => {
                 let name = self.bare_name();
-                if name == "fun" {
-                    self.export_fun()
-                } else {
-                    Ok(Term::atom(name))
-                }
+                if name == "fun" { self.export_fun() } else { Ok(Term::atom(name)) }
             }
             c if c.is_uppercase() || c == '_' => {
                 let name = self.bare_name();
-                Err(self.error_at(
-                    start,
-                    format!("variables are not allowed in a term: `{name}`"),
-                ))
+                Err(self.error_at(start, format!("variables are not allowed in a term: `{name}`")))
             }
             _ => Err(self.unexpected("a term")),
         }
     }
 
     /// Elements up to `close`; the opening bracket has been consumed.
-    fn sequence(
-        &mut self,
-        close: char,
-        expected: &str,
-        depth: usize,
-    ) -> Result<Vec<Term>, ParseError> {
+    fn sequence(&mut self, close: char, expected: &str, depth: usize) -> Result<Vec<Term>, ParseError> {
         let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(close) {
@@ -315,11 +292,7 @@ impl<'a> Parser<'a> {
             Term::Int(a) if (0..=255).contains(&a) => a as u8,
             _ => return Err(self.error_at(at, "arity must be an integer in 0..=255".into())),
         };
-        Ok(Term::Export(Box::new(ExportFun {
-            module,
-            function,
-            arity,
-        })))
+        Ok(Term::Export(Box::new(ExportFun { module, function, arity })))
     }
 
     fn atom_only(&mut self) -> Result<Atom, ParseError> {
@@ -379,9 +352,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.bump() {
                 None => {
-                    return Err(
-                        self.error_at(start, format!("unterminated {quote}...{quote} literal"))
-                    );
+                    return Err(self.error_at(start, format!("unterminated {quote}...{quote} literal")));
                 }
                 Some(c) if c == quote => return Ok(out),
                 Some('\\') => out.push(self.escape()?),
@@ -429,9 +400,7 @@ impl<'a> Parser<'a> {
                         v = match v.checked_mul(16).map(|v| v + d) {
                             Some(v) if v <= 0x10FFFF => v,
                             _ => {
-                                return Err(
-                                    self.error_at(at, "\\x{...} escape is beyond U+10FFFF".into())
-                                );
+                                return Err(self.error_at(at, "\\x{...} escape is beyond U+10FFFF".into()));
                             }
                         };
                     }
@@ -482,16 +451,9 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected("a number"));
         }
         if self.peek() == Some('#') {
-            let radix: u32 = digits
-                .parse()
-                .ok()
-                .filter(|r| (2..=36).contains(r))
-                .ok_or_else(|| {
-                    self.error_at(
-                        start,
-                        format!("radix must be between 2 and 36, got {digits}"),
-                    )
-                })?;
+            let radix: u32 = digits.parse().ok().filter(|r| (2..=36).contains(r)).ok_or_else(|| {
+                self.error_at(start, format!("radix must be between 2 and 36, got {digits}"))
+            })?;
             self.pos += 1;
             let body = self.digits(radix);
             if body.is_empty() {
@@ -540,8 +502,7 @@ impl<'a> Parser<'a> {
             if c.is_digit(radix) {
                 out.push(c);
                 self.pos += 1;
-            } else if c == '_' && !out.is_empty() && self.peek2().is_some_and(|n| n.is_digit(radix))
-            {
+            } else if c == '_' && !out.is_empty() && self.peek2().is_some_and(|n| n.is_digit(radix)) {
                 self.pos += 1;
             } else {
                 break;
@@ -601,17 +562,9 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             let at = self.pos;
             let d = self.digits(10);
-            size = Some(
-                d.parse()
-                    .ok()
-                    .filter(|s| *s <= MAX_SEGMENT_BITS)
-                    .ok_or_else(|| {
-                        self.error_at(
-                            at,
-                            format!("expected a segment size up to {MAX_SEGMENT_BITS}"),
-                        )
-                    })?,
-            );
+            size = Some(d.parse().ok().filter(|s| *s <= MAX_SEGMENT_BITS).ok_or_else(|| {
+                self.error_at(at, format!("expected a segment size up to {MAX_SEGMENT_BITS}"))
+            })?);
         }
         let mut kind = None;
         let mut little = false;
@@ -625,9 +578,7 @@ impl<'a> Parser<'a> {
                     "little" => little = true,
                     "" => return Err(self.unexpected("a segment type")),
                     other => {
-                        return Err(
-                            self.error_at(at, format!("unsupported segment type `{other}`"))
-                        );
+                        return Err(self.error_at(at, format!("unsupported segment type `{other}`")));
                     }
                 }
                 if !self.eat("-") {
@@ -648,10 +599,7 @@ impl<'a> Parser<'a> {
                             w.push_bytes(c.encode_utf8(&mut buf).as_bytes());
                         }
                         None => {
-                            return bad(
-                                self,
-                                "string segment holds a code point UTF-8 cannot encode",
-                            );
+                            return bad(self, "string segment holds a code point UTF-8 cannot encode");
                         }
                     }
                 }
@@ -666,10 +614,7 @@ impl<'a> Parser<'a> {
             (Value::Int(v), None | Some("integer")) => {
                 let bits = size.unwrap_or(8) as usize;
                 if little && !bits.is_multiple_of(8) {
-                    return bad(
-                        self,
-                        "little-endian segments must be a whole number of bytes",
-                    );
+                    return bad(self, "little-endian segments must be a whole number of bytes");
                 }
                 w.push_int(&v, bits, little);
             }
@@ -686,12 +631,7 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn push_float(
-    w: &mut BitWriter,
-    f: f64,
-    size: Option<u64>,
-    little: bool,
-) -> Result<(), &'static str> {
+fn push_float(w: &mut BitWriter, f: f64, size: Option<u64>, little: bool) -> Result<(), &'static str> {
     let mut bytes = match size.unwrap_or(64) {
         64 => f.to_be_bytes().to_vec(),
         32 => {
@@ -791,10 +731,7 @@ impl BitWriter {
         if self.used == 0 {
             Term::Binary(Bytes::from(self.bytes))
         } else {
-            Term::BitBinary {
-                bytes: Bytes::from(self.bytes),
-                bits: self.used,
-            }
+            Term::BitBinary { bytes: Bytes::from(self.bytes), bits: self.used }
         }
     }
 }
@@ -825,10 +762,7 @@ mod tests {
         assert_eq!(p("$é"), Term::Int(233));
         assert_eq!(p("$ "), Term::Int(32));
         assert_eq!(p("-9223372036854775808"), Term::Int(i64::MIN));
-        assert_eq!(
-            p("9223372036854775808"),
-            Term::BigInt(BigInt::from(1u64 << 63))
-        );
+        assert_eq!(p("9223372036854775808"), Term::BigInt(BigInt::from(1u64 << 63)));
         assert_eq!(
             p("-123456789012345678901234567890"),
             Term::BigInt("-123456789012345678901234567890".parse().unwrap())
@@ -864,10 +798,7 @@ mod tests {
     fn strings() {
         assert_eq!(p("\"\""), Term::nil());
         assert_eq!(p("\"abc\""), ints(&[97, 98, 99]));
-        assert_eq!(
-            p(r#""\n\t\\\"\x{1F600}\xFF\101\^A\s""#),
-            ints(&[10, 9, 92, 34, 0x1F600, 255, 65, 1, 32])
-        );
+        assert_eq!(p(r#""\n\t\\\"\x{1F600}\xFF\101\^A\s""#), ints(&[10, 9, 92, 34, 0x1F600, 255, 65, 1, 32]));
         assert_eq!(p("\"héllo\""), ints(&[104, 233, 108, 108, 111]));
         assert_eq!(p("\"ab\" \"cd\""), ints(&[97, 98, 99, 100]));
         assert!(parse("\"abc").is_err());
@@ -886,24 +817,9 @@ mod tests {
         assert_eq!(p("<<1:16>>"), Term::binary(&[0u8, 1][..]));
         assert_eq!(p("<<1:16/little>>"), Term::binary(&[1u8, 0][..]));
         assert_eq!(p("<<233/utf8>>"), Term::binary("é".as_bytes()));
-        assert_eq!(
-            p("<<1.5/float>>"),
-            Term::binary(1.5f64.to_be_bytes().to_vec())
-        );
-        assert_eq!(
-            p("<<5:3>>"),
-            Term::BitBinary {
-                bytes: Bytes::from_static(&[0b1010_0000]),
-                bits: 3
-            }
-        );
-        assert_eq!(
-            p("<<1,2:4>>"),
-            Term::BitBinary {
-                bytes: Bytes::from_static(&[1, 0x20]),
-                bits: 4
-            }
-        );
+        assert_eq!(p("<<1.5/float>>"), Term::binary(1.5f64.to_be_bytes().to_vec()));
+        assert_eq!(p("<<5:3>>"), Term::BitBinary { bytes: Bytes::from_static(&[0b1010_0000]), bits: 3 });
+        assert_eq!(p("<<1,2:4>>"), Term::BitBinary { bytes: Bytes::from_static(&[1, 0x20]), bits: 4 });
         assert_eq!(p("<<1:1,0:7>>"), Term::binary(&[0x80u8][..]));
         assert!(parse("<<a>>").is_err());
         assert!(parse("<<1:99999999999999>>").is_err());
@@ -914,38 +830,22 @@ mod tests {
         assert_eq!(p("{}"), Term::tuple([]));
         assert_eq!(p("{a, b}"), Term::tuple([Term::atom("a"), Term::atom("b")]));
         assert_eq!(p("[1,2]"), ints(&[1, 2]));
-        assert_eq!(
-            p("[1|2]"),
-            Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2)))
-        );
+        assert_eq!(p("[1|2]"), Term::ImproperList(vec![Term::Int(1)], Box::new(Term::Int(2))));
         assert_eq!(
             p("[a,b|c]"),
-            Term::ImproperList(
-                vec![Term::atom("a"), Term::atom("b")],
-                Box::new(Term::atom("c"))
-            )
+            Term::ImproperList(vec![Term::atom("a"), Term::atom("b")], Box::new(Term::atom("c")))
         );
         assert_eq!(p("[1|[2]]"), ints(&[1, 2]));
         assert_eq!(p("[1|\"\"]"), ints(&[1]));
         assert_eq!(
             p("#{a => 1, \"k\" => [x]}"),
-            Term::map([
-                (Term::atom("a"), Term::Int(1)),
-                (ints(&[107]), Term::list([Term::atom("x")]))
-            ])
+            Term::map([(Term::atom("a"), Term::Int(1)), (ints(&[107]), Term::list([Term::atom("x")]))])
         );
-        assert_eq!(
-            p("#{a => 1, a => 2}"),
-            Term::map([(Term::atom("a"), Term::Int(2))])
-        );
+        assert_eq!(p("#{a => 1, a => 2}"), Term::map([(Term::atom("a"), Term::Int(2))]));
         assert_eq!(p("#{}"), Term::map([]));
         assert_eq!(
             p("fun lists:map/2"),
-            Term::Export(Box::new(ExportFun {
-                module: "lists".into(),
-                function: "map".into(),
-                arity: 2
-            }))
+            Term::Export(Box::new(ExportFun { module: "lists".into(), function: "map".into(), arity: 2 }))
         );
     }
 

@@ -27,13 +27,8 @@ pub fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn arb_atom() -> impl Strategy<Value = Atom> {
-    prop_oneof![
-        "[a-z][a-zA-Z0-9_@]{0,12}",
-        "\\PC{0,20}",
-        Just("ok".to_string()),
-        Just(String::new()),
-    ]
-    .prop_map(Atom::new)
+    prop_oneof!["[a-z][a-zA-Z0-9_@]{0,12}", "\\PC{0,20}", Just("ok".to_string()), Just(String::new()),]
+        .prop_map(Atom::new)
 }
 
 fn arb_node() -> impl Strategy<Value = Atom> {
@@ -44,11 +39,10 @@ fn arb_leaf() -> impl Strategy<Value = Term> {
     prop_oneof![
         any::<i64>().prop_map(Term::Int),
         (0i64..300).prop_map(Term::Int),
-        (any::<bool>(), proptest::collection::vec(any::<u8>(), 9..40))
-            .prop_map(|(neg, mag)| {
-                let s = if neg { num_bigint::Sign::Minus } else { num_bigint::Sign::Plus };
-                Term::from(BigInt::from_bytes_le(s, &mag))
-            }),
+        (any::<bool>(), proptest::collection::vec(any::<u8>(), 9..40)).prop_map(|(neg, mag)| {
+            let s = if neg { num_bigint::Sign::Minus } else { num_bigint::Sign::Plus };
+            Term::from(BigInt::from_bytes_le(s, &mag))
+        }),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Term::Float),
         arb_atom().prop_map(Term::Atom),
         proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| Term::Binary(Bytes::from(b))),
@@ -60,8 +54,11 @@ fn arb_leaf() -> impl Strategy<Value = Term> {
         (arb_node(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(node, id, serial, creation)| {
             Term::Pid(Pid { node, id: id & 0x7fff_ffff, serial: serial & 0x7fff_ffff, creation })
         }),
-        (arb_node(), any::<u64>(), any::<u32>())
-            .prop_map(|(node, id, creation)| Term::Port(Port { node, id: id >> 4, creation })),
+        (arb_node(), any::<u64>(), any::<u32>()).prop_map(|(node, id, creation)| Term::Port(Port {
+            node,
+            id: id >> 4,
+            creation
+        })),
         (arb_node(), any::<u32>(), proptest::collection::vec(any::<u32>(), 3..=5))
             .prop_map(|(node, creation, ids)| Term::Reference(Reference { node, creation, ids })),
     ]
