@@ -11,6 +11,8 @@ suite() {  # suite NAME COMMAND...
   if ! "$@"; then failed+=("$name"); fi
 }
 
+suite "Format (rustfmt)" cargo fmt --all --check
+suite "Lint (clippy, warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "Rust workspace (unit, doctests, real nodes on OTP 25 and OTP 28)" cargo test --workspace --quiet
 
 if [ ${#failed[@]} -gt 0 ]; then
