@@ -5,7 +5,34 @@
 //! semantics), spawn remote processes whose output comes back, send and receive messages, and
 //! be connected to as a "C node".
 //!
-//! Layers, bottom up: [`term`] (external term format), then the distribution engine modules.
+//! ```no_run
+//! use std::time::Duration;
+//! use beamlink::{CallError, Node, Term};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! // Like `iex --sname hoge --cookie mycookie` (without --cookie: ~/.erlang.cookie).
+//! let node = Node::builder("hoge").cookie("mycookie").start().await?;
+//! assert!(node.ping("fuga@localhost").await);                 // Node.ping/1
+//! println!("{:?}", node.nodes());                               // Node.list/0
+//! let t = Duration::from_secs(5);
+//! let v = node.call("fuga@localhost", "erlang", "node", Term::nil(), t).await?;
+//! println!("{v}");                                              // fuga@localhost
+//! match node.call("fuga@localhost", "erlang", "error", Term::list([Term::atom("boom")]), t).await {
+//!     Err(CallError::Error { reason, .. }) => println!("raised {reason}"),
+//!     other => println!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Layers, bottom up, one job per module:
+//! - [`term`]: the external term format (codec, term order, Erlang and Elixir syntax);
+//! - [`name`], [`cookie`], [`resolve`], [`epmd`], [`flags`], [`handshake`]: finding a node and
+//!   getting in;
+//! - [`control`], [`connection`]: the connected state (control messages, framing, fragments,
+//!   atom cache, ticks);
+//! - [`node`], [`process`]: the local node, its processes, links, monitors and names;
+//! - [`rpc`]: `rpc:call`, `erpc:call`, multicall, spawn with output, discovery;
+//! - [`blocking`]: the same without an async runtime.
 
 pub mod blocking;
 pub mod connection;
