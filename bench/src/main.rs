@@ -725,102 +725,88 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
     );
 }
 
-fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
+/// How the echo calls are made: through `Node::call`, or through the bench's own minimal
+/// erpc (one encode, no I/O service), which separates `Node::call`'s own costs from the
+/// engine's transport.
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    NodeCall,
+    MinimalErpc,
+}
+
+/// MB/s per repetition for beamlink (through `via`) and for BEAM↔BEAM erpc.
+fn echo_rates(env: &Env, cfg: &Cfg, via: Via, size: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
     let (t, c) = env.beam(Otp::V28);
     let target = t.name.clone();
-    let mut sizes = vec![(1usize << 20, "1 MiB", cfg.echo_n)];
-    if !cfg.quick {
-        sizes.push((64 << 20, "64 MiB", 3));
-    }
-    for (size, label, n) in sizes {
-        note(&format!("echo {label}"));
-        let payload = Bytes::from(b"0123456789abcdef".repeat(size / 16));
-        let (mut b, mut r) = (vec![], vec![]);
-        for _ in 0..cfg.reps {
-            let s: Vec<f64> = env.rt.block_on(async {
-                let call = || {
-                    rpc::call(
-                        &env.bl,
-                        &target,
-                        "erlang",
-                        "iolist_to_binary",
-                        vec![Term::Binary(payload.clone())],
-                        CALL_TIMEOUT,
-                    )
-                };
-                call().await.unwrap();
-                let mut v = vec![];
-                for _ in 0..n {
-                    let t0 = Instant::now();
-                    let back = call().await.unwrap();
-                    v.push(t0.elapsed().as_nanos() as f64);
-                    assert!(matches!(&back, Term::Binary(x) if x.len() == size));
-                }
-                v
-            });
-            b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
-            let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
-            r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
-        }
-        let mut row = Row::new(
-            "echo",
-            &format!("{label} binary echoed via rpc, otp28"),
-            "MB/s",
-            true,
-            Stat::of(&b),
-            "erpc:call otp28→otp28",
-            Stat::of(&r),
-        )
-        .note("MB/s = payload bytes / round-trip time (median call)");
-        if size == 64 << 20 {
-            row = row.target(1.0 / 1.5);
-        }
-        table.push(row);
-        if size == 1 << 20 {
-            // Same echo through the bench's own one-encode erpc: separates `Node::call`'s
-            // argument copies from the engine's transport.
-            let (mut b, mut r) = (vec![], vec![]);
-            for _ in 0..cfg.reps {
-                let s: Vec<f64> = env.rt.block_on(async {
-                    let call = || {
-                        rpc::erpc_call(
-                            &env.bl,
-                            &target,
-                            "erlang",
-                            "iolist_to_binary",
-                            vec![Term::Binary(payload.clone())],
-                            CALL_TIMEOUT,
-                        )
-                    };
-                    call().await.unwrap();
-                    let mut v = vec![];
-                    for _ in 0..n {
-                        let t0 = Instant::now();
-                        call().await.unwrap();
-                        v.push(t0.elapsed().as_nanos() as f64);
+    let payload = Bytes::from(b"0123456789abcdef".repeat(size / 16));
+    let (mut b, mut r) = (vec![], vec![]);
+    for _ in 0..cfg.reps {
+        let s: Vec<f64> = env.rt.block_on(async {
+            let call = || {
+                let args = vec![Term::Binary(payload.clone())];
+                let (bl, target) = (&env.bl, target.as_str());
+                async move {
+                    match via {
+                        Via::NodeCall => {
+                            rpc::call(bl, target, "erlang", "iolist_to_binary", args, CALL_TIMEOUT).await
+                        }
+                        Via::MinimalErpc => {
+                            rpc::erpc_call(bl, target, "erlang", "iolist_to_binary", args, CALL_TIMEOUT).await
+                        }
                     }
-                    v
-                });
-                b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
-                let rs =
-                    nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
-                r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
+                }
+            };
+            call().await.unwrap();
+            let mut v = vec![];
+            for _ in 0..n {
+                let t0 = Instant::now();
+                let back = call().await.unwrap();
+                v.push(t0.elapsed().as_nanos() as f64);
+                assert!(matches!(&back, Term::Binary(x) if x.len() == size));
             }
-            table.push(
-                Row::new(
-                    "echo",
-                    &format!("{label} echo, bench's minimal erpc (baseline)"),
-                    "MB/s",
-                    true,
-                    Stat::of(&b),
-                    "erpc:call otp28→otp28",
-                    Stat::of(&r),
-                )
-                .note(
-                    "beamlink engine without `Node::call`'s argument re-copy (bench/src/rpc.rs `erpc_call`)",
-                ),
-            );
-        }
+            v
+        });
+        b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
+        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
+        r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
+    }
+    (b, r)
+}
+
+fn echo_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
+    let mut runs = vec![
+        (1usize << 20, "1 MiB", cfg.echo_n, Via::NodeCall),
+        (1 << 20, "1 MiB", cfg.echo_n, Via::MinimalErpc),
+    ];
+    if !cfg.quick {
+        runs.push((64 << 20, "64 MiB", 3, Via::NodeCall));
+    }
+    for (size, label, n, via) in runs {
+        note(&format!("echo {label}"));
+        let (b, r) = echo_rates(env, cfg, via, size, n);
+        let row = match via {
+            Via::NodeCall => Row::new(
+                "echo",
+                &format!("{label} binary echoed via rpc, otp28"),
+                "MB/s",
+                true,
+                Stat::of(&b),
+                "erpc:call otp28→otp28",
+                Stat::of(&r),
+            )
+            .note("MB/s = payload bytes / round-trip time (median call)"),
+            Via::MinimalErpc => Row::new(
+                "echo",
+                &format!("{label} echo, bench's minimal erpc (baseline)"),
+                "MB/s",
+                true,
+                Stat::of(&b),
+                "erpc:call otp28→otp28",
+                Stat::of(&r),
+            )
+            .note("beamlink engine without `Node::call` (bench/src/rpc.rs `erpc_call`)"),
+        };
+        table.push(if size == 64 << 20 { row.target(1.0 / 1.5) } else { row });
     }
     if cfg.quick {
         table.push(
