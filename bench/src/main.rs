@@ -626,6 +626,24 @@ fn time_cmd(cmd: &mut Command) -> f64 {
     dt
 }
 
+/// Medians (µs) per repetition of two commands run alternately `whole_n` times; the first
+/// repetition warms up and is dropped.
+fn time_against(cfg: &Cfg, ours: impl Fn() -> Command, theirs: impl Fn() -> Command) -> (Vec<f64>, Vec<f64>) {
+    let (mut b, mut r) = (vec![], vec![]);
+    for rep in 0..=cfg.reps {
+        let (mut bs, mut rs) = (vec![], vec![]);
+        for _ in 0..cfg.whole_n {
+            bs.push(time_cmd(&mut ours()));
+            rs.push(time_cmd(&mut theirs()));
+        }
+        if rep > 0 {
+            b.push(percentile(&bs, 50.0) / 1e3);
+            r.push(percentile(&rs, 50.0) / 1e3);
+        }
+    }
+    (b, r)
+}
+
 /// Whole-process figures: OS process start, connect, one call, exit.
 fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
     note("whole-process connect + call vs erl_call");
@@ -636,19 +654,15 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         c.args(["-sname", &target, "-c", &env.cookie, "-a", "erlang node []"]);
         c
     };
-    let (mut b, mut r) = (vec![], vec![]);
-    for rep in 0..=cfg.reps {
-        let mut bs = vec![];
-        let mut rs = vec![];
-        for _ in 0..cfg.whole_n {
-            bs.push(time_cmd(Command::new(self_exe).args(["oneshot", &target, &env.cookie])));
-            rs.push(time_cmd(&mut erl_call_cmd()));
-        }
-        if rep > 0 {
-            b.push(percentile(&bs, 50.0) / 1e3);
-            r.push(percentile(&rs, 50.0) / 1e3);
-        }
-    }
+    let (b, r) = time_against(
+        cfg,
+        || {
+            let mut c = Command::new(self_exe);
+            c.args(["oneshot", &target, &env.cookie]);
+            c
+        },
+        erl_call_cmd,
+    );
     table.push(
         Row::new(
             "connect",
@@ -690,27 +704,15 @@ fn whole_process(env: &Env, cfg: &Cfg, table: &mut Table, self_exe: &Path) {
         ));
         return;
     }
-    let (mut b, mut r) = (vec![], vec![]);
-    for rep in 0..=cfg.reps {
-        let mut bs = vec![];
-        let mut rs = vec![];
-        for _ in 0..cfg.whole_n {
-            bs.push(time_cmd(Command::new(&cli).args([
-                "rpc",
-                "--cookie",
-                &env.cookie,
-                &target,
-                "erlang",
-                "node",
-                "[]",
-            ])));
-            rs.push(time_cmd(&mut erl_call_cmd()));
-        }
-        if rep > 0 {
-            b.push(percentile(&bs, 50.0) / 1e3);
-            r.push(percentile(&rs, 50.0) / 1e3);
-        }
-    }
+    let (b, r) = time_against(
+        cfg,
+        || {
+            let mut c = Command::new(&cli);
+            c.args(["rpc", "--cookie", &env.cookie, &target, "erlang", "node", "[]"]);
+            c
+        },
+        erl_call_cmd,
+    );
     table.push(
         Row::new(
             "cli",
