@@ -338,14 +338,23 @@ impl Node {
             Err(ConnectError::Handshake { source: HandshakeError::Refused { .. }, .. })
                 if self.inner.registration.lock().unwrap().is_some() =>
             {
-                let deadline = tokio::time::Instant::now() + self.inner.handshake.timeout;
-                while tokio::time::Instant::now() < deadline {
-                    if let Some(c) = self.live_connection(&key) {
-                        return Ok(c);
+                // Subscribe first, then look: an Up that lands in between is not missed.
+                let mut events = self.inner.events.subscribe();
+                let accepted = async {
+                    loop {
+                        if let Some(c) = self.live_connection(&key) {
+                            return Some(c);
+                        }
+                        if let Err(broadcast::error::RecvError::Closed) = events.recv().await {
+                            return None;
+                        }
                     }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-                Err(NodeError::NoConnection { node: node.to_string() })
+                };
+                tokio::time::timeout(self.inner.handshake.timeout, accepted)
+                    .await
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| NodeError::NoConnection { node: node.to_string() })
             }
             Err(source) => Err(NodeError::Connect { node: node.to_string(), source }),
         }
