@@ -11,7 +11,11 @@ bl="$root/target/release/beamlink"
 cookie="beamlink_demo_$$"
 suffix="$$"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${nodes_dir:-}" ] && [ ! -e "$nodes_dir/erl_crash.dump" ] && rm -rf "$nodes_dir"
+  return 0
+}
 trap cleanup EXIT
 
 # The remote side of the seed articles: Person.say_hello/1 and Toukon.aisatsu/0.
@@ -24,8 +28,10 @@ defmodule Toukon do
   def say, do: Toukon.aisatsu() |> IO.puts()
 end
 Process.sleep(:infinity)'
+# The nodes run in a scratch directory, so a crash dump never lands in the tree.
+nodes_dir=$(mktemp -d "${TMPDIR:-/tmp}/beamlink-demo.XXXXXX")
 for n in fuga piyo; do
-  elixir --sname "${n}_$suffix@localhost" --cookie "$cookie" -e "$code" >>"$root/.cache/demo-nodes.log" 2>&1 &
+  (cd "$nodes_dir" && exec elixir --sname "${n}_$suffix@localhost" --cookie "$cookie" -e "$code" >>"$root/.cache/demo-nodes.log" 2>&1) &
   pids+=($!)
 done
 fuga="fuga_$suffix@localhost"; piyo="piyo_$suffix@localhost"

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use beamlink::{Node, Term};
-use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, compile_erl, repo_root, unique_name};
+use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, compile_erl, repo_root, run_erl, unique_name};
 use bytes::Bytes;
 use table::{Row, Stat, Table};
 
@@ -606,11 +606,8 @@ fn fresh_connect(env: &Env, cfg: &Cfg, table: &mut Table) {
 }
 
 fn erl_call_path() -> PathBuf {
-    let out = Command::new(Otp::V25.erl())
-        .args(["-noshell", "-eval", "io:format(\"~s\",[code:lib_dir(erl_interface)]),halt()."])
-        .output()
-        .expect("erl");
-    Path::new(&String::from_utf8_lossy(&out.stdout).to_string()).join("bin/erl_call")
+    let dir = run_erl(Otp::V25, &[], "io:format(\"~s\",[code:lib_dir(erl_interface)])").expect("erl");
+    Path::new(&dir).join("bin/erl_call")
 }
 
 fn time_cmd(cmd: &mut Command) -> f64 {

@@ -154,7 +154,11 @@ impl Builder {
     pub fn start(self) -> std::io::Result<TestNode> {
         let alive = self.alive.clone().unwrap_or_else(|| unique_name(&self.prefix));
         let full = format!("{alive}@{}", self.host);
+        // Its own working directory, so a crash dump (or anything else it writes) stays out of
+        // the tree; removed again when the node is dropped, unless a crash dump is in it.
+        let work_dir = scratch_dir(&alive);
         let mut cmd = Command::new(self.otp.erl());
+        cmd.current_dir(&work_dir).env("ERL_CRASH_DUMP", work_dir.join("erl_crash.dump"));
         cmd.arg(if self.long_names { "-name" } else { "-sname" })
             .arg(&full)
             .arg("-setcookie")
@@ -212,6 +216,7 @@ impl Builder {
             otp: self.otp,
             cookie: self.cookie,
             child: Mutex::new(child),
+            work_dir,
             stdin: Mutex::new(stdin),
             replies: Mutex::new(rx),
             output,
@@ -253,6 +258,8 @@ pub struct TestNode {
     pub otp: Otp,
     pub cookie: String,
     child: Mutex<Child>,
+    /// The node's working directory (a fresh temporary one).
+    pub work_dir: PathBuf,
     stdin: Mutex<ChildStdin>,
     replies: Mutex<Receiver<String>>,
     output: Arc<Mutex<String>>,
@@ -381,19 +388,38 @@ pub fn compile_erl(src: &Path) -> PathBuf {
 impl Drop for TestNode {
     fn drop(&mut self) {
         self.kill();
+        let dump = self.work_dir.join("erl_crash.dump");
+        if dump.exists() {
+            eprintln!("beamlink-test-support: {} left a crash dump: {}", self.name, dump.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.work_dir);
+        }
     }
+}
+
+/// A fresh, empty temporary directory named after `name`, for a BEAM process to run in: every
+/// node a test, bench or script starts runs in one, so `erl_crash.dump` never lands in the tree.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("beamlink-nodes").join(unique_name(name));
+    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
+    dir
 }
 
 /// Runs an Erlang expression in a fresh, non-distributed `erl -noshell` and returns what it
 /// printed on stdout. For one-shot jobs such as generating a corpus.
 pub fn run_erl(otp: Otp, args: &[&str], eval: &str) -> std::io::Result<String> {
+    let dir = scratch_dir("run_erl");
     let out = Command::new(otp.erl())
+        .current_dir(&dir)
+        .env("ERL_CRASH_DUMP", dir.join("erl_crash.dump"))
         .args(args)
         .arg("-noshell")
         .arg("-eval")
         .arg(format!("{eval}, erlang:halt(0)."))
         .stdin(Stdio::null())
-        .output()?;
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out?;
     if !out.status.success() {
         return Err(std::io::Error::other(format!(
             "erl ({}) failed: {}{}",
