@@ -235,7 +235,7 @@ fn eval(node: &TestNode, expr: &str) -> Term {
         .unwrap_or_else(|e| panic!("{expr} on {}: {e}", node.name));
     let t = beamlink::term::parse(&r).unwrap_or_else(|e| panic!("parsing {r:.200}: {e:?}"));
     match t {
-        Term::Tuple(mut v) if v.len() == 2 && v[0].is_atom("ok") => v.pop().unwrap(),
+        Term::Tuple(ref v) if v.len() == 2 && v[0].is_atom("ok") => v[1].clone(),
         other => panic!("{expr} on {} failed: {other}", node.name),
     }
 }
@@ -314,7 +314,7 @@ fn run() {
         .map(|n| {
             let t = eval(n, "{erlang:system_info(otp_release), erlang:system_info(version)}.");
             match t {
-                Term::Tuple(v) if v.len() == 2 => format!("OTP {} (erts {})", text_of(&v[0]), text_of(&v[1])),
+                Term::Tuple(ref v) if v.len() == 2 => format!("OTP {} (erts {})", text_of(&v[0]), text_of(&v[1])),
                 other => format!("{}: {other}", n.otp.label()),
             }
         })
@@ -886,7 +886,7 @@ fn codec_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
                 cfg.reps
             ),
         );
-        let Term::Tuple(parts) = t else { panic!("codec reply") };
+        let Term::Tuple(ref parts) = t else { panic!("codec reply") };
         let (be_dec, be_enc) = (nums(&parts[0]), nums(&parts[1]));
         // Figures in MB/s of the (identical) encoded input; terms/s goes in the note.
         let mbs = |v: &[f64]| v.iter().map(|ns| size / ns * 1e3).collect::<Vec<f64>>();

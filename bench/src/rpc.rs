@@ -52,10 +52,10 @@ pub async fn erpc_call(
         .await
         .ok_or_else(|| format!("{m}:{f} on {target}: timeout"))?;
     match msg {
-        Message::Down { reason: Term::Tuple(mut t), .. }
+        Message::Down { reason: Term::Tuple(ref t), .. }
             if t.len() == 3 && t[0] == Term::Reference(res) && t[1].is_atom("return") =>
         {
-            Ok(t.pop().unwrap())
+            Ok(t[2].clone())
         }
         other => Err(format!("{m}:{f} on {target}: {other:?}")),
     }

@@ -215,9 +215,9 @@ impl Control {
 
     /// Reads a control tuple. Anything malformed is an error naming what was wrong.
     pub fn from_term(t: Term) -> Result<Control, ControlError> {
-        let items = match t {
-            Term::Tuple(items) if !items.is_empty() => items,
-            other => return Err(ControlError::NotATuple(other)),
+        let items = match &t {
+            Term::Tuple(items) if !items.is_empty() => t.into_items().expect("a tuple"),
+            _ => return Err(ControlError::NotATuple(t)),
         };
         let code = items[0].as_int().ok_or(ControlError::BadField("operation"))?;
         let f = Fields(&items);
@@ -259,7 +259,7 @@ impl Control {
             },
             op::SPAWN_REQUEST | op::SPAWN_REQUEST_TT => {
                 let mfa = match f.any(4)? {
-                    Term::Tuple(m) if m.len() == 3 => match (&m[0], &m[1], &m[2]) {
+                    Term::Tuple(ref m) if m.len() == 3 => match (&m[0], &m[1], &m[2]) {
                         (Term::Atom(a), Term::Atom(b), Term::Int(n)) if *n >= 0 => {
                             (a.clone(), b.clone(), *n as u32)
                         }
@@ -291,8 +291,8 @@ impl Control {
                     Control::AliasSend { from, alias: f.reference(3)? }
                 } else if flags & ALTACT_EXIT == 0 {
                     match f.any(3)? {
-                        Term::Pid(to) => Control::Send { from: Some(from), to },
-                        Term::Atom(to) => Control::RegSend { from, to },
+                        Term::Pid(ref to) => Control::Send { from: Some(from), to: to.clone() },
+                        Term::Atom(ref to) => Control::RegSend { from, to: to.clone() },
                         _ => Control::Other(Term::Tuple(items.clone())),
                     }
                 } else {

@@ -385,12 +385,12 @@ impl Node {
         let want = Term::Reference(tag);
         let got = me
             .receive_match(timeout, |m| match m.term() {
-                Some(Ok(Term::Tuple(t))) => t.len() == 2 && t[0] == want,
+                Some(Ok(Term::Tuple(ref t))) => t.len() == 2 && t[0] == want,
                 _ => false,
             })
             .await;
         match got.and_then(|m| m.term()).and_then(|t| t.ok()) {
-            Some(Term::Tuple(t)) if t[1].is_atom("yes") => Ok(()),
+            Some(Term::Tuple(ref t)) if t[1].is_atom("yes") => Ok(()),
             _ => Err(NodeError::NoConnection { node: node.to_string() }),
         }
     }
@@ -778,9 +778,9 @@ impl Inner {
                 }
             }
             Control::SpawnReply { req_id, to, flags, result } => {
-                let result = match result {
-                    Term::Pid(p) => Ok(p),
-                    other => Err(other),
+                let result = match &result {
+                    Term::Pid(p) => Ok(p.clone()),
+                    _ => Err(result),
                 };
                 let pending = self
                     .with_proc(to.id, |p| {
@@ -826,7 +826,7 @@ impl Inner {
 
     /// Answers `net_adm:ping/1` from other nodes: `{'$gen_call', {From, Tag}, {is_auth, _}}`.
     fn answer_net_kernel(&self, conn: &Connection, payload: &Bytes) {
-        let Ok(Term::Tuple(t)) = decode_bare(payload) else { return };
+        let Ok(Term::Tuple(ref t)) = decode_bare(payload) else { return };
         if t.len() != 3 || !t[0].is_atom("$gen_call") {
             return;
         }

@@ -34,12 +34,12 @@ async fn parse_remote(node: &Node, target: &str, expr: &str, g: &Global) -> Resu
     let chars = Term::list(text.chars().map(|c| Term::from(c as u32)));
     let scanned = node.call(target, "erl_scan", "string", Term::list([chars]), timeout(g)).await;
     let tokens = match scanned {
-        Ok(Term::Tuple(t)) if t.len() == 3 && t[0].is_atom("ok") => t[1].clone(),
+        Ok(Term::Tuple(ref t)) if t.len() == 3 && t[0].is_atom("ok") => t[1].clone(),
         Ok(other) => return Err(syntax_error(&other)),
         Err(e) => return Err(call_failure(&e, g.elixir)),
     };
     match node.call(target, "erl_parse", "parse_exprs", Term::list([tokens]), timeout(g)).await {
-        Ok(Term::Tuple(t)) if t.len() == 2 && t[0].is_atom("ok") => Ok(t[1].clone()),
+        Ok(Term::Tuple(ref t)) if t.len() == 2 && t[0].is_atom("ok") => Ok(t[1].clone()),
         Ok(other) => Err(syntax_error(&other)),
         Err(e @ CallError::Error { .. }) | Err(e) => Err(call_failure(&e, g.elixir)),
     }

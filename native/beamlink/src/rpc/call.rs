@@ -100,7 +100,8 @@ impl Erpc {
     }
 
     fn outcome(&self, reason: Term) -> Result<Term, CallError> {
-        if let Term::Tuple(mut t) = reason {
+        if let Term::Tuple(_) = reason {
+            let mut t = reason.into_items().expect("a tuple");
             if t.first() == Some(&Term::Reference(self.res.clone())) {
                 match (t.len(), t[1].as_atom()) {
                     (3, Some("return")) => return Ok(t.pop().expect("3 elements")),

@@ -182,7 +182,7 @@ impl IoHandler {
                 .await
                 .0;
             match r {
-                Ok(Term::Tuple(t)) if t.len() == 3 && t[0].is_atom("done") => {
+                Ok(Term::Tuple(ref t)) if t.len() == 3 && t[0].is_atom("done") => {
                     if let Some(rest) = chardata(&t[2], false) {
                         for c in rest.chars().rev() {
                             self.input.push_front(c);
@@ -190,7 +190,7 @@ impl IoHandler {
                     }
                     return t[1].clone();
                 }
-                Ok(Term::Tuple(t)) if t.len() == 2 && t[0].is_atom("more") && !at_eof => state = t[1].clone(),
+                Ok(Term::Tuple(ref t)) if t.len() == 2 && t[0].is_atom("more") && !at_eof => state = t[1].clone(),
                 Ok(_) => return Term::atom("eof"),
                 Err(_) => return error("get_until"),
             }

@@ -98,8 +98,8 @@ impl Node {
                         Err(e) => break Err(CallError::Decode(e)),
                     };
                     match t {
-                        Term::Tuple(mut v) if v.len() == 2 && v[0] == tag => {
-                            break rex_result(v.pop().expect("2"));
+                        Term::Tuple(ref v) if v.len() == 2 && v[0] == tag => {
+                            break rex_result(t.into_items().expect("a tuple").pop().expect("2"));
                         }
                         t => io.serve(&me, from.as_ref(), &t).await,
                     }
@@ -152,13 +152,11 @@ impl Node {
 }
 
 fn rex_result(r: Term) -> Result<Term, CallError> {
-    match r {
-        Term::Tuple(mut t) if t.len() == 2 && t[0].is_atom("badrpc") => {
-            Err(CallError::BadRpc { reason: t.pop().expect("2") })
+    match &r {
+        Term::Tuple(t) if t.len() == 2 && t[0].is_atom("badrpc") => {
+            Err(CallError::BadRpc { reason: r.into_items().expect("a tuple").pop().expect("2") })
         }
-        Term::Tuple(t) if t.len() == 2 && t[0].is_atom("EXIT") => {
-            Err(CallError::BadRpc { reason: Term::Tuple(t) })
-        }
-        v => Ok(v),
+        Term::Tuple(t) if t.len() == 2 && t[0].is_atom("EXIT") => Err(CallError::BadRpc { reason: r }),
+        _ => Ok(r),
     }
 }

@@ -102,9 +102,10 @@ impl Node {
                 let user = self
                     .call(node, "erlang", "whereis", Term::list([Term::atom("user")]), options.timeout)
                     .await?;
-                let Term::Pid(user) = user else {
+                let Term::Pid(user) = &user else {
                     return Err(CallError::SpawnFailed { node: node.to_string(), reason: user });
                 };
+                let user = user.clone();
                 (None, mpsc::unbounded_channel().1, user)
             }
         };

@@ -54,7 +54,10 @@ impl DecodeError {
     }
 }
 
-/// Bounds the decoder enforces. The defaults accept anything a BEAM node sends in practice.
+/// Bounds the decoder enforces. The defaults are for untrusted bytes;
+/// [`Limits::trusted`] is for what an authenticated node sends, which may be as deep as BEAM
+/// allows (any depth). Memory is bounded either way: nothing is reserved beyond the input's
+/// size, and deep nesting continues on heap-allocated stack segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum nesting of tuples, lists, maps and funs.
@@ -69,11 +72,24 @@ impl Default for Limits {
     }
 }
 
-/// Stack left below which nested decoding moves to a new segment, and that segment's size.
-const STACK_RED_ZONE: usize = 64 * 1024;
-const STACK_SEGMENT: usize = 2 * 1024 * 1024;
-/// Nesting below this depth always fits the red zone.
-const SHALLOW: usize = 16;
+impl Limits {
+    /// What BEAM itself accepts from a connected node: no depth limit.
+    ///
+    /// ```
+    /// use beamlink::term::{Decoder, Limits, Term, encode};
+    /// let mut t = Term::nil();
+    /// for _ in 0..5000 {
+    ///     t = Term::list([t]);
+    /// }
+    /// let bytes = encode(&t);
+    /// assert!(Decoder::new(&bytes).versioned_term().is_err()); // deeper than 1024
+    /// let back = Decoder::new(&bytes).with_limits(Limits::trusted()).versioned_term().unwrap();
+    /// assert_eq!(back, t);
+    /// ```
+    pub fn trusted() -> Limits {
+        Limits { max_depth: usize::MAX, ..Limits::default() }
+    }
+}
 
 /// zlib cannot expand data by more than about 1032:1; a size claim beyond that is a lie.
 const ZLIB_MAX_RATIO: u64 = 1032;
@@ -210,16 +226,11 @@ impl<'a> Decoder<'a> {
                 Ok(Term::Binary(self.bytes(n)?))
             }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT | EXPORT_EXT | NEW_FUN_EXT => {
-                // Depth is bounded by `max_depth`, yet a deep term can still exhaust a small
-                // thread stack (a 2 MiB tokio worker, frames of an unoptimised build): when
-                // little stack is left, continue on a fresh heap-allocated segment.
-                // Shallow terms (nearly all) skip the check: its first use on a thread reads
-                // /proc/self/maps.
-                if self.depth < SHALLOW {
-                    self.nested(tag, at)
-                } else {
-                    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, at))
-                }
+                // A deep term would exhaust a small thread stack (a 2 MiB tokio worker, frames
+                // of an unoptimised build): past a shallow depth, nesting continues on
+                // heap-allocated stack segments when the stack runs low.
+                let depth = self.depth;
+                super::deep::nested(depth, || self.nested(tag, at))
             }
             _ => self.leaf(tag, at),
         }
@@ -458,18 +469,7 @@ impl<'a> Decoder<'a> {
         let tail = self.term()?;
         self.depth -= 1;
         // A list is a list however the wire split it: fold list tails into one.
-        Ok(match tail {
-            Term::List(rest) => {
-                items.extend(rest);
-                Term::List(items)
-            }
-            Term::ImproperList(rest, tail) => {
-                items.extend(rest);
-                Term::ImproperList(items, tail)
-            }
-            tail if items.is_empty() => tail,
-            tail => Term::ImproperList(items, Box::new(tail)),
-        })
+        Ok(Term::cons(items, tail))
     }
 
     fn map(&mut self) -> Result<Term, DecodeError> {
@@ -511,7 +511,7 @@ impl<'a> Decoder<'a> {
         let old_uniq = self.small_u32("fun old uniq")?;
         let pid_at = self.pos;
         let pid = match self.term()? {
-            Term::Pid(p) => p,
+            Term::Pid(ref p) => p.clone(),
             _ => return Err(DecodeError::Invalid { offset: pid_at, what: "fun pid" }),
         };
         let mut free_vars = Vec::with_capacity(self.reserve(num_free));

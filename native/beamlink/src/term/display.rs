@@ -34,7 +34,13 @@ impl Display for Term {
     /// assert_eq!(Term::from("é").to_string(), "<<\"é\"/utf8>>");
     /// ```
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
+        super::deep::around(self, || write_term(f, self))
+    }
+}
+
+fn write_term(f: &mut Formatter<'_>, t: &Term) -> fmt::Result {
+    {
+        match t {
             Term::Int(i) => write!(f, "{i}"),
             Term::BigInt(b) => write!(f, "{b}"),
             Term::Float(x) => f.write_str(&format_float(*x)),

@@ -37,6 +37,10 @@ impl Display for ElixirDisplay<'_> {
 }
 
 fn write_term(f: &mut Formatter<'_>, t: &Term) -> fmt::Result {
+    super::deep::around(t, || write_here(f, t))
+}
+
+fn write_here(f: &mut Formatter<'_>, t: &Term) -> fmt::Result {
     match t {
         Term::Int(i) => write!(f, "{i}"),
         Term::BigInt(b) => write!(f, "{b}"),

@@ -74,7 +74,7 @@ pub fn encode_into(term: &Term, out: &mut Vec<u8>) {
 
 /// Appends the term without the version byte, with options (compression is ignored here).
 pub fn encode_into_with(term: &Term, opts: &EncodeOptions, out: &mut Vec<u8>) {
-    Encoder { opts, out }.term(term)
+    Encoder { opts, out, depth: 0 }.term(term)
 }
 
 fn compress(body: &[u8], level: u32) -> Option<Vec<u8>> {
@@ -91,6 +91,8 @@ fn compress(body: &[u8], level: u32) -> Option<Vec<u8>> {
 struct Encoder<'o> {
     opts: &'o EncodeOptions,
     out: &'o mut Vec<u8>,
+    /// Nesting of the term being written, for [`nested`](super::deep::nested).
+    depth: usize,
 }
 
 impl Encoder<'_> {
@@ -113,9 +115,11 @@ impl Encoder<'_> {
                     self.out.push(LARGE_TUPLE_EXT);
                     self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
                 }
+                self.depth += 1;
                 for i in items {
-                    self.term(i);
+                    self.child(i);
                 }
+                self.depth -= 1;
             }
             Term::List(items) => self.list(items, None),
             Term::Float(f) => self.float(*f),
@@ -151,19 +155,21 @@ impl Encoder<'_> {
             Term::Map(pairs) => {
                 self.out.push(MAP_EXT);
                 self.out.extend_from_slice(&(pairs.len() as u32).to_be_bytes());
+                self.depth += 1;
                 if self.opts.deterministic {
                     let mut sorted: Vec<&(Term, Term)> = pairs.iter().collect();
                     sorted.sort_by(|a, b| order::compare(&a.0, &b.0));
                     for (k, v) in sorted {
-                        self.term(k);
-                        self.term(v);
+                        self.child(k);
+                        self.child(v);
                     }
                 } else {
                     for (k, v) in pairs {
-                        self.term(k);
-                        self.term(v);
+                        self.child(k);
+                        self.child(v);
                     }
                 }
+                self.depth -= 1;
             }
             Term::Pid(p) => self.pid(p),
             Term::Port(p) => {
@@ -200,9 +206,11 @@ impl Encoder<'_> {
                 // BEAM writes OldUniq as a signed 32-bit value.
                 self.int(f.old_uniq as i32 as i64);
                 self.pid(&f.pid);
+                self.depth += 1;
                 for v in &f.free_vars {
-                    self.term(v);
+                    self.child(v);
                 }
+                self.depth -= 1;
                 let size = (self.out.len() - size_at) as u32;
                 self.out[size_at..size_at + 4].copy_from_slice(&size.to_be_bytes());
             }
@@ -313,6 +321,13 @@ impl Encoder<'_> {
         self.out.extend_from_slice(&p.creation.to_be_bytes());
     }
 
+    /// An element of a container, one level down.
+    #[inline(always)]
+    fn child(&mut self, t: &Term) {
+        let depth = self.depth;
+        super::deep::nested(depth, || self.term(t))
+    }
+
     fn list(&mut self, items: &[Term], tail: Option<&Term>) {
         if items.is_empty() {
             match tail {
@@ -335,13 +350,15 @@ impl Encoder<'_> {
         }
         self.out.push(LIST_EXT);
         self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+        self.depth += 1;
         for i in items {
-            self.term(i);
+            self.child(i);
         }
         match tail {
             None => self.out.push(NIL_EXT),
-            Some(t) => self.term(t),
+            Some(t) => self.child(t),
         }
+        self.depth -= 1;
     }
 }
 

@@ -6,6 +6,7 @@
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
 mod decode;
+mod deep;
 mod display;
 mod elixir;
 mod encode;
@@ -14,6 +15,7 @@ mod parse;
 mod tags;
 mod types;
 
+pub use deep::nested;
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
 pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};

@@ -38,6 +38,10 @@ fn rank(t: &Term) -> u8 {
 /// assert_eq!(compare(&Term::tuple([]), &Term::nil()), Ordering::Less);
 /// ```
 pub fn compare(a: &Term, b: &Term) -> Ordering {
+    super::deep::around(a, || compare_here(a, b))
+}
+
+fn compare_here(a: &Term, b: &Term) -> Ordering {
     let (ra, rb) = (rank(a), rank(b));
     if ra != rb {
         return ra.cmp(&rb);
@@ -203,7 +207,13 @@ impl FromF64Exact for BigInt {
 
 impl PartialEq for Term {
     fn eq(&self, other: &Term) -> bool {
-        match (self, other) {
+        super::deep::around(self, || eq_here(self, other))
+    }
+}
+
+fn eq_here(this: &Term, other: &Term) -> bool {
+    {
+        match (this, other) {
             (Term::Int(a), Term::Int(b)) => a == b,
             (Term::Atom(a), Term::Atom(b)) => a == b,
             (Term::Binary(a), Term::Binary(b)) => a == b,
@@ -214,11 +224,11 @@ impl PartialEq for Term {
                 a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
             }
             (Term::Int(_) | Term::BigInt(_), Term::Int(_) | Term::BigInt(_)) => {
-                number_cmp(self, other).is_eq()
+                number_cmp(this, other).is_eq()
             }
             (Term::Float(_), _) | (_, Term::Float(_)) => false,
-            _ if rank(self) != rank(other) => false,
-            _ => compare(self, other).is_eq() && same_kind(self, other),
+            _ if rank(this) != rank(other) => false,
+            _ => compare(this, other).is_eq() && same_kind(this, other),
         }
     }
 }

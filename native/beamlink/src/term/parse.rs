@@ -234,17 +234,7 @@ impl<'a> Parser<'a> {
                     let tail = self.term(depth + 1)?;
                     self.expect("]", "`]`")?;
                     // `[a|[b]]` is the proper list `[a,b]`; keep the representation canonical.
-                    return Ok(match tail {
-                        Term::List(rest) => {
-                            items.extend(rest);
-                            Term::List(items)
-                        }
-                        Term::ImproperList(rest, tail) => {
-                            items.extend(rest);
-                            Term::ImproperList(items, tail)
-                        }
-                        tail => Term::ImproperList(items, Box::new(tail)),
-                    });
+                    return Ok(Term::cons(items, tail));
                 }
                 _ => return Err(self.unexpected("`,`, `|` or `]`")),
             }
@@ -548,7 +538,7 @@ impl<'a> Parser<'a> {
                 }
                 match self.number(neg)? {
                     Term::Int(i) => Value::Int(BigInt::from(i)),
-                    Term::BigInt(b) => Value::Int(b),
+                    Term::BigInt(ref b) => Value::Int(b.clone()),
                     Term::Float(f) => Value::Float(f),
                     _ => unreachable!("number() yields numbers only"),
                 }

@@ -130,7 +130,11 @@ pub struct ExportFun {
 ///     _ => unreachable!(),
 /// }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// Terms of any depth are safe to build, clone, compare, print, encode and drop: none of these
+/// recurses on the thread stack without bound (see [`nested`](super::nested)). Because `Term`
+/// implements `Drop`, take elements out of an owned term with [`Term::into_items`] and friends
+/// (or `std::mem::take`) rather than by moving them out in a pattern.
 pub enum Term {
     Int(i64),
     BigInt(BigInt),
@@ -154,6 +158,127 @@ pub enum Term {
     Export(Box<ExportFun>),
     /// `LOCAL_EXT` payload (after the tag byte), carried through untouched.
     Local(Bytes),
+}
+
+impl Clone for Term {
+    fn clone(&self) -> Term {
+        match self {
+            Term::Int(i) => Term::Int(*i),
+            Term::BigInt(b) => Term::BigInt(b.clone()),
+            Term::Float(f) => Term::Float(*f),
+            Term::Atom(a) => Term::Atom(a.clone()),
+            Term::Binary(b) => Term::Binary(b.clone()),
+            Term::BitBinary { bytes, bits } => Term::BitBinary { bytes: bytes.clone(), bits: *bits },
+            Term::Tuple(v) => Term::Tuple(super::deep::descend(|| v.clone())),
+            Term::List(v) => Term::List(super::deep::descend(|| v.clone())),
+            Term::ImproperList(v, t) => super::deep::descend(|| Term::ImproperList(v.clone(), t.clone())),
+            Term::Map(p) => Term::Map(super::deep::descend(|| p.clone())),
+            Term::Pid(p) => Term::Pid(p.clone()),
+            Term::Port(p) => Term::Port(p.clone()),
+            Term::Reference(r) => Term::Reference(r.clone()),
+            Term::Fun(f) => Term::Fun(super::deep::descend(|| f.clone())),
+            Term::Export(e) => Term::Export(e.clone()),
+            Term::Local(b) => Term::Local(b.clone()),
+        }
+    }
+}
+
+impl Default for Term {
+    /// `[]`, what [`Term::take`] and `std::mem::take` leave behind.
+    fn default() -> Term {
+        Term::nil()
+    }
+}
+
+impl fmt::Debug for Term {
+    /// The structure, as `#[derive(Debug)]` would print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Int(i) => f.debug_tuple("Int").field(i).finish(),
+            Term::BigInt(b) => f.debug_tuple("BigInt").field(b).finish(),
+            Term::Float(x) => f.debug_tuple("Float").field(x).finish(),
+            Term::Atom(a) => f.debug_tuple("Atom").field(a).finish(),
+            Term::Binary(b) => f.debug_tuple("Binary").field(b).finish(),
+            Term::BitBinary { bytes, bits } => {
+                f.debug_struct("BitBinary").field("bytes", bytes).field("bits", bits).finish()
+            }
+            Term::Tuple(v) => super::deep::descend(|| f.debug_tuple("Tuple").field(v).finish()),
+            Term::List(v) => super::deep::descend(|| f.debug_tuple("List").field(v).finish()),
+            Term::ImproperList(v, t) => {
+                super::deep::descend(|| f.debug_tuple("ImproperList").field(v).field(t).finish())
+            }
+            Term::Map(p) => super::deep::descend(|| f.debug_tuple("Map").field(p).finish()),
+            Term::Pid(p) => f.debug_tuple("Pid").field(p).finish(),
+            Term::Port(p) => f.debug_tuple("Port").field(p).finish(),
+            Term::Reference(r) => f.debug_tuple("Reference").field(r).finish(),
+            Term::Fun(x) => super::deep::descend(|| f.debug_tuple("Fun").field(x).finish()),
+            Term::Export(e) => f.debug_tuple("Export").field(e).finish(),
+            Term::Local(b) => f.debug_tuple("Local").field(b).finish(),
+        }
+    }
+}
+
+impl Term {
+    /// The elements of a tuple or a proper list, moved out (`Term` implements `Drop`, so they
+    /// cannot be moved out by a pattern); any other term comes back as the error.
+    ///
+    /// ```
+    /// use beamlink::term::Term;
+    /// let items = Term::tuple([Term::atom("ok"), Term::from(1)]).into_items().unwrap();
+    /// assert_eq!(items, [Term::atom("ok"), Term::from(1)]);
+    /// assert!(Term::from(1).into_items().is_err());
+    /// ```
+    pub fn into_items(mut self) -> Result<Vec<Term>, Term> {
+        match &mut self {
+            Term::Tuple(v) | Term::List(v) => Ok(std::mem::take(v)),
+            _ => Err(self),
+        }
+    }
+
+    /// The pairs of a map, moved out; any other term comes back as the error.
+    pub fn into_pairs(mut self) -> Result<Vec<(Term, Term)>, Term> {
+        match &mut self {
+            Term::Map(p) => Ok(std::mem::take(p)),
+            _ => Err(self),
+        }
+    }
+
+    /// The elements and the tail of an improper list, moved out; any other term comes back as
+    /// the error.
+    pub fn into_improper(mut self) -> Result<(Vec<Term>, Term), Term> {
+        match &mut self {
+            Term::ImproperList(v, t) => Ok((std::mem::take(v), std::mem::replace(&mut **t, Term::nil()))),
+            _ => Err(self),
+        }
+    }
+
+    /// `[items… | tail]` in canonical form: a proper-list tail continues the list, and no
+    /// items at all is the tail itself.
+    ///
+    /// ```
+    /// use beamlink::term::Term;
+    /// let l = Term::cons(vec![Term::from(1)], Term::list([Term::from(2)]));
+    /// assert_eq!(l, Term::list([Term::from(1), Term::from(2)]));
+    /// ```
+    pub fn cons(mut items: Vec<Term>, mut tail: Term) -> Term {
+        match &mut tail {
+            Term::List(rest) => {
+                items.append(rest);
+                Term::List(items)
+            }
+            Term::ImproperList(rest, t) => {
+                items.append(rest);
+                Term::ImproperList(items, Box::new(t.take()))
+            }
+            _ if items.is_empty() => tail,
+            _ => Term::ImproperList(items, Box::new(tail)),
+        }
+    }
+
+    /// Takes the term out of `self`, leaving `[]` behind.
+    pub fn take(&mut self) -> Term {
+        std::mem::replace(self, Term::nil())
+    }
 }
 
 impl Term {

@@ -1,0 +1,219 @@
+//! Stack safety for deeply nested terms.
+//!
+//! BEAM accepts terms of any depth (a left-nested iolist built by `lists:foldl/3` over a million
+//! lines is ordinary Erlang), and a term that deep would overflow any thread stack if decoding,
+//! encoding, printing, comparing, cloning or dropping it recursed on that stack. Recursion is
+//! kept (it is the fastest way through shallow terms, which are nearly all of them), but past a
+//! shallow depth each level checks the stack left and, when it runs low, continues on a fresh
+//! heap-allocated segment. Dropping is different: it needs no result, so a deep term is taken
+//! apart iteratively instead, with no extra stack or heap segments at all.
+
+use std::cell::Cell;
+
+use super::types::Term;
+
+/// Stack left below which nesting moves to a new segment, and that segment's size.
+const RED_ZONE: usize = 128 * 1024;
+const SEGMENT: usize = 4 * 1024 * 1024;
+/// Nesting below this depth always fits the red zone, so it skips the check (whose first use on
+/// a thread reads the thread's stack bounds).
+pub(crate) const SHALLOW: usize = 16;
+/// Nesting at which `Drop` switches from recursion to taking the term apart iteratively.
+const DROP_RECURSION: usize = 64;
+
+/// Runs `f`, one nesting level at `depth`, on a stack with room for it: past a shallow depth,
+/// on a fresh heap-allocated segment when the current stack runs low. Recursive code over terms
+/// (the bindings' conversions included) wraps each level in it.
+///
+/// ```
+/// use beamlink::term::{nested, Term};
+/// fn depth(t: &Term, d: usize) -> usize {
+///     nested(d, || match t {
+///         Term::List(items) if !items.is_empty() => 1 + items.iter().map(|i| depth(i, d + 1)).max().unwrap(),
+///         _ => 0,
+///     })
+/// }
+/// let mut t = Term::nil();
+/// for _ in 0..100_000 {
+///     t = Term::list([t]);
+/// }
+/// // 100 000 levels of recursion on a 256 KiB thread stack.
+/// let d = std::thread::Builder::new()
+///     .stack_size(256 * 1024)
+///     .spawn(move || depth(&t, 0))
+///     .unwrap()
+///     .join()
+///     .unwrap();
+/// assert_eq!(d, 100_000);
+/// ```
+#[inline(always)]
+pub fn nested<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+    if depth < SHALLOW { f() } else { grow(f) }
+}
+
+#[inline(never)]
+fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
+thread_local! {
+    /// Nesting of the trait methods below, which have no depth parameter of their own.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// [`nested`] for recursive code that cannot pass the depth along (`Clone`, `Debug`, `==`,
+/// `Display`): the depth is counted per thread.
+pub(crate) fn descend<R>(f: impl FnOnce() -> R) -> R {
+    struct Up(usize);
+    impl Drop for Up {
+        fn drop(&mut self) {
+            DEPTH.with(|d| d.set(self.0));
+        }
+    }
+    let depth = DEPTH.with(|d| {
+        let v = d.get();
+        d.set(v + 1);
+        v
+    });
+    let _up = Up(depth);
+    nested(depth, f)
+}
+
+/// Whether `t` is of a kind that holds other terms (so recursing into it goes one level down).
+#[inline]
+pub(crate) fn is_container(t: &Term) -> bool {
+    matches!(t, Term::Tuple(_) | Term::List(_) | Term::ImproperList(..) | Term::Map(_) | Term::Fun(_))
+}
+
+/// Runs `f` one level down when `t` is a container (see [`descend`]), directly otherwise.
+#[inline]
+pub(crate) fn around<R>(t: &Term, f: impl FnOnce() -> R) -> R {
+    if is_container(t) { descend(f) } else { f() }
+}
+
+impl Term {
+    /// Whether dropping this term drops other containers (so it may recurse).
+    #[inline]
+    fn holds_containers(&self) -> bool {
+        let nests = |t: &Term| match t {
+            Term::Tuple(v) | Term::List(v) => !v.is_empty(),
+            Term::Map(p) => !p.is_empty(),
+            Term::ImproperList(..) => true,
+            Term::Fun(f) => !f.free_vars.is_empty(),
+            _ => false,
+        };
+        match self {
+            Term::Tuple(v) | Term::List(v) => v.iter().any(nests),
+            Term::Map(p) => p.iter().any(|(k, v)| nests(k) || nests(v)),
+            Term::ImproperList(v, tail) => nests(tail) || v.iter().any(nests),
+            Term::Fun(f) => f.free_vars.iter().any(nests),
+            _ => false,
+        }
+    }
+
+    /// Moves this term's elements out, pushing the ones that hold containers onto `stack` and
+    /// dropping the others (leaves, empty containers) at once.
+    fn dismantle_into(&mut self, stack: &mut Vec<Term>) {
+        let mut keep = |t: Term| {
+            if t.holds_containers() {
+                stack.push(t);
+            }
+        };
+        match self {
+            Term::Tuple(v) | Term::List(v) => std::mem::take(v).into_iter().for_each(&mut keep),
+            Term::Map(p) => std::mem::take(p).into_iter().for_each(|(k, v)| {
+                keep(k);
+                keep(v);
+            }),
+            Term::ImproperList(v, tail) => {
+                std::mem::take(v).into_iter().for_each(&mut keep);
+                keep(std::mem::replace(&mut **tail, Term::nil()));
+            }
+            Term::Fun(f) => std::mem::take(&mut f.free_vars).into_iter().for_each(keep),
+            _ => {}
+        }
+    }
+}
+
+thread_local! {
+    static DROP_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        if !self.holds_containers() {
+            // Leaves and containers of leaves: the compiler's drop glue goes no deeper.
+            return;
+        }
+        let depth = DROP_DEPTH.with(|d| d.get());
+        if depth < DROP_RECURSION {
+            DROP_DEPTH.with(|d| d.set(depth + 1));
+            let mut stack = Vec::new();
+            // Dropping the elements here recurses one level; the glue that runs after this
+            // function finds them gone.
+            self.dismantle_into(&mut stack);
+            drop(stack);
+            DROP_DEPTH.with(|d| d.set(depth));
+        } else {
+            let mut stack = Vec::new();
+            self.dismantle_into(&mut stack);
+            while let Some(mut t) = stack.pop() {
+                t.dismantle_into(&mut stack);
+                // `t` drops here with no containers left in it: no recursion.
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::term::{self, Term};
+
+    fn deep_list(n: usize) -> Term {
+        let mut t = Term::nil();
+        for i in 0..n {
+            t = Term::list([t, Term::from(i as i64)]);
+        }
+        t
+    }
+
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn deep_terms_through_every_operation_on_a_small_stack() {
+        on_small_stack(|| {
+            let t = deep_list(200_000);
+            let copy = t.clone();
+            assert!(t == copy);
+            assert_eq!(term::compare(&t, &copy), std::cmp::Ordering::Equal);
+            let bytes = term::encode(&t);
+            let back = term::Decoder::new(&bytes[1..]).with_limits(term::Limits::trusted()).term().unwrap();
+            assert!(back == t);
+            assert!(t.to_string().starts_with("[[[[["));
+            assert!(format!("{t:?}").starts_with("List([List([List(["));
+            assert!(format!("{}", term::ElixirDisplay(&t)).starts_with("[[[[["));
+            drop((t, copy, back));
+        });
+    }
+
+    #[test]
+    fn deep_maps_tuples_and_improper_tails_drop_without_recursing() {
+        on_small_stack(|| {
+            let mut t = Term::nil();
+            for i in 0..200_000i64 {
+                t = match i % 4 {
+                    0 => Term::tuple([t]),
+                    1 => Term::map([(Term::from(i), t)]),
+                    2 => Term::ImproperList(vec![Term::from(i)], Box::new(t)),
+                    _ => Term::list([t]),
+                };
+            }
+            let c = t.clone();
+            assert!(c == t);
+            drop(t);
+            drop(c);
+        });
+    }
+}
