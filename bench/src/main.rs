@@ -314,7 +314,9 @@ fn run() {
         .map(|n| {
             let t = eval(n, "{erlang:system_info(otp_release), erlang:system_info(version)}.");
             match t {
-                Term::Tuple(ref v) if v.len() == 2 => format!("OTP {} (erts {})", text_of(&v[0]), text_of(&v[1])),
+                Term::Tuple(ref v) if v.len() == 2 => {
+                    format!("OTP {} (erts {})", text_of(&v[0]), text_of(&v[1]))
+                }
                 other => format!("{}: {other}", n.otp.label()),
             }
         })

@@ -190,7 +190,9 @@ impl IoHandler {
                     }
                     return t[1].clone();
                 }
-                Ok(Term::Tuple(ref t)) if t.len() == 2 && t[0].is_atom("more") && !at_eof => state = t[1].clone(),
+                Ok(Term::Tuple(ref t)) if t.len() == 2 && t[0].is_atom("more") && !at_eof => {
+                    state = t[1].clone()
+                }
                 Ok(_) => return Term::atom("eof"),
                 Err(_) => return error("get_until"),
             }

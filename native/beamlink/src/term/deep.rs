@@ -127,7 +127,7 @@ impl Term {
             }),
             Term::ImproperList(v, tail) => {
                 std::mem::take(v).into_iter().for_each(&mut keep);
-                keep(std::mem::replace(&mut **tail, Term::nil()));
+                keep(std::mem::take(&mut **tail));
             }
             Term::Fun(f) => std::mem::take(&mut f.free_vars).into_iter().for_each(keep),
             _ => {}

@@ -15,8 +15,8 @@ mod parse;
 mod tags;
 mod types;
 
-pub use deep::nested;
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
+pub use deep::nested;
 pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;

@@ -247,7 +247,7 @@ impl Term {
     /// the error.
     pub fn into_improper(mut self) -> Result<(Vec<Term>, Term), Term> {
         match &mut self {
-            Term::ImproperList(v, t) => Ok((std::mem::take(v), std::mem::replace(&mut **t, Term::nil()))),
+            Term::ImproperList(v, t) => Ok((std::mem::take(v), std::mem::take(&mut **t))),
             _ => Err(self),
         }
     }
@@ -277,7 +277,7 @@ impl Term {
 
     /// Takes the term out of `self`, leaving `[]` behind.
     pub fn take(&mut self) -> Term {
-        std::mem::replace(self, Term::nil())
+        std::mem::take(self)
     }
 }
 
