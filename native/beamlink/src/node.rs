@@ -154,9 +154,7 @@ impl NodeBuilder {
         // Outside epmd, creation only has to differ between incarnations: pick one at random.
         let mut creation = rand::random::<u32>() | 4;
         if let Some(port) = self.listen {
-            let l = TcpListener::bind(("0.0.0.0", port)).await.map_err(NodeError::Listen)?;
-            let port = l.local_addr().map_err(NodeError::Listen)?.port();
-            let reg = epmd::Client::from_env("localhost").register(&name.alive, port, self.hidden).await?;
+            let (l, reg) = bind_and_publish(&name.alive, port, self.hidden).await?;
             creation = reg.creation();
             registration = Some(reg);
             listener = Some(l);
@@ -271,6 +269,40 @@ impl Node {
     /// The port this node listens on when it was built with [`NodeBuilder::listen`].
     pub fn port(&self) -> Option<u16> {
         self.inner.registration.lock().unwrap().as_ref().map(|r| r.port())
+    }
+
+    /// Starts accepting connections on `port` (0 picks one) and publishes the name in epmd, on
+    /// a node built without [`NodeBuilder::listen`]; returns the port. A node that already
+    /// listens returns its port. The node keeps the creation it started with, so the pids it
+    /// handed out stay valid (epmd's creation matters only to nodes that take it as theirs).
+    ///
+    /// Publishing late lets a short-lived client make its epmd registration while it
+    /// connects to its peer instead of before:
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), beamlink::NodeError> {
+    /// let node = beamlink::Node::builder("hoge").cookie("secret").start().await?;
+    /// let (port, conn) = tokio::join!(node.listen(0), node.connect("fuga@localhost"));
+    /// println!("reachable on {}, connected: {}", port?, conn.is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub async fn listen(&self, port: u16) -> Result<u16, NodeError> {
+        if let Some(p) = self.port() {
+            return Ok(p);
+        }
+        let hs = &self.inner.handshake;
+        let (listener, reg) = bind_and_publish(&hs.name.alive, port, hs.hidden).await?;
+        let port = reg.port();
+        {
+            let mut slot = self.inner.registration.lock().unwrap();
+            if let Some(other) = slot.as_ref() {
+                // A concurrent call won; ours is dropped, which leaves epmd again.
+                return Ok(other.port());
+            }
+            *slot = Some(reg);
+        }
+        tokio::spawn(accept_loop(listener, Arc::downgrade(&self.inner)));
+        Ok(port)
     }
 
     /// Connected nodes (`nodes(connected)`).
@@ -919,6 +951,18 @@ impl Handler for NodeHandler {
             inner.connection_closed(conn, why);
         }
     }
+}
+
+/// Binds the distribution port and registers `alive` at it in the local epmd.
+async fn bind_and_publish(
+    alive: &str,
+    port: u16,
+    hidden: bool,
+) -> Result<(TcpListener, Registration), NodeError> {
+    let l = TcpListener::bind(("0.0.0.0", port)).await.map_err(NodeError::Listen)?;
+    let port = l.local_addr().map_err(NodeError::Listen)?.port();
+    let reg = epmd::Client::from_env("localhost").register(alive, port, hidden).await?;
+    Ok((l, reg))
 }
 
 async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {

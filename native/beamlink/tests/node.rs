@@ -263,6 +263,38 @@ fn published_c_node_receives_by_name_and_answers_ping() {
     }
 }
 
+/// A node started without listening can publish later (`Node::listen`): a remote then
+/// connects to us by name, and a process made before publishing is reachable by name and pid.
+#[test]
+fn a_node_publishes_after_start() {
+    for otp in Otp::ALL {
+        let remote = TestNode::start(otp, "late_pub");
+        rt().block_on(async {
+            let node = our_node().await;
+            let mut early = node.spawn_process();
+            assert_eq!(node.port(), None);
+            let port = node.listen(0).await.unwrap();
+            assert_eq!(node.port(), Some(port));
+            assert_eq!(node.listen(0).await.unwrap(), port, "listening twice keeps the port");
+            early.register("early").unwrap();
+            let ours = node.name().as_str().to_string();
+            let epmd = beamlink::epmd::names("localhost").await.unwrap();
+            let alive = ours.split('@').next().unwrap();
+            assert!(epmd.iter().any(|(n, p)| n == alive && *p == port), "{epmd:?}");
+            assert_eq!(remote.eval_ok(&format!("net_adm:ping('{ours}').")), "pong", "{otp:?}");
+            remote.eval_ok(&format!("{{early, '{ours}'}} ! {{self(), hello}}."));
+            let m = early.receive_timeout(Duration::from_secs(5)).await.expect("message by name");
+            let t = m.term().unwrap().unwrap();
+            let Some([Term::Pid(from), hello]) = t.as_tuple() else { panic!("{t:?}") };
+            assert!(hello.is_atom("hello"));
+            early.send(from, Term::tuple([Term::atom("pid"), Term::Pid(early.pid().clone())])).await.unwrap();
+            remote.eval_ok("receive {pid, P} -> P ! direct after 5000 -> timeout end.");
+            let m = early.receive_timeout(Duration::from_secs(5)).await.expect("message by pid");
+            assert!(m.term().unwrap().unwrap().is_atom("direct"), "{otp:?}");
+        });
+    }
+}
+
 #[test]
 fn remote_monitor_by_name_sees_our_process_end() {
     let remote = TestNode::start(Otp::V28, "watch");
