@@ -287,13 +287,14 @@ impl Process {
         module: &str,
         function: &str,
         args: Outbound,
+        group_leader: Option<&Pid>,
     ) -> Result<Reference, NodeError> {
         let spec = SpawnSpec {
             module: Atom::new(module),
             function: Atom::new(function),
             args,
             options: &[Term::atom("monitor")],
-            group_leader: self.pid.clone(),
+            group_leader: group_leader.unwrap_or(&self.pid).clone(),
             quiet: true,
         };
         self.node.spawn_request(&self.pid, &Atom::new(node), spec).await

@@ -449,6 +449,61 @@ fn io_server_serves_input() {
     }
 }
 
+/// An interactive group leader: each read is a request answered as it comes (a terminal in
+/// the CLI), with the prompt the remote code gave; output streams as it is printed.
+#[test]
+fn interactive_io_server_answers_reads_as_they_come() {
+    for otp in Otp::ALL {
+        let peer = with_fixtures(otp, "rpcinter");
+        rt().block_on(async {
+            let node = local().await;
+            let n = peer.name.as_str();
+            let (gl, mut out, mut reads) = IoServer::start_interactive(&node);
+            let answers = tokio::spawn(async move {
+                let mut prompts = Vec::new();
+                for line in [Some("alpha"), Some("beta\n"), None, Some("{answer,"), Some(" 42}.")] {
+                    let r = reads.recv().await.expect("a read");
+                    prompts.push(r.prompt().to_string());
+                    r.answer(line.map(String::from));
+                }
+                prompts
+            });
+            let v = node.call_with_io(n, "rpc_fixtures", "read_and_echo", Term::nil(), T, &gl).await.unwrap();
+            assert_eq!(v, Term::tuple([s("alpha\n"), s("beta\n"), Term::atom("eof")]), "{otp:?}");
+            assert_eq!(out.recv().await.as_deref(), Some("got \"alpha\\n\" \"beta\\n\" eof\n"));
+            // io:read asks again until the term is complete; only the first read shows the prompt.
+            let v = node.call_with_io(n, "rpc_fixtures", "read_term", Term::nil(), T, &gl).await.unwrap();
+            let want = Term::tuple([Term::atom("ok"), Term::tuple([Term::atom("answer"), Term::from(42)])]);
+            assert_eq!(v, want);
+            assert_eq!(out.recv().await.as_deref(), Some("{ok,{answer,42}}\n"));
+            assert_eq!(answers.await.unwrap(), ["first> ", "", "", "term> ", ""]);
+        });
+    }
+}
+
+/// A process the call spawns on a third node inherits our group leader; once we listen, that
+/// node connects back to us and its output arrives too.
+#[test]
+fn output_from_a_third_node_reaches_a_listening_group_leader() {
+    let a = TestNode::start(Otp::V25, "rpcthird");
+    let b = TestNode::start(Otp::V28, "rpcthird");
+    rt().block_on(async {
+        let node = local().await;
+        node.listen(0).await.unwrap();
+        let (gl, mut out) = IoServer::start(&node);
+        let args = Term::list([
+            Term::atom(&b.name),
+            Term::atom("io"),
+            Term::atom("put_chars"),
+            Term::list([Term::binary(&b"from the third node\n"[..])]),
+        ]);
+        let pid = node.call_with_io(&a.name, "erlang", "spawn", args, T, &gl).await.unwrap();
+        assert!(matches!(&pid, Term::Pid(p) if p.node.as_str() == b.name), "{pid:?}");
+        let text = tokio::time::timeout(T, out.recv()).await.expect("output in time");
+        assert_eq!(text.as_deref(), Some("from the third node\n"));
+    });
+}
+
 #[test]
 fn discover_a_mesh_from_an_elixir_seed() {
     let seed = TestNode::builder(Otp::V25).prefix("rpcseed").elixir().start().unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::error::CallError;
-use super::io_server::{IoHandler, Sink};
+use super::io_server::{IoHandler, IoServer, Sink};
 use super::list_with_raw;
 use crate::node::Node;
 use crate::process::{Message, Outbound, Payload, Process};
@@ -30,19 +30,22 @@ pub(crate) struct Erpc {
 }
 
 impl Erpc {
+    /// Starts the call; its group leader is our temporary process unless `group_leader`
+    /// names another one.
     pub(crate) async fn start(
         local: &Node,
         node: &str,
         module: &str,
         function: &str,
         args: Outbound,
+        group_leader: Option<&Pid>,
     ) -> Result<Erpc, CallError> {
         let proc = local.spawn_process();
         let res = local.make_ref();
         let head = [Term::Reference(res.clone()), Term::atom(module), Term::atom(function)];
         let spawn_args = list_with_raw(&head, args.into_bytes());
         let req = proc
-            .spawn_request_monitored_quiet(node, "erpc", "execute_call", spawn_args)
+            .spawn_request_monitored_quiet(node, "erpc", "execute_call", spawn_args, group_leader)
             .await
             .map_err(|e| CallError::from_node(node, e))?;
         Ok(Erpc {
@@ -197,7 +200,7 @@ impl Node {
         timeout: Duration,
     ) -> Result<Payload, CallError> {
         let mut io = IoHandler::new(Sink::Discard);
-        let mut call = Erpc::start(self, node, module, function, args.into()).await?;
+        let mut call = Erpc::start(self, node, module, function, args.into(), None).await?;
         let Some(result) = call.poll(timeout, &mut io).await else {
             let e = call.timeout_error(timeout);
             call.abandon().await;
@@ -242,6 +245,44 @@ impl Node {
         (r, sink.into_string())
     }
 
+    /// Like [`call`](Self::call), with `io` as the call's group leader: what the call prints
+    /// arrives on the server's output as it is printed, and its reads are answered by the
+    /// server (see [`IoServer::start_interactive`] for input from a terminal). A process the
+    /// call spawns inherits the group leader, so its output arrives there too; on another
+    /// node, it reaches us only if this node [listens](Self::listen).
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) -> Result<(), beamlink::CallError> {
+    /// use std::time::Duration;
+    /// use beamlink::{rpc::IoServer, term::Term};
+    /// let (gl, mut output) = IoServer::start(&node);
+    /// let args = Term::list([Term::from("hi\n")]);
+    /// node.call_with_io("fuga@localhost", "io", "put_chars", args, Duration::from_secs(5), &gl).await?;
+    /// assert_eq!(output.recv().await.as_deref(), Some("hi\n"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with_io(
+        &self,
+        node: &str,
+        module: &str,
+        function: &str,
+        args: impl Into<Outbound>,
+        timeout: Duration,
+        io: &IoServer,
+    ) -> Result<Term, CallError> {
+        // Requests go to `io`; this handler only sees stray messages.
+        let mut ignore = IoHandler::new(Sink::Discard);
+        let mut call = Erpc::start(self, node, module, function, args.into(), Some(io.pid())).await?;
+        match call.poll(timeout, &mut ignore).await {
+            Some(r) => r,
+            None => {
+                let e = call.timeout_error(timeout);
+                call.abandon().await;
+                Err(e)
+            }
+        }
+    }
+
     /// The call loop, boxed because serving `io:format` calls back into it.
     pub(crate) fn call_boxed<'a>(
         &'a self,
@@ -254,7 +295,7 @@ impl Node {
     ) -> BoxFut<'a, (Result<Term, CallError>, Sink)> {
         Box::pin(async move {
             let mut io = IoHandler::new(sink);
-            let mut call = match Erpc::start(self, node, module, function, args).await {
+            let mut call = match Erpc::start(self, node, module, function, args, None).await {
                 Ok(c) => c,
                 Err(e) => return (Err(e), io.into_sink()),
             };

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::node::Node;
@@ -44,19 +44,47 @@ impl Sink {
     }
 }
 
+/// A remote process asks for a line of input (`io:get_line`, `io:read`, `IO.gets`…) from a
+/// group leader started with [`IoServer::start_interactive`]. Show [`prompt`](Self::prompt),
+/// read a line, and [`answer`](Self::answer) it; answering `None` (or dropping the request)
+/// is end of input, which the remote sees as `eof`.
+#[derive(Debug)]
+pub struct InputRequest {
+    prompt: String,
+    reply: oneshot::Sender<Option<String>>,
+}
+
+impl InputRequest {
+    /// The prompt the remote code gave (`""` when none).
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
+    /// Delivers one line (a missing final `\n` is added), or end of input with `None`.
+    pub fn answer(self, line: Option<String>) {
+        let _ = self.reply.send(line);
+    }
+}
+
 /// The I/O protocol state of one group leader: where output goes and the input not yet read.
 pub(crate) struct IoHandler {
     sink: Sink,
     input: VecDeque<char>,
+    /// Where further lines come from once `input` runs dry; `None`: end of input.
+    source: Option<mpsc::UnboundedSender<InputRequest>>,
 }
 
 impl IoHandler {
     pub(crate) fn new(sink: Sink) -> IoHandler {
-        IoHandler { sink, input: VecDeque::new() }
+        IoHandler { sink, input: VecDeque::new(), source: None }
     }
 
     pub(crate) fn with_input(sink: Sink, input: &str) -> IoHandler {
-        IoHandler { sink, input: input.chars().collect() }
+        IoHandler { sink, input: input.chars().collect(), source: None }
+    }
+
+    fn interactive(sink: Sink, source: mpsc::UnboundedSender<InputRequest>) -> IoHandler {
+        IoHandler { sink, input: VecDeque::new(), source: Some(source) }
     }
 
     pub(crate) fn into_sink(self) -> Sink {
@@ -105,26 +133,29 @@ impl IoHandler {
             }
             ("put_chars", 4) => self.put_mfa(node, remote, &items[1], &items[2], &items[3]).await,
             ("get_line", 3) | ("get_line", 2) => {
-                self.prompt(&items[items.len() - 1]);
-                match self.take_line() {
+                let prompt = prompt_text(&items[items.len() - 1]);
+                match self.next_line(&prompt).await {
                     Some(l) => chars_term(&l),
                     None => Term::atom("eof"),
                 }
             }
             ("get_chars", 4) | ("get_chars", 3) => {
-                self.prompt(&items[items.len() - 2]);
+                let prompt = prompt_text(&items[items.len() - 2]);
                 let n = items[items.len() - 1].as_int().unwrap_or(0).max(0) as usize;
                 if self.input.is_empty() {
-                    return Term::atom("eof");
+                    match self.next_line(&prompt).await {
+                        Some(l) => self.input.extend(l.chars()),
+                        None => return Term::atom("eof"),
+                    }
                 }
                 let s: String = self.input.drain(..n.min(self.input.len())).collect();
                 chars_term(&s)
             }
             ("get_until", 6) | ("get_until", 5) => {
                 let base = items.len() - 4;
-                self.prompt(&items[base]);
+                let prompt = prompt_text(&items[base]);
                 let (m, f, xa) = (&items[base + 1], &items[base + 2], &items[base + 3]);
-                self.get_until(node, remote, m, f, xa).await
+                self.get_until(node, remote, &prompt, m, f, xa).await
             }
             // A bare option list, as OTP's own servers answer (`io:getopts/1` returns it as is).
             ("getopts", 1) => Term::list([
@@ -165,12 +196,22 @@ impl IoHandler {
 
     /// `get_until`: feed the input a line at a time to `M:F(State, Data, ExtraArgs…)` on the
     /// requesting node until it says `{done, Result, Rest}`; `eof` once input runs out.
-    async fn get_until(&mut self, node: &Node, remote: &str, m: &Term, f: &Term, xa: &Term) -> Term {
+    async fn get_until(
+        &mut self,
+        node: &Node,
+        remote: &str,
+        prompt: &str,
+        m: &Term,
+        f: &Term,
+        xa: &Term,
+    ) -> Term {
         let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else { return error("request") };
         let extra = xa.as_list().map(|l| l.to_vec()).unwrap_or_default();
         let mut state = Term::nil();
+        let mut prompt = prompt.to_string();
         loop {
-            let data = match self.take_line() {
+            // Only the first line of a multi-line read shows the prompt, as OTP's shell does.
+            let data = match self.next_line(&std::mem::take(&mut prompt)).await {
                 Some(l) => chars_term(&l),
                 None => Term::atom("eof"),
             };
@@ -199,11 +240,25 @@ impl IoHandler {
         }
     }
 
-    fn prompt(&mut self, p: &Term) {
-        // Prompts may also be atoms (io:get_line('')), printed by name.
-        if let Some(s) = p.as_atom().map(str::to_string).or_else(|| chardata(p, false)) {
-            self.sink.put(s);
+    /// The next line of input: from the text given at start, then (interactive servers) from
+    /// the source, which shows the prompt itself; otherwise the prompt is printed.
+    async fn next_line(&mut self, prompt: &str) -> Option<String> {
+        if self.input.is_empty()
+            && let Some(source) = &self.source
+        {
+            let (reply, answer) = oneshot::channel();
+            if source.send(InputRequest { prompt: prompt.to_string(), reply }).is_err() {
+                self.source = None;
+                return None;
+            }
+            let mut line = answer.await.ok().flatten()?;
+            if !line.ends_with('\n') {
+                line.push('\n');
+            }
+            return Some(line);
         }
+        self.sink.put(prompt.to_string());
+        self.take_line()
     }
 
     fn take_line(&mut self) -> Option<String> {
@@ -217,6 +272,11 @@ impl IoHandler {
         }
         Some(line)
     }
+}
+
+/// A prompt as text; prompts may also be atoms (`io:get_line('')`), printed by name.
+fn prompt_text(p: &Term) -> String {
+    p.as_atom().map(str::to_string).or_else(|| chardata(p, false)).unwrap_or_default()
 }
 
 fn error(why: &str) -> Term {
@@ -285,9 +345,42 @@ impl IoServer {
     /// Starts a group leader whose reads consume `input` (lines separated by `\n`).
     pub fn start_with_input(node: &Node, input: &str) -> (IoServer, mpsc::UnboundedReceiver<String>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        (Self::serve(node, IoHandler::with_input(Sink::Channel(tx), input)), rx)
+    }
+
+    /// Starts a group leader whose reads ask for input as they come: each read sends an
+    /// [`InputRequest`] on the second receiver and waits for its answer (a terminal, for
+    /// instance, shows the prompt and reads a line). Printed text arrives on the first
+    /// receiver; text printed before a read is queued there before the read's request.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) -> Result<(), Box<dyn std::error::Error>> {
+    /// use beamlink::{rpc::IoServer, term::Term};
+    /// let (gl, mut output, mut reads) = IoServer::start_interactive(&node);
+    /// tokio::spawn(async move {
+    ///     while let Some(read) = reads.recv().await {
+    ///         let answer = format!("you said {:?}", read.prompt());
+    ///         read.answer(Some(answer));
+    ///     }
+    /// });
+    /// let prompt = Term::list("name? ".chars().map(|c| Term::from(c as u32)));
+    /// let line = node
+    ///     .call_with_io("fuga@localhost", "io", "get_line", Term::list([prompt]), std::time::Duration::from_secs(5), &gl)
+    ///     .await?;
+    /// println!("{line}"); // "you said \"name? \"\n"
+    /// # Ok(()) }
+    /// ```
+    pub fn start_interactive(
+        node: &Node,
+    ) -> (IoServer, mpsc::UnboundedReceiver<String>, mpsc::UnboundedReceiver<InputRequest>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (reads, requests) = mpsc::unbounded_channel();
+        (Self::serve(node, IoHandler::interactive(Sink::Channel(tx), reads)), rx, requests)
+    }
+
+    fn serve(node: &Node, mut io: IoHandler) -> IoServer {
         let mut proc = node.spawn_process();
         let pid = proc.pid().clone();
-        let mut io = IoHandler::with_input(Sink::Channel(tx), input);
         let task = tokio::spawn(async move {
             while let Some(m) = proc.receive().await {
                 if let Message::Send { from, payload } = m
@@ -297,7 +390,7 @@ impl IoServer {
                 }
             }
         });
-        (IoServer { pid, task }, rx)
+        IoServer { pid, task }
     }
 
     pub fn pid(&self) -> &Pid {

@@ -16,7 +16,7 @@ mod rex;
 mod spawn;
 
 pub use error::CallError;
-pub use io_server::IoServer;
+pub use io_server::{InputRequest, IoServer};
 pub use request::RequestId;
 pub use spawn::{Output, SpawnOptions, Spawned};
 

@@ -46,7 +46,7 @@ impl Node {
         function: &str,
         args: impl Into<Outbound>,
     ) -> Result<RequestId, CallError> {
-        let call = Erpc::start(self, node, module, function, args.into()).await?;
+        let call = Erpc::start(self, node, module, function, args.into(), None).await?;
         Ok(RequestId { call, io: IoHandler::new(Sink::Discard) })
     }
 }
