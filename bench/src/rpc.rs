@@ -51,12 +51,11 @@ pub async fn erpc_call(
         })
         .await
         .ok_or_else(|| format!("{m}:{f} on {target}: timeout"))?;
-    match msg {
-        Message::Down { reason: Term::Tuple(ref t), .. }
-            if t.len() == 3 && t[0] == Term::Reference(res) && t[1].is_atom("return") =>
-        {
-            Ok(t[2].clone())
-        }
+    match &msg {
+        Message::Down { reason, .. } => match reason.as_tuple() {
+            Some([r, tag, value]) if *r == Term::Reference(res) && tag.is_atom("return") => Ok(value.clone()),
+            _ => Err(format!("{m}:{f} on {target}: {msg:?}")),
+        },
         other => Err(format!("{m}:{f} on {target}: {other:?}")),
     }
 }

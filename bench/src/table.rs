@@ -30,6 +30,9 @@ pub struct Row {
     /// Met when ratio ≤ this.
     target: Option<f64>,
     note: String,
+    /// The line of the README's performance table this row feeds; rows sharing a label are
+    /// summarised in one line (range of ratios, how many meet the target).
+    headline: Option<String>,
 }
 
 impl Row {
@@ -52,6 +55,7 @@ impl Row {
             rf: Some(rf),
             target: None,
             note: String::new(),
+            headline: None,
         }
     }
 
@@ -66,6 +70,7 @@ impl Row {
             rf: None,
             target: None,
             note: why.into(),
+            headline: None,
         }
     }
 
@@ -79,10 +84,20 @@ impl Row {
         self
     }
 
+    /// Puts the row in the README's performance table under `label`.
+    pub fn headline(mut self, label: &str) -> Row {
+        self.headline = Some(label.into());
+        self
+    }
+
     /// beamlink cost / reference cost: below 1 beamlink is better.
     pub fn ratio(&self) -> Option<f64> {
         let (b, r) = (self.bl?.med, self.rf?.med);
         Some(if self.higher_better { r / b } else { b / r })
+    }
+
+    fn met(&self) -> Option<bool> {
+        Some(self.ratio()? <= self.target?)
     }
 
     fn verdict(&self) -> String {
@@ -186,5 +201,61 @@ impl Table {
             missed.len(),
             missed.join("\n")
         )
+    }
+}
+
+impl Table {
+    /// The README's performance table: one line per headline label, in the order the labels
+    /// first appear. A label with one row shows both figures; a label shared by several rows
+    /// (the codec items, say) shows the range of their ratios and how many meet the target.
+    pub fn headline(&self) -> String {
+        let mut labels: Vec<&str> = vec![];
+        for r in &self.rows {
+            if let Some(l) = r.headline.as_deref()
+                && !labels.contains(&l)
+            {
+                labels.push(l);
+            }
+        }
+        let mut s =
+            String::from("| | beamlink | reference | ratio | target |\n| --- | --- | --- | --- | --- |\n");
+        for l in labels {
+            let rows: Vec<&Row> = self.rows.iter().filter(|r| r.headline.as_deref() == Some(l)).collect();
+            let ratios: Vec<f64> = rows.iter().filter_map(|r| r.ratio()).collect();
+            let target = rows.iter().find_map(|r| r.target);
+            let (bl, rf, ratio) = match (rows.as_slice(), ratios.as_slice()) {
+                (_, []) => ("–".to_string(), "–".to_string(), "not run".to_string()),
+                ([r], [x]) => (short(r.bl, &r.unit), short(r.rf, &r.unit), format!("**{x:.2}**")),
+                (_, xs) => {
+                    let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+                    let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    (format!("{} items", rows.len()), "–".to_string(), format!("**{lo:.2}–{hi:.2}**"))
+                }
+            };
+            let verdict = match target {
+                None => "–".to_string(),
+                Some(t) => {
+                    let targeted: Vec<&&Row> = rows.iter().filter(|r| r.target.is_some()).collect();
+                    let met = targeted.iter().filter(|r| r.met() == Some(true)).count();
+                    if targeted.len() == 1 {
+                        format!("≤ {t:.2}, {}", if met == 1 { "met" } else { "missed" })
+                    } else {
+                        format!("≤ {t:.2}, met by {met} of {}", targeted.len())
+                    }
+                }
+            };
+            s.push_str(&format!("| {l} | {bl} | {rf} | {ratio} | {verdict} |\n"));
+        }
+        let targeted: Vec<&Row> = self.rows.iter().filter(|r| r.target.is_some()).collect();
+        let met = targeted.iter().filter(|r| r.met() == Some(true)).count();
+        s.push_str(&format!("\n{met} of the {} targeted rows are met in this run.\n", targeted.len()));
+        s
+    }
+}
+
+fn short(s: Option<Stat>, unit: &str) -> String {
+    match s {
+        Some(s) => format!("{} {unit}", fmt(s.med)),
+        None => "–".into(),
     }
 }

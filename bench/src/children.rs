@@ -1,0 +1,129 @@
+//! The subcommands other than `run`: child processes the driver times or measures as a whole,
+//! so that process start-up and resident size are beamlink's alone, and loops to profile.
+
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+use beamlink::{Node, Term};
+use beamlink_test_support::unique_name;
+
+use crate::corpus;
+use crate::env::{CALL_TIMEOUT, runtime, start_node};
+use crate::rpc;
+
+/// Decodes (or encodes) corpus item `item` in a loop for `secs` seconds: a target for
+/// `perf record` and, with a small `secs`, for callgrind.
+pub fn profile_codec(item: usize, secs: f64, encode: bool) {
+    let (name, term) = corpus::corpus().swap_remove(item);
+    let bytes = beamlink::term::encode(&term);
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs_f64(secs) {
+        for _ in 0..100 {
+            if encode {
+                drop(std::hint::black_box(beamlink::term::encode(std::hint::black_box(&term))));
+            } else {
+                drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()));
+            }
+        }
+        n += 100;
+    }
+    let what = if encode { "encode" } else { "decode" };
+    println!("{name}: {:.0} ns/{what}", start.elapsed().as_nanos() as f64 / n as f64);
+}
+
+/// Decodes and encodes corpus item `item` exactly `n` times each: a fixed amount of work, so
+/// callgrind's instruction counts compare between builds (bench/profile.sh).
+pub fn codec_count(item: usize, n: u64) {
+    let (name, term) = corpus::corpus().swap_remove(item);
+    let bytes = beamlink::term::encode(&term);
+    for _ in 0..n {
+        drop(std::hint::black_box(beamlink::term::decode(std::hint::black_box(&bytes)).unwrap()));
+    }
+    for _ in 0..n {
+        drop(std::hint::black_box(beamlink::term::encode(std::hint::black_box(&term))));
+    }
+    println!("{name}: {n} decodes, {n} encodes");
+}
+
+/// Whole-process fresh connect + first call, the job `erl_call -a` does.
+pub fn oneshot(target: &str, cookie: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let node = start_node(cookie).await;
+        let v = rpc::call(&node, target, "erlang", "node", vec![], CALL_TIMEOUT).await.expect("oneshot call");
+        println!("{v}");
+    });
+}
+
+/// Hosts N listening (hidden) beamlink nodes for the memory rows to connect to; prints their
+/// names on one line and stays up until stdin closes.
+pub fn listeners(n: usize, cookie: &str) {
+    let rt = runtime();
+    let nodes: Vec<Node> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..n {
+            let node = Node::builder(format!("{}@localhost", unique_name("bllisten")))
+                .cookie(cookie)
+                .hidden(true)
+                .listen(0)
+                .start()
+                .await
+                .expect("listening node");
+            v.push(node);
+        }
+        v
+    });
+    let names: Vec<String> = nodes.iter().map(|n| n.name().to_string()).collect();
+    println!("NAMES {}", names.join(" "));
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    while std::io::stdin().lock().read_line(&mut line).map(|n| n > 0).unwrap_or(false) {}
+    drop(nodes);
+}
+
+pub fn rss_kb(pid: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident size (kB) of a beamlink node holding idle connections to `peers`.
+pub fn memnode(cookie: &str, peers: &[&str]) {
+    let rt = runtime();
+    rt.block_on(async {
+        let node = start_node(cookie).await;
+        for p in peers {
+            node.connect(p).await.expect("connect to listener");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        println!("RSS {}", rss_kb("self"));
+    });
+}
+
+/// Resident bytes per call in flight: N calls blocked in `timer:sleep` on `target`.
+pub fn memcalls(cookie: &str, target: &str, n: usize, sleep_ms: u64) {
+    let rt = runtime();
+    rt.block_on(async {
+        let node = start_node(cookie).await;
+        rpc::call(&node, target, "erlang", "node", vec![], CALL_TIMEOUT).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let before = rss_kb("self");
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let node = node.clone();
+            let target = target.to_string();
+            set.spawn(async move {
+                rpc::call(&node, &target, "timer", "sleep", vec![Term::from(sleep_ms as i64)], CALL_TIMEOUT)
+                    .await
+                    .unwrap();
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(sleep_ms / 2)).await;
+        let during = rss_kb("self");
+        println!("BYTES_PER_CALL {}", (during.saturating_sub(before) * 1024) as f64 / n as f64);
+        while set.join_next().await.is_some() {}
+    });
+}
