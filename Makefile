@@ -4,7 +4,7 @@
 CARGO ?= cargo
 QUICK ?=
 
-.PHONY: all setup build test demo bench fuzz fuzz-long clean
+.PHONY: all setup build test demo bench fuzz fuzz-long wheel clean
 
 all: build
 
@@ -22,6 +22,10 @@ demo: setup
 
 bench: setup
 	@QUICK=$(QUICK) bash bench/run.sh
+
+# The Python package as an abi3 wheel (CPython >= 3.9) in dist/.
+wheel: setup
+	@bash scripts/python.sh wheel
 
 fuzz-long: setup
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh

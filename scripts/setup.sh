@@ -34,4 +34,12 @@ if [ ! -x "$venv/bin/python" ]; then
   say "creating Python venv in .cache/venv"
   python3 -m venv "$venv"
 fi
+# The Python package's build and test tools (maturin, pytest, mypy), pinned.
+reqs="$root/python/requirements-dev.txt"
+stamp="$venv/.beamlink-dev-requirements"
+if ! cmp -s "$reqs" "$stamp" 2>/dev/null; then
+  say "installing the Python build and test tools into .cache/venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs"
+  cp "$reqs" "$stamp"
+fi
 exit 0

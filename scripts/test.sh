@@ -14,6 +14,7 @@ suite() {  # suite NAME COMMAND...
 suite "Format (rustfmt)" cargo fmt --all --check
 suite "Lint (clippy, warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 suite "Rust workspace (unit, doctests, real nodes on OTP 25 and OTP 28)" cargo test --workspace --quiet
+suite "Python package (pytest on OTP 25, OTP 28 and Elixir nodes, doctests, mypy --strict)" bash scripts/python.sh test
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED suites: ${failed[*]}" >&2

@@ -1,0 +1,210 @@
+"""Every error beamlink raises, under one base class, :class:`BeamlinkError`.
+
+Connecting and calling fail apart: a :class:`ConnectError` (epmd unreachable, node not
+registered, bad cookie, invalid node name, handshake refused) means no connection could be
+made; a :class:`CallError` means the call itself failed — the remote code raised, exited or
+threw, the function does not exist, the connection was lost, or no answer came in time.
+Every call error carries the remote term in ``term``.
+
+>>> from beamlink.errors import CallTimeout, CallError, BeamlinkError
+>>> issubclass(CallTimeout, TimeoutError) and issubclass(CallTimeout, CallError)
+True
+>>> e = CallTimeout("no answer", node="fuga@localhost", after=5.0)
+>>> isinstance(e, BeamlinkError), e.node, e.after
+(True, 'fuga@localhost', 5.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__all__ = [
+    "BeamlinkError",
+    "ConnectError",
+    "InvalidNodeName",
+    "BadCookie",
+    "EpmdUnreachable",
+    "NodeNotFound",
+    "HandshakeError",
+    "ConnectTimeout",
+    "CallError",
+    "RemoteError",
+    "UndefinedFunction",
+    "RemoteExit",
+    "RemoteThrow",
+    "NoConnection",
+    "CallTimeout",
+    "BadRpc",
+    "SpawnFailed",
+    "DecodeError",
+    "EncodeError",
+    "NodeClosed",
+    "NameInUse",
+]
+
+
+class BeamlinkError(Exception):
+    """The base of every beamlink error."""
+
+
+# --- connecting -------------------------------------------------------------------------
+
+
+class ConnectError(BeamlinkError):
+    """No connection to ``node`` could be made. ``kind`` names the cause (``"bad_cookie"``,
+    ``"epmd_unreachable"``, ``"node_not_found"``, ``"bad_name"``, ``"refused"``,
+    ``"timeout"``, ``"io"``…)."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, kind: str = "io") -> None:
+        super().__init__(message)
+        self.node = node
+        self.kind = kind
+
+
+class InvalidNodeName(ConnectError, ValueError):
+    """A node name (ours or the target's) is not ``alive@host`` as ``erl`` accepts it."""
+
+
+class BadCookie(ConnectError):
+    """The remote node refused our cookie (or our cookie file is unusable)."""
+
+
+class EpmdUnreachable(ConnectError):
+    """epmd on the target's host did not answer."""
+
+
+class NodeNotFound(ConnectError):
+    """epmd answered but has no node of that name (it is not running)."""
+
+
+class HandshakeError(ConnectError):
+    """The distribution handshake failed or was refused."""
+
+
+class ConnectTimeout(ConnectError, TimeoutError):
+    """Connecting took longer than the connect timeout."""
+
+
+# --- calling ----------------------------------------------------------------------------
+
+
+class CallError(BeamlinkError):
+    """A remote call did not return a value. ``term`` is the remote term that says why
+    (the error reason, exit reason or thrown value; ``None`` when there is none)."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, term: Any = None) -> None:
+        super().__init__(message)
+        self.node = node
+        self.term = term
+
+
+class RemoteError(CallError):
+    """The remote code raised an error: ``reason`` and ``stacktrace`` as the node reported
+    them. For an Elixir exception, ``exception`` is its module (``"Elixir.ArgumentError"``)
+    and ``message`` its message; for an Erlang error both are ``None``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: Optional[str] = None,
+        reason: Any = None,
+        stacktrace: Any = None,
+        exception: Optional[str] = None,
+        remote_message: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, node=node, term=reason)
+        self.reason = reason
+        self.stacktrace = stacktrace
+        self.exception = exception
+        self.remote_message = remote_message
+
+
+class UndefinedFunction(RemoteError):
+    """``module:function/arity`` does not exist on the node (module not loadable, or no
+    such export)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: Optional[str] = None,
+        module: str = "",
+        function: str = "",
+        arity: int = 0,
+        reason: Any = None,
+        stacktrace: Any = None,
+    ) -> None:
+        super().__init__(message, node=node, reason=reason, stacktrace=stacktrace)
+        self.module = module
+        self.function = function
+        self.arity = arity
+
+
+class RemoteExit(CallError):
+    """The remote code exited (``exit(Reason)``), or its process was killed."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None) -> None:
+        super().__init__(message, node=node, term=reason)
+        self.reason = reason
+
+
+class RemoteThrow(CallError):
+    """The remote code threw a value nobody caught."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, value: Any = None) -> None:
+        super().__init__(message, node=node, term=value)
+        self.value = value
+
+
+class NoConnection(CallError):
+    """The connection to ``node`` was lost before the answer came (the node went down)."""
+
+
+class CallTimeout(CallError, TimeoutError):
+    """No answer within the timeout; the call was abandoned (erpc semantics: the remote
+    process runs on)."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, after: float = 0.0) -> None:
+        super().__init__(message, node=node, term=None)
+        self.after = after
+
+
+class BadRpc(CallError):
+    """``rpc:call`` semantics: the node's ``rex`` answered ``{badrpc, Reason}``."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None) -> None:
+        super().__init__(message, node=node, term=reason)
+        self.reason = reason
+
+
+class SpawnFailed(CallError):
+    """The node refused to spawn the process (``badopt``, ``system_limit``…)."""
+
+    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None) -> None:
+        super().__init__(message, node=node, term=reason)
+        self.reason = reason
+
+
+# --- terms and handles ------------------------------------------------------------------
+
+
+class DecodeError(BeamlinkError, ValueError):
+    """Bytes that are not a valid term. ``offset`` is where decoding stopped."""
+
+    def __init__(self, message: str, *, offset: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+class EncodeError(BeamlinkError, TypeError, ValueError):
+    """A Python value with no Erlang term form (an unsupported type, a NaN, an atom over
+    255 characters, a value that contains itself)."""
+
+
+class NodeClosed(BeamlinkError):
+    """The node (or mailbox) was closed."""
+
+
+class NameInUse(BeamlinkError, ValueError):
+    """The name is already registered on this node."""

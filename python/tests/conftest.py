@@ -1,0 +1,88 @@
+"""Shared fixtures: real BEAM nodes (OTP 25, OTP 28, Elixir on OTP 25) started once per test
+session, with the test modules loaded. Node support lives in ``tests/support/beam_nodes.py``
+(shared with the other Python harnesses); this file only decides which nodes a session has."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+
+from beam_nodes import BeamNode, compile_erl  # noqa: E402
+
+FIXTURES_ERL = Path(__file__).parent / "erl" / "py_fixtures.erl"
+CORPUS_ERL = REPO_ROOT / "tests" / "corpus" / "etf_corpus.erl"
+
+# The remote side of the seed session, as `make demo` defines it.
+ELIXIR_CODE = r'''
+defmodule Person do
+  def say_hello(name), do: "Hello #{inspect(name)}, this is #{node()}"
+end
+defmodule Toukon do
+  def aisatsu, do: "元気ですかーーーッ！"
+  def say, do: Toukon.aisatsu() |> IO.puts()
+end
+'''
+
+
+@pytest.fixture(scope="session")
+def beam_code() -> Path:
+    """One folder with the compiled test modules (OTP 25's erlc; OTP 28 loads them)."""
+    d = compile_erl(FIXTURES_ERL)
+    corpus = compile_erl(CORPUS_ERL)
+    for f in corpus.iterdir():
+        f.rename(d / f.name)
+    return d
+
+
+def _start(otp: int, prefix: str, code: Path, **kw: Any) -> BeamNode:
+    return BeamNode(otp, prefix, code_paths=[code], **kw)
+
+
+@pytest.fixture(scope="session")
+def otp25(beam_code: Path) -> Iterator[BeamNode]:
+    n = _start(25, "py25", beam_code)
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="session")
+def otp28(beam_code: Path) -> Iterator[BeamNode]:
+    n = _start(28, "py28", beam_code)
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="session")
+def elixir_node(beam_code: Path) -> Iterator[BeamNode]:
+    n = _start(25, "pyex", beam_code, elixir=True)
+    escaped = ELIXIR_CODE.replace("\\", "\\\\").replace('"', '\\"')
+    n.eval_ok(f"'Elixir.Code':eval_string(<<\"{escaped}\"/utf8>>), ok.")
+    yield n
+    n.stop()
+
+
+@pytest.fixture(params=[25, 28], ids=["otp25", "otp28"])
+def beam(request: pytest.FixtureRequest) -> BeamNode:
+    """Each test using it runs once against OTP 25 and once against OTP 28."""
+    node: BeamNode = request.getfixturevalue(f"otp{request.param}")
+    return node
+
+
+@pytest.fixture(scope="session")
+def cookie() -> str:
+    from beam_nodes import DEFAULT_COOKIE
+
+    return DEFAULT_COOKIE
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(doctest_namespace: Dict[str, Any]) -> None:
+    import beamlink
+
+    doctest_namespace["beamlink"] = beamlink
