@@ -44,12 +44,6 @@ impl From<DecodeError> for Fail {
 
 type R<'py> = Result<Bound<'py, PyAny>, Fail>;
 
-/// Stack left below which nesting continues on a new segment, and that segment's size.
-const STACK_RED_ZONE: usize = 128 * 1024;
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
-/// Nesting below this depth always fits the red zone.
-const SHALLOW: usize = 16;
-
 /// Decodes one complete term that starts with the version byte 131.
 pub(crate) fn decode<'py>(py: Python<'py>, input: &[u8], opts: &DecodeOptions) -> R<'py> {
     match input {
@@ -148,11 +142,8 @@ impl<'a, 'py> Decoder<'a, 'py> {
             }
             NIL_EXT => self.empty_list(key),
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT | LIST_EXT | MAP_EXT => {
-                if self.depth < SHALLOW {
-                    self.nested(tag, key)
-                } else {
-                    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(tag, key))
-                }
+                let depth = self.depth;
+                beamlink::term::nested(depth, || self.nested(tag, key))
             }
             _ => self.leaf(tag, at, key),
         }
@@ -417,7 +408,7 @@ impl<'a, 'py> Decoder<'a, 'py> {
 
     /// Runs the engine decoder over the map at `at` (up to here) for its duplicate-key check.
     fn check_map_keys(&self, at: usize) -> Result<(), Fail> {
-        let limits = Limits { max_depth: usize::MAX, ..Limits::default() };
+        let limits = Limits::trusted();
         let mut d = beamlink::term::Decoder::new(&self.input[at..self.pos]).with_limits(limits);
         d.term().map(drop).map_err(|e| Fail::Format(shift(e, at)))
     }

@@ -18,10 +18,6 @@ use crate::types::{
     Atom, BitString, Charlist, Export, FrozenList, FrozenMap, Fun, ImproperList, Pid, Port, Reference,
 };
 
-const STACK_RED_ZONE: usize = 128 * 1024;
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
-const SHALLOW: usize = 16;
-
 unsafe extern "C" {
     // In the stable ABI from 3.10 and exported by every CPython 3 (the wheel targets 3.9+):
     // the UTF-8 form CPython caches on the string, without a copy.
@@ -104,11 +100,8 @@ impl Encoder<'_> {
             let a = unsafe { obj.cast_unchecked::<Atom>() };
             self.atom(obj.py(), &a.get().text)
         } else if ty == t.list || ty == t.tuple || ty == t.dict {
-            if self.depth < SHALLOW {
-                self.nested(obj, ty)
-            } else {
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.nested(obj, ty))
-            }
+            let depth = self.depth;
+            beamlink::term::nested(depth, || self.nested(obj, ty))
         } else if ty == t.float {
             // Safety: the type was just checked.
             self.float(obj.py(), unsafe { ffi::PyFloat_AsDouble(obj.as_ptr()) })
@@ -541,7 +534,7 @@ fn is_memoryview(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {
 /// Encoding options BEAM's `term_to_binary/2` takes besides the defaults go through the engine
 /// encoder: the fast path's bytes are read back as a `Term` and written with those options.
 pub(crate) fn reencode(bytes: &[u8], opts: &beamlink::term::EncodeOptions) -> Result<Vec<u8>, String> {
-    let limits = beamlink::term::Limits { max_depth: usize::MAX, ..Default::default() };
+    let limits = beamlink::term::Limits::trusted();
     let mut d = beamlink::term::Decoder::new(bytes).with_limits(limits);
     let t = d.versioned_term().map_err(|e| e.to_string())?;
     Ok(beamlink::term::encode_with(&t, opts))
