@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long decoder fuzzing: `make fuzz-long` (FUZZ_SECONDS, default 600).
+# Long fuzzing of every target in fuzz/: `make fuzz-long` (FUZZ_SECONDS per target, default 600).
 # Uses cargo-fuzz (libFuzzer, coverage-guided) when installed; it needs nightly flags, which
 # RUSTC_BOOTSTRAP=1 unlocks on a stable toolchain. Otherwise runs the stable mutation fuzzer
 # from native/beamlink/tests/fuzz_smoke.rs, optimised, for the same time.
@@ -29,8 +29,14 @@ if cargo fuzz --version >/dev/null 2>&1 && [ "${FUZZ_ENGINE:-}" != smoke ]; then
     rm -rf "$tmp" "$root/fuzz/corpus/lines.txt"
   fi
   cd fuzz
-  RUSTC_BOOTSTRAP=1 exec cargo fuzz run -O decode "corpus/decode" -- \
-    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10
+  # Every target gets the same time (FUZZ_TARGETS picks some: "packets control ...").
+  cargo run -q --bin seeds
+  for target in ${FUZZ_TARGETS:-decode packets control handshake_accept handshake_initiate epmd_reply erlang_syntax}; do
+    echo "fuzz: $target for ${seconds}s"
+    mkdir -p "corpus/$target"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" "corpus/$target" -- \
+      -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10
+  done
 else
-  BEAMLINK_FUZZ_SECONDS="$seconds" exec cargo test --release -p beamlink --test fuzz_smoke -- --nocapture
+  BEAMLINK_FUZZ_SECONDS="$seconds" exec cargo test --release -p beamlink --test fuzz_smoke --test fuzz_targets_smoke -- --nocapture
 fi

@@ -31,24 +31,39 @@ pub const FRAGMENT_SIZE: usize = 64 * 1024;
 const BATCH_BYTES: usize = 256 * 1024;
 /// Fragments written per round of the writer while large messages are in flight.
 const LARGE_ROUND_BYTES: usize = 1024 * 1024;
-/// Reassembly reserves room for the fragments announced, up to this much (a peer may lie).
-const REASSEMBLY_RESERVE: usize = 64 * 1024 * 1024;
 /// Fragmented messages one peer may have in progress at once (OTP has one per sending process;
 /// a peer opening sequences without end is not a real node).
 const MAX_PARTIAL: usize = 4096;
+/// A packet body is read in steps of at most this much, so memory follows the bytes received.
+const READ_STEP: usize = 1024 * 1024;
 
-/// Timing of a connection.
+/// Default for [`ConnectionConfig::max_message`].
+pub const DEFAULT_MAX_MESSAGE: usize = 512 * 1024 * 1024;
+/// Default for [`ConnectionConfig::max_queued`].
+pub const DEFAULT_MAX_QUEUED: usize = 1024 * 1024 * 1024;
+
+/// Timing and memory limits of a connection.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionConfig {
     /// OTP's `net_ticktime`: a peer silent for this long is considered gone.
     pub net_ticktime: Duration,
-    /// Largest packet accepted from the peer.
-    pub max_packet: usize,
+    /// Largest message accepted from the peer, whole (one packet) or reassembled from
+    /// fragments; it also bounds all fragmented messages in progress together. A peer that
+    /// announces or sends more is disconnected before the memory is taken.
+    pub max_message: usize,
+    /// Bytes that may wait to be sent to a peer that does not read. Past it the connection is
+    /// closed ([`ConnectionError::Overloaded`]); a message bigger than the limit is still sent
+    /// when nothing else waits.
+    pub max_queued: usize,
 }
 
 impl Default for ConnectionConfig {
     fn default() -> ConnectionConfig {
-        ConnectionConfig { net_ticktime: Duration::from_secs(60), max_packet: 1 << 31 }
+        ConnectionConfig {
+            net_ticktime: Duration::from_secs(60),
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_queued: DEFAULT_MAX_QUEUED,
+        }
     }
 }
 
@@ -83,12 +98,47 @@ pub enum ConnectionError {
     PeerClosed { peer: String },
     #[error("{peer} sent nothing for {silent:?} (net_ticktime): considered down")]
     TickTimeout { peer: String, silent: Duration },
-    #[error("{peer} sent a malformed packet: {detail}")]
-    Malformed { peer: String, detail: String },
+    #[error("{peer} broke the protocol: {violation}")]
+    Malformed { peer: String, violation: Violation },
+    #[error("{peer} does not read: {queued} bytes wait to be sent (limit {limit})")]
+    Overloaded { peer: String, queued: usize, limit: usize },
     #[error("I/O error on the connection to {peer}: {detail}")]
     Io { peer: String, detail: String },
     #[error("connection to {peer} closed locally")]
     ClosedLocally { peer: String },
+}
+
+/// What a peer did wrong, in the packet that ended its connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error("a packet of {size} bytes (limit {limit})")]
+    PacketTooLarge { size: usize, limit: usize },
+    #[error("fragmented messages of more than {limit} bytes in progress")]
+    ReassemblyTooLarge { limit: usize },
+    #[error("unknown packet type {0:?}")]
+    UnknownPacketType(Vec<u8>),
+    #[error("a pass-through ('p') packet although the distribution header was negotiated")]
+    PassThroughAfterHeader,
+    #[error("a distribution header although none was negotiated")]
+    HeaderNotNegotiated,
+    #[error("truncated {0}")]
+    Truncated(&'static str),
+    #[error("atom cache entry is not UTF-8")]
+    AtomNotUtf8,
+    #[error("atom cache reference to empty slot {0}")]
+    EmptyAtomCacheSlot(usize),
+    #[error("more than {MAX_PARTIAL} fragmented messages in progress")]
+    TooManySequences,
+    #[error("fragment of unknown sequence {0}")]
+    UnknownSequence(u64),
+    #[error("first fragment of sequence {0}, which is already in progress")]
+    DuplicateSequence(u64),
+    #[error("fragment {got} of sequence {seq}, expected {expected}")]
+    FragmentOutOfOrder { seq: u64, got: u64, expected: u64 },
+    #[error("control message: {0}")]
+    Control(String),
+    #[error("payload: {0}")]
+    Payload(String),
 }
 
 /// What the node does with a connection's traffic. Called from the connection's reader task.
@@ -167,6 +217,9 @@ struct Shared {
     wake_writer: Notify,
     closed: AtomicBool,
     close: watch::Sender<bool>,
+    max_queued: usize,
+    /// Set when the queue limit closed the connection: the reason the handler hears.
+    overloaded: Mutex<Option<ConnectionError>>,
 }
 
 /// Who may write to the socket. Callers write directly only when `!busy` and the queue is
@@ -174,6 +227,8 @@ struct Shared {
 struct OutState {
     socket: Option<Arc<OwnedWriteHalf>>,
     queue: VecDeque<Outgoing>,
+    /// Bytes in `queue` and in large messages not yet cut into fragments.
+    queued: usize,
     /// The writer task has taken queued messages (or large ones are still in flight).
     busy: bool,
 }
@@ -212,7 +267,14 @@ impl Connection {
                 peer,
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 flags,
-                out: Mutex::new(OutState { socket: Some(wr.clone()), queue: VecDeque::new(), busy: false }),
+                out: Mutex::new(OutState {
+                    socket: Some(wr.clone()),
+                    queue: VecDeque::new(),
+                    queued: 0,
+                    busy: false,
+                }),
+                max_queued: cfg.max_queued,
+                overloaded: Mutex::new(None),
                 wake_writer: Notify::new(),
                 closed: AtomicBool::new(false),
                 close,
@@ -236,7 +298,8 @@ impl Connection {
             let mut closing = r.shared.close.subscribe();
             let why = tokio::select! {
                 e = read_loop(rd, &r, &cfg, &*handler) => e,
-                _ = closing.wait_for(|c| *c) => ConnectionError::ClosedLocally { peer: r.peer().as_str().to_string() },
+                _ = closing.wait_for(|c| *c) => r.shared.overloaded.lock().unwrap().take()
+                    .unwrap_or_else(|| ConnectionError::ClosedLocally { peer: r.peer().as_str().to_string() }),
             };
             r.close();
             handler.closed(&r, why);
@@ -325,8 +388,21 @@ impl Connection {
                 return Ok(());
             }
             frame.drain(..written);
+            st.queued += frame.len();
             st.queue.push_back(Outgoing::Raw(frame));
         } else {
+            if st.queued > 0 && st.queued + len > self.shared.max_queued {
+                let why = ConnectionError::Overloaded {
+                    peer: self.peer().as_str().to_string(),
+                    queued: st.queued + len,
+                    limit: self.shared.max_queued,
+                };
+                drop(st);
+                *self.shared.overloaded.lock().unwrap() = Some(why);
+                self.close();
+                return Err(ConnectionClosed);
+            }
+            st.queued += len;
             st.queue.push_back(Outgoing::Msg(OutMsg { head, payload, sender }));
         }
         drop(st);
@@ -394,18 +470,25 @@ async fn write_loop(
                 let writes = shared.stats.writes.load(Ordering::Relaxed);
                 if writes == writes_seen {
                     let mut st = shared.out.lock().unwrap();
+                    st.queued += 4;
                     st.queue.push_back(Outgoing::Raw(vec![0, 0, 0, 0]));
                 }
                 writes_seen = writes;
             }
             continue;
         }
+        // Bytes of queued messages copied into `buf` this round, no longer counted as queued.
+        let mut moved = 0;
         for m in taken {
             match m {
-                Outgoing::Raw(bytes) => buf.extend_from_slice(&bytes),
-                Outgoing::Msg(m) => queue(m, &mut buf, &mut large, fragments),
+                Outgoing::Raw(bytes) => {
+                    moved += bytes.len();
+                    buf.extend_from_slice(&bytes);
+                }
+                Outgoing::Msg(m) => moved += queue(m, &mut buf, &mut large, fragments),
             }
             if buf.len() >= BATCH_BYTES {
+                unqueue(shared, std::mem::take(&mut moved));
                 write_all(socket, &buf, &shared.stats).await?;
                 buf.clear();
             }
@@ -414,7 +497,7 @@ async fn write_loop(
         // LARGE_ROUND_BYTES so small messages queued meanwhile wait for one write at most.
         while buf.len() < LARGE_ROUND_BYTES && large.iter().any(|f| f.left > 0) {
             for f in large.iter_mut().filter(|f| f.left > 0) {
-                next_fragment(f, &mut buf);
+                moved += next_fragment(f, &mut buf);
                 shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -428,8 +511,9 @@ async fn write_loop(
             }
         });
         for m in released {
-            queue(m, &mut buf, &mut large, fragments);
+            moved += queue(m, &mut buf, &mut large, fragments);
         }
+        unqueue(shared, moved);
         if !buf.is_empty() {
             write_all(socket, &buf, &shared.stats).await?;
             buf.clear();
@@ -437,6 +521,13 @@ async fn write_loop(
         if buf.capacity() > 4 * (BATCH_BYTES + FRAGMENT_SIZE) {
             buf.shrink_to(BATCH_BYTES + FRAGMENT_SIZE);
         }
+    }
+}
+
+fn unqueue(shared: &Shared, moved: usize) {
+    if moved > 0 {
+        let mut st = shared.out.lock().unwrap();
+        st.queued = st.queued.saturating_sub(moved);
     }
 }
 
@@ -455,10 +546,12 @@ async fn write_all(socket: &OwnedWriteHalf, mut buf: &[u8], stats: &Stats) -> st
     Ok(())
 }
 
-fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) {
+/// Frames `m` into `buf`, or sets it aside to go in fragments. Returns the message bytes
+/// copied into `buf`.
+fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragments: bool) -> usize {
     if let Some(f) = large.iter_mut().find(|f| f.sender == m.sender) {
         f.then.push_back(m);
-        return;
+        return 0;
     }
     let body_len: usize = m.payload.iter().map(|p| p.len()).sum();
     if fragments && m.head.len() + body_len > FRAGMENT_SIZE && m.head.starts_with(&[131, 68]) {
@@ -474,21 +567,25 @@ fn queue(m: OutMsg, buf: &mut Vec<u8>, large: &mut VecDeque<Fragmenting>, fragme
             head: m.head[2..].to_vec(),
             body,
         });
-        return;
+        // The two bytes of "131 68" the fragments do not carry.
+        return 2;
     }
-    let len = (m.head.len() + body_len) as u32;
-    buf.extend_from_slice(&len.to_be_bytes());
+    let len = m.head.len() + body_len;
+    buf.extend_from_slice(&(len as u32).to_be_bytes());
     buf.extend_from_slice(&m.head);
     for p in m.payload {
         buf.extend_from_slice(&p);
     }
+    len
 }
 
-fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) {
+/// Frames the next fragment of `f` into `buf`; returns the message bytes it carries.
+fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) -> usize {
     // The last fragment takes whatever is left; the others exactly FRAGMENT_SIZE bytes.
     let left: usize = f.body.iter().map(|b| b.len()).sum();
     let take = if f.left <= 1 { left } else { left.min(FRAGMENT_SIZE) };
     let header_len = 2 + 16 + if f.first { f.head.len() } else { 0 };
+    let carried = take + if f.first { f.head.len() } else { 0 };
     buf.extend_from_slice(&((header_len + take) as u32).to_be_bytes());
     buf.push(131);
     buf.push(if f.first { 69 } else { 70 });
@@ -509,6 +606,7 @@ fn next_fragment(f: &mut Fragmenting, buf: &mut Vec<u8>) {
         need -= n;
     }
     f.left -= 1;
+    carried
 }
 
 /// A fragmented message being reassembled.
@@ -519,6 +617,24 @@ struct Reassembly {
     atoms: Vec<Option<Atom>>,
 }
 
+/// What the reader keeps between packets: the atom cache and the messages in fragments.
+pub(crate) struct ReadState {
+    /// Per-connection atom cache: 8 segments of 256, filled by headers with NewCacheEntry.
+    cache: Vec<Option<Atom>>,
+    partial: HashMap<u64, Reassembly>,
+    /// Payload bytes held by `partial`, all sequences together.
+    partial_bytes: usize,
+    /// The distribution header was negotiated (else only pass-through packets are valid).
+    header: bool,
+    max_message: usize,
+}
+
+impl ReadState {
+    pub(crate) fn new(header: bool, max_message: usize) -> ReadState {
+        ReadState { cache: vec![None; 2048], partial: HashMap::new(), partial_bytes: 0, header, max_message }
+    }
+}
+
 async fn read_loop<R: AsyncRead + Unpin>(
     rd: R,
     conn: &Connection,
@@ -527,36 +643,40 @@ async fn read_loop<R: AsyncRead + Unpin>(
 ) -> ConnectionError {
     let peer = conn.peer().as_str().to_string();
     let mut rd = BufReader::with_capacity(128 * 1024, rd);
-    // Per-connection atom cache: 8 segments of 256, filled by headers with NewCacheEntry.
-    let mut cache: Vec<Option<Atom>> = vec![None; 2048];
-    let mut partial: HashMap<u64, Reassembly> = HashMap::new();
+    let mut state = ReadState::new(conn.uses_header(), cfg.max_message);
     // Allow a little slack over net_ticktime, as OTP does before declaring a peer dead.
     let silence = cfg.net_ticktime + cfg.net_ticktime / 4;
+    let io_error = |peer: String, e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => ConnectionError::PeerClosed { peer },
+        _ => ConnectionError::Io { peer, detail: e.to_string() },
+    };
     loop {
         let len = match timeout(silence, rd.read_u32()).await {
             Err(_) => return ConnectionError::TickTimeout { peer, silent: silence },
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return ConnectionError::PeerClosed { peer };
-            }
-            Ok(Err(e)) => return ConnectionError::Io { peer, detail: e.to_string() },
+            Ok(Err(e)) => return io_error(peer, e),
             Ok(Ok(n)) => n as usize,
         };
         if len == 0 {
             continue;
         }
-        if len > cfg.max_packet {
-            return ConnectionError::Malformed { peer, detail: format!("packet of {len} bytes") };
+        if len > cfg.max_message {
+            let violation = Violation::PacketTooLarge { size: len, limit: cfg.max_message };
+            return ConnectionError::Malformed { peer, violation };
         }
-        // Grow with what actually arrives rather than trusting the length up front.
-        let mut body = Vec::with_capacity(len.min(1 << 20));
-        // A peer that stops in the middle of a packet is as silent as one that stops between
-        // packets; allow the packet's own transfer time at 1 MB/s on top.
-        let allowed = silence + Duration::from_micros(len as u64);
-        match timeout(allowed, (&mut rd).take(len as u64).read_to_end(&mut body)).await {
-            Err(_) => return ConnectionError::TickTimeout { peer, silent: allowed },
-            Ok(Ok(n)) if n == len => {}
-            Ok(Ok(_)) => return ConnectionError::PeerClosed { peer },
-            Ok(Err(e)) => return ConnectionError::Io { peer, detail: e.to_string() },
+        // Memory follows what arrives, never the length announced; and every step must arrive
+        // within the tick time, however long the packet claims to be (a peer that stops in the
+        // middle of a packet is as silent as one that stops between packets).
+        let mut body: Vec<u8> = Vec::new();
+        while body.len() < len {
+            let step = (len - body.len()).min(READ_STEP);
+            body.reserve(step);
+            let mut chunk = (&mut rd).take(step as u64);
+            match timeout(silence, chunk.read_to_end(&mut body)).await {
+                Err(_) => return ConnectionError::TickTimeout { peer, silent: silence },
+                Ok(Ok(0)) => return ConnectionError::PeerClosed { peer },
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return io_error(peer, e),
+            }
         }
         let stats = &conn.shared.stats;
         stats.packets_in.fetch_add(1, Ordering::Relaxed);
@@ -570,31 +690,29 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 stats.atom_cache_refs_in.fetch_add(n as u64, Ordering::Relaxed);
             }
         }
-        match parse_packet(Bytes::from(body), &mut cache, &mut partial) {
+        match parse_packet(Bytes::from(body), &mut state) {
             Ok(Some(msg)) => handler.incoming(conn, msg),
             Ok(None) => {}
-            Err(detail) => return ConnectionError::Malformed { peer, detail },
+            Err(violation) => return ConnectionError::Malformed { peer, violation },
         }
     }
 }
 
-/// Parses one packet. Returns `None` for a fragment that does not complete a message.
-fn parse_packet(
-    body: Bytes,
-    cache: &mut [Option<Atom>],
-    partial: &mut HashMap<u64, Reassembly>,
-) -> Result<Option<Incoming>, String> {
-    let e = |what: &str, err: &dyn std::fmt::Display| format!("{what}: {err}");
+/// Parses one packet (without its length). Returns `None` for a fragment that does not
+/// complete a message. Public to the crate's fuzz targets through [`crate::fuzzing`].
+pub(crate) fn parse_packet(body: Bytes, st: &mut ReadState) -> Result<Option<Incoming>, Violation> {
+    let ctl = |x: &dyn std::fmt::Display| Violation::Control(x.to_string());
     match (body.first(), body.get(1)) {
+        (Some(112), _) if st.header => Err(Violation::PassThroughAfterHeader),
         (Some(112), _) => {
             let rest = body.slice(1..);
             let mut d = Decoder::shared(&rest);
-            let control = d.versioned_term().map_err(|x| e("control", &x))?;
-            let control = Control::from_term(control).map_err(|x| e("control", &x))?;
+            let control = d.versioned_term().map_err(|x| ctl(&x))?;
+            let control = Control::from_term(control).map_err(|x| ctl(&x))?;
             let at = d.position();
             let payload = if at < rest.len() {
                 if rest[at] != term::VERSION_MAGIC {
-                    return Err("payload without version byte".into());
+                    return Err(Violation::Payload("no version byte".into()));
                 }
                 Some(rest.slice(at + 1..))
             } else {
@@ -602,82 +720,95 @@ fn parse_packet(
             };
             Ok(Some(Incoming { control, payload }))
         }
+        (Some(131), Some(68..=70)) if !st.header => Err(Violation::HeaderNotNegotiated),
         (Some(131), Some(68)) => {
             let mut rest = body.slice(2..);
-            let atoms = read_atom_cache_header(&mut rest, cache)?;
+            let atoms = read_atom_cache_header(&mut rest, &mut st.cache)?;
             let (control, payload) = split_control(&rest, &atoms)?;
             Ok(Some(Incoming { control, payload }))
         }
         (Some(131), Some(69)) => {
             let mut rest = body.slice(2..);
             if rest.len() < 16 {
-                return Err("short fragment header".into());
+                return Err(Violation::Truncated("fragment header"));
             }
             let seq = rest.get_u64();
             let frag = rest.get_u64();
-            let atoms = read_atom_cache_header(&mut rest, cache)?;
+            let atoms = read_atom_cache_header(&mut rest, &mut st.cache)?;
             let (control, payload) = split_control(&rest, &atoms)?;
-            // FragId counts down to 1, so the first one tells how many follow.
-            let announced = (frag as usize).saturating_mul(FRAGMENT_SIZE).min(REASSEMBLY_RESERVE);
-            let mut buf = Vec::with_capacity(announced.max(payload.as_ref().map_or(0, |p| p.len())));
-            if let Some(p) = payload {
-                buf.extend_from_slice(&p);
-            }
-            let payload = buf;
+            let payload = payload.map(|p| p.to_vec()).unwrap_or_default();
             if frag <= 1 {
                 return Ok(Some(finish(control, payload, &atoms)?));
             }
-            if partial.len() >= MAX_PARTIAL {
-                return Err(format!("more than {MAX_PARTIAL} fragmented messages in progress"));
+            if st.partial.len() >= MAX_PARTIAL {
+                return Err(Violation::TooManySequences);
             }
-            partial.insert(seq, Reassembly { control, next: frag - 1, payload, atoms });
+            if st.partial.contains_key(&seq) {
+                return Err(Violation::DuplicateSequence(seq));
+            }
+            st.hold(payload.len())?;
+            st.partial.insert(seq, Reassembly { control, next: frag - 1, payload, atoms });
             Ok(None)
         }
         (Some(131), Some(70)) => {
             let mut rest = body.slice(2..);
             if rest.len() < 16 {
-                return Err("short fragment header".into());
+                return Err(Violation::Truncated("fragment header"));
             }
             let seq = rest.get_u64();
             let frag = rest.get_u64();
-            let r = partial.get_mut(&seq).ok_or_else(|| format!("fragment of unknown sequence {seq}"))?;
+            let Some(r) = st.partial.get(&seq) else { return Err(Violation::UnknownSequence(seq)) };
             if frag != r.next {
-                return Err(format!("fragment {frag} of sequence {seq}, expected {}", r.next));
+                return Err(Violation::FragmentOutOfOrder { seq, got: frag, expected: r.next });
             }
+            st.hold(rest.len())?;
+            let r = st.partial.get_mut(&seq).expect("present");
             r.payload.extend_from_slice(&rest);
             r.next -= 1;
             if frag == 1 {
-                let r = partial.remove(&seq).expect("present");
+                let r = st.partial.remove(&seq).expect("present");
+                st.partial_bytes -= r.payload.len();
                 return Ok(Some(finish(r.control, r.payload, &r.atoms)?));
             }
             Ok(None)
         }
-        _ => Err(format!("unknown packet type {:?}", &body[..body.len().min(2)])),
+        _ => Err(Violation::UnknownPacketType(body[..body.len().min(2)].to_vec())),
     }
 }
 
-fn finish(control: Control, payload: Vec<u8>, atoms: &[Option<Atom>]) -> Result<Incoming, String> {
+impl ReadState {
+    /// Counts `n` more bytes held for reassembly, refusing past the message limit.
+    fn hold(&mut self, n: usize) -> Result<(), Violation> {
+        if self.partial_bytes + n > self.max_message {
+            return Err(Violation::ReassemblyTooLarge { limit: self.max_message });
+        }
+        self.partial_bytes += n;
+        Ok(())
+    }
+}
+
+fn finish(control: Control, payload: Vec<u8>, atoms: &[Option<Atom>]) -> Result<Incoming, Violation> {
     let payload = if payload.is_empty() { None } else { Some(standalone(Bytes::from(payload), atoms)?) };
     Ok(Incoming { control, payload })
 }
 
 /// Reads the control term; the rest is the payload. A payload that refers to this packet's
 /// atom cache entries is re-encoded so it stands on its own.
-fn split_control(rest: &Bytes, atoms: &[Option<Atom>]) -> Result<(Control, Option<Bytes>), String> {
+fn split_control(rest: &Bytes, atoms: &[Option<Atom>]) -> Result<(Control, Option<Bytes>), Violation> {
     let mut d = Decoder::shared(rest).with_atom_cache(atoms);
-    let control = d.term().map_err(|x| format!("control: {x}"))?;
-    let control = Control::from_term(control).map_err(|x: ControlError| format!("control: {x}"))?;
+    let control = d.term().map_err(|x| Violation::Control(x.to_string()))?;
+    let control = Control::from_term(control).map_err(|x: ControlError| Violation::Control(x.to_string()))?;
     let at = d.position();
     let payload = if at < rest.len() { Some(rest.slice(at..)) } else { None };
     Ok((control, payload))
 }
 
-fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, String> {
+fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, Violation> {
     if atoms.is_empty() {
         return Ok(payload);
     }
     let mut d = Decoder::shared(&payload).with_atom_cache(atoms);
-    let t = d.term().map_err(|x| format!("payload: {x}"))?;
+    let t = d.term().map_err(|x| Violation::Payload(x.to_string()))?;
     let mut out = Vec::with_capacity(payload.len() + 64);
     term::encode_into(&t, &mut out);
     Ok(Bytes::from(out))
@@ -685,9 +816,12 @@ fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, String> {
 
 /// Reads `NumAtomCacheRefs` and the entries that follow (erts `dist.c`, "atom cache"), updating
 /// the connection's cache, and returns this packet's reference table.
-fn read_atom_cache_header(rest: &mut Bytes, cache: &mut [Option<Atom>]) -> Result<Vec<Option<Atom>>, String> {
+fn read_atom_cache_header(
+    rest: &mut Bytes,
+    cache: &mut [Option<Atom>],
+) -> Result<Vec<Option<Atom>>, Violation> {
     if rest.is_empty() {
-        return Err("missing NumAtomCacheRefs".into());
+        return Err(Violation::Truncated("NumAtomCacheRefs"));
     }
     let n = rest.get_u8() as usize;
     if n == 0 {
@@ -695,7 +829,7 @@ fn read_atom_cache_header(rest: &mut Bytes, cache: &mut [Option<Atom>]) -> Resul
     }
     let flag_bytes = n / 2 + 1;
     if rest.len() < flag_bytes {
-        return Err("short atom cache flags".into());
+        return Err(Violation::Truncated("atom cache flags"));
     }
     let flags = rest.split_to(flag_bytes);
     let nibble = |i: usize| (flags[i / 2] >> (4 * (i % 2))) & 0x0f;
@@ -705,31 +839,31 @@ fn read_atom_cache_header(rest: &mut Bytes, cache: &mut [Option<Atom>]) -> Resul
         let f = nibble(i);
         let segment = (f & 7) as usize;
         if rest.is_empty() {
-            return Err("short atom cache entry".into());
+            return Err(Violation::Truncated("atom cache entry"));
         }
         let index = segment * 256 + rest.get_u8() as usize;
         if f & 8 != 0 {
             let len = if long_atoms {
                 if rest.len() < 2 {
-                    return Err("short atom length".into());
+                    return Err(Violation::Truncated("atom length"));
                 }
                 rest.get_u16() as usize
             } else {
                 if rest.is_empty() {
-                    return Err("short atom length".into());
+                    return Err(Violation::Truncated("atom length"));
                 }
                 rest.get_u8() as usize
             };
             if rest.len() < len {
-                return Err("short atom text".into());
+                return Err(Violation::Truncated("atom text"));
             }
             let text = rest.split_to(len);
-            let s = std::str::from_utf8(&text).map_err(|_| "atom cache entry is not UTF-8".to_string())?;
+            let s = std::str::from_utf8(&text).map_err(|_| Violation::AtomNotUtf8)?;
             cache[index] = Some(Atom::new(s));
         }
         match &cache[index] {
             Some(a) => refs.push(Some(a.clone())),
-            None => return Err(format!("atom cache reference to empty slot {index}")),
+            None => return Err(Violation::EmptyAtomCacheSlot(index)),
         }
     }
     Ok(refs)
@@ -796,15 +930,14 @@ mod tests {
             head: head[2..].to_vec(),
             body: VecDeque::from([Bytes::from(payload.clone())]),
         };
-        let mut cache = vec![None; 2048];
-        let mut partial = HashMap::new();
+        let mut st = ReadState::new(true, DEFAULT_MAX_MESSAGE);
         let mut done = Vec::new();
         for _ in 0..4 {
             for f in [&mut fa, &mut fb] {
                 let mut buf = Vec::new();
                 next_fragment(f, &mut buf);
                 let body = Bytes::from(buf[4..].to_vec());
-                if let Some(m) = parse_packet(body, &mut cache, &mut partial).unwrap() {
+                if let Some(m) = parse_packet(body, &mut st).unwrap() {
                     done.push(m);
                 }
             }
@@ -820,8 +953,7 @@ mod tests {
     fn endless_fragment_sequences_are_refused() {
         let ctrl = Control::Send { from: None, to: pid() };
         let mut first = vec![131, 69];
-        let mut cache = vec![None; 2048];
-        let mut partial = HashMap::new();
+        let mut st = ReadState::new(true, DEFAULT_MAX_MESSAGE);
         let mut refused = None;
         for seq in 0..(MAX_PARTIAL as u64 + 1) {
             first.truncate(2);
@@ -830,25 +962,21 @@ mod tests {
             first.push(0);
             term::encode_into(&ctrl.to_term(), &mut first);
             first.push(106);
-            if let Err(e) = parse_packet(Bytes::from(first.clone()), &mut cache, &mut partial) {
+            if let Err(e) = parse_packet(Bytes::from(first.clone()), &mut st) {
                 refused = Some((seq, e));
                 break;
             }
         }
         let (seq, e) = refused.expect("refused");
         assert_eq!(seq, MAX_PARTIAL as u64);
-        assert!(e.contains("in progress"), "{e}");
+        assert_eq!(e, Violation::TooManySequences);
     }
 
     #[test]
     fn garbage_packets_are_errors() {
-        let mut cache = vec![None; 2048];
-        let mut partial = HashMap::new();
+        let mut st = ReadState::new(true, DEFAULT_MAX_MESSAGE);
         for junk in [&[1u8, 2, 3][..], &[131, 68], &[131, 68, 0, 104], &[112, 131, 97], &[131, 70, 0, 0]] {
-            assert!(
-                parse_packet(Bytes::copy_from_slice(junk), &mut cache, &mut partial).is_err(),
-                "{junk:?}"
-            );
+            assert!(parse_packet(Bytes::copy_from_slice(junk), &mut st).is_err(), "{junk:?}");
         }
     }
 }

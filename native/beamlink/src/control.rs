@@ -220,6 +220,13 @@ impl Control {
             _ => return Err(ControlError::NotATuple(t)),
         };
         let code = items[0].as_int().ok_or(ControlError::BadField("operation"))?;
+        // erts drops a connection whose control tuple has the wrong size for its operation
+        // (dist.c, "invalid_message"); extra fields are not ignored.
+        if let Some(want) = arity(code, &items)
+            && want != items.len()
+        {
+            return Err(ControlError::Arity { op: code, got: items.len(), want });
+        }
         let f = Fields(&items);
         Ok(match code {
             op::LINK => Control::Link { from: f.pid(1)?, to: f.pid(2)? },
@@ -296,7 +303,6 @@ impl Control {
                         _ => Control::Other(Term::Tuple(items.clone())),
                     }
                 } else {
-                    let _ = ALTACT_TOKEN;
                     Control::Other(Term::Tuple(items.clone()))
                 }
             }
@@ -305,8 +311,31 @@ impl Control {
     }
 }
 
+/// The tuple size erts requires for a known operation (`None`: unknown operation, or one
+/// whose size depends on its flags and is checked by field access).
+fn arity(code: i64, items: &[Term]) -> Option<usize> {
+    Some(match code {
+        op::LINK | op::SEND | op::UNLINK | op::GROUP_LEADER | op::SEND_SENDER => 3,
+        op::PAYLOAD_EXIT | op::PAYLOAD_EXIT2 | op::ALIAS_SEND => 3,
+        op::EXIT | op::REG_SEND | op::EXIT2 | op::SEND_TT | op::MONITOR_P | op::DEMONITOR_P => 4,
+        op::SEND_SENDER_TT | op::PAYLOAD_EXIT_TT | op::PAYLOAD_EXIT2_TT => 4,
+        op::PAYLOAD_MONITOR_P_EXIT | op::ALIAS_SEND_TT | op::UNLINK_ID | op::UNLINK_ID_ACK => 4,
+        op::EXIT_TT | op::REG_SEND_TT | op::EXIT2_TT | op::MONITOR_P_EXIT | op::SPAWN_REPLY => 5,
+        op::SPAWN_REQUEST | op::SPAWN_REPLY_TT => 6,
+        op::SPAWN_REQUEST_TT => 7,
+        // {37, Flags, SenderPid, Alias/Pid/Name} plus a token when the flags say so.
+        op::ALTACT_SIG_SEND => match items.get(1).and_then(Term::as_int) {
+            Some(flags) if flags & ALTACT_TOKEN != 0 => 5,
+            _ => 4,
+        },
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControlError {
+    #[error("control message for operation {op} has {got} elements, expected {want}")]
+    Arity { op: i64, got: usize, want: usize },
     #[error("control message is not a tuple: {0:?}")]
     NotATuple(Term),
     #[error("control message has a bad or missing {0}")]
@@ -398,6 +427,11 @@ mod tests {
         ];
         for c in all {
             assert_eq!(Control::from_term(c.to_term()).unwrap(), c);
+            // One field too many is refused, as erts refuses it.
+            let mut items = c.to_term().as_tuple().expect("a tuple").to_vec();
+            items.push(Term::atom("extra"));
+            let got = Control::from_term(Term::Tuple(items));
+            assert!(matches!(got, Err(ControlError::Arity { .. })), "{c:?}: {got:?}");
         }
     }
 

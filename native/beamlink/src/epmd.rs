@@ -187,8 +187,17 @@ impl Client {
         self.bounded(req, async {
             let mut s = self.connect(req).await?;
             self.send(&mut s, req, &[NAMES_REQ]).await?;
+            // A real epmd's answer is a few lines per node; a peer that sends without end is not
+            // one, and is not given unbounded memory.
             let mut all = Vec::new();
-            s.read_to_end(&mut all).await.map_err(|e| self.io(req, e))?;
+            (&mut s)
+                .take(MAX_NAMES_REPLY as u64 + 1)
+                .read_to_end(&mut all)
+                .await
+                .map_err(|e| self.io(req, e))?;
+            if all.len() > MAX_NAMES_REPLY {
+                return Err(self.protocol(req, format!("answer longer than {MAX_NAMES_REPLY} bytes")));
+            }
             if all.len() < 4 {
                 return Err(self.protocol(req, format!("{} bytes, expected at least 4", all.len())));
             }
@@ -201,10 +210,7 @@ impl Client {
     /// NAMES_REQ, parsed: `(alive, port)` per registered node.
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let (_, text) = self.names_raw().await?;
-        text.lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| parse_names_line(l).ok_or_else(|| self.protocol("NAMES_REQ", format!("bad line {l:?}"))))
-            .collect()
+        parse_names(&text).map_err(|l| self.protocol("NAMES_REQ", format!("bad line {l:?}")))
     }
 
     /// PORT_PLEASE2_REQ: where `alive` listens, or `None` when epmd does not know it.
@@ -333,6 +339,14 @@ fn check_alive(alive: &str) -> Result<(), EpmdError> {
         return Ok(());
     };
     Err(EpmdError::BadName { alive: alive.to_string(), detail })
+}
+
+/// The longest NAMES_REQ answer read (about 20 000 registered names).
+const MAX_NAMES_REPLY: usize = 1 << 20;
+
+/// The text of a NAMES_REQ answer as `(alive, port)` pairs; `Err` gives the first bad line.
+pub fn parse_names(text: &str) -> Result<Vec<(String, u16)>, String> {
+    text.lines().filter(|l| !l.is_empty()).map(|l| parse_names_line(l).ok_or_else(|| l.to_string())).collect()
 }
 
 fn parse_names_line(l: &str) -> Option<(String, u16)> {

@@ -40,6 +40,8 @@ pub mod control;
 pub mod cookie;
 pub mod epmd;
 pub mod flags;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handshake;
 mod mailbox;
 pub mod name;

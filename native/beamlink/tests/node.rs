@@ -394,7 +394,7 @@ fn corrupt_frames_close_only_their_own_connection() {
             Duration::from_secs(5),
         )
         .await;
-        assert!(format!("{down:?}").contains("malformed"), "{down:?}");
+        assert!(format!("{down:?}").contains("broke the protocol"), "{down:?}");
         // The other connection is untouched.
         assert!(node.ping(&good.name).await);
         assert_eq!(node.nodes().len(), 1);
