@@ -350,6 +350,9 @@ pub struct HandshakeConfig {
     /// under our name, e.g. from before a crash) instead of giving up with
     /// [`HandshakeError::AlreadyConnected`].
     pub replace_stale: bool,
+    /// As acceptor, the only peer names let in (`net_kernel:allow/1`); others get
+    /// `not_allowed`. `None` lets every name in.
+    pub allow: Option<std::sync::Arc<std::collections::HashSet<String>>>,
 }
 
 impl HandshakeConfig {
@@ -363,7 +366,13 @@ impl HandshakeConfig {
             timeout: DEFAULT_TIMEOUT,
             hidden: true,
             replace_stale: true,
+            allow: None,
         }
+    }
+
+    /// Whether the allow list lets `peer` in.
+    pub fn allows(&self, peer: &str) -> bool {
+        self.allow.as_ref().is_none_or(|a| a.contains(peer))
     }
 
     /// The flags that go on the wire.
@@ -796,10 +805,18 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 let status = if check_flags_within(&peer.name, peer.flags, mask).is_err() {
                     Status::NotAllowed
                 } else if peer.flags.contains(DistFlags::NAME_ME) {
-                    // The peer sent only its host.
-                    peer.name = format!("{}@{}", dynamic_alive(), peer.name);
-                    peer.creation = rand::random_range(4..u32::MAX);
-                    Status::Named { name: peer.name.clone(), creation: peer.creation }
+                    // The peer sent only its host, checked like any host before it names a node.
+                    match NodeName::new(&dynamic_alive(), &peer.name) {
+                        Ok(n) if cfg.allows(&n.to_string()) => {
+                            peer.name = n.to_string();
+                            peer.creation = rand::random_range(4..u32::MAX);
+                            Status::Named { name: peer.name.clone(), creation: peer.creation }
+                        }
+                        Ok(_) => Status::NotAllowed,
+                        Err(_) => Status::Nok,
+                    }
+                } else if NodeName::parse_any(&peer.name).is_ok() && !cfg.allows(&peer.name) {
+                    Status::NotAllowed
                 } else {
                     match NodeName::parse_any(&peer.name) {
                         Err(crate::name::NameError::MissingHost { .. })

@@ -42,6 +42,7 @@ pub mod epmd;
 pub mod flags;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod guard;
 pub mod handshake;
 mod mailbox;
 pub mod name;

@@ -15,6 +15,8 @@ use std::str::FromStr;
 
 /// The longest alive part epmd stores.
 pub const MAX_ALIVE_LEN: usize = 255;
+/// The longest whole name: a node name is an atom, and atoms have at most 255 characters.
+pub const MAX_NAME_LEN: usize = 255;
 
 /// `-sname` or `-name` style.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,6 +48,8 @@ pub enum NameError {
     AliveTooLong { alive: String },
     #[error("host part {host:?} contains {bad:?}: keep host names ASCII, without '@' or spaces")]
     BadHostChar { host: String, bad: char },
+    #[error("node name of {len} bytes is longer than {MAX_NAME_LEN} (names are atoms)")]
+    TooLong { len: usize },
     #[error("host part of {name:?} is empty")]
     EmptyHost { name: String },
     #[error("{host:?} is not a short host name (it contains a dot); use long names or a host without dots")]
@@ -82,6 +86,10 @@ impl NodeName {
     /// Builds a name from its parts, checking both.
     pub fn new(alive: &str, host: &str) -> Result<NodeName, NameError> {
         check_alive(alive)?;
+        let len = alive.len() + 1 + host.len();
+        if len > MAX_NAME_LEN {
+            return Err(NameError::TooLong { len });
+        }
         check_host_chars(host)?;
         Ok(NodeName { alive: alive.to_string(), host: host.to_string() })
     }
@@ -252,6 +260,13 @@ mod tests {
         assert!(matches!("a@höst".parse::<NodeName>(), Err(NameError::BadHostChar { .. })));
         let long = "x".repeat(256);
         assert!(matches!(format!("{long}@h").parse::<NodeName>(), Err(NameError::AliveTooLong { .. })));
+        // A 64 990-byte host made a name once; names are atoms of at most 255 characters.
+        let host = "h".repeat(64_990);
+        assert!(matches!(format!("a@{host}").parse::<NodeName>(), Err(NameError::TooLong { len: 64_992 })));
+        assert!(format!("a@{}", "h".repeat(253)).parse::<NodeName>().is_ok());
+        for bad in ["a@x\0y", "a@x\u{ff}"] {
+            assert!(bad.parse::<NodeName>().is_err(), "{bad:?}");
+        }
         let msg = "a.b@h".parse::<NodeName>().unwrap_err().to_string();
         assert!(msg.contains("only ASCII letters"), "{msg}");
     }

@@ -3,6 +3,7 @@
 //! message, node up/down events, and optionally a listener that makes it a hidden "C node".
 
 use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -11,11 +12,15 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
-use crate::connection::{Connection, ConnectionConfig, ConnectionError, Handler, Incoming, decode_bare};
+use crate::connection::{
+    Connection, ConnectionConfig, ConnectionError, DEFAULT_MAX_MESSAGE, DEFAULT_MAX_QUEUED, Handler,
+    Incoming, decode_bare,
+};
 use crate::control::Control;
 use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
 use crate::flags::DistFlags;
+use crate::guard::{self, Guard};
 use crate::handshake::{self, ConnectError, HandshakeConfig, HandshakeError, Simultaneous};
 use crate::mailbox::Mailbox;
 use crate::name::{NameError, NodeName};
@@ -86,8 +91,14 @@ pub struct NodeBuilder {
     cookie: Option<Cookie>,
     hidden: bool,
     listen: Option<u16>,
+    bind: Option<IpAddr>,
     net_ticktime: Duration,
     connect_timeout: Duration,
+    handshake_timeout: Duration,
+    max_handshakes: usize,
+    max_message: usize,
+    max_queued: usize,
+    allow: Option<Vec<String>>,
     flags: DistFlags,
 }
 
@@ -129,6 +140,49 @@ impl NodeBuilder {
         self
     }
 
+    /// The address to listen on (OTP's `inet_dist_use_interface`; default every IPv4 address,
+    /// `0.0.0.0`). An IPv6 address listens on IPv6.
+    pub fn bind(mut self, addr: IpAddr) -> Self {
+        self.bind = Some(addr);
+        self
+    }
+
+    /// As a listening node: a peer must finish its whole handshake within this time from the
+    /// moment it connects, or be dropped (default 7 s).
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+
+    /// As a listening node: handshakes that may run at once (default
+    /// [`guard::DEFAULT_MAX_HANDSHAKES`]); connections past it are closed at once.
+    pub fn max_handshakes(mut self, n: usize) -> Self {
+        self.max_handshakes = n;
+        self
+    }
+
+    /// Largest message accepted from a peer, and the bound on its fragmented messages in
+    /// progress together (default [`DEFAULT_MAX_MESSAGE`], 512 MiB). A peer announcing more is
+    /// disconnected before the memory is taken.
+    pub fn max_message(mut self, bytes: usize) -> Self {
+        self.max_message = bytes;
+        self
+    }
+
+    /// Bytes that may wait for a peer that does not read before its connection is closed
+    /// (default [`DEFAULT_MAX_QUEUED`], 1 GiB).
+    pub fn max_queued(mut self, bytes: usize) -> Self {
+        self.max_queued = bytes;
+        self
+    }
+
+    /// As a listening node: let only these peers in (`net_kernel:allow/1`); others are
+    /// answered `not_allowed`.
+    pub fn allow<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.allow = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Capability flags to offer (default [`DistFlags::beamlink_default`]).
     pub fn flags(mut self, flags: DistFlags) -> Self {
         self.flags = flags;
@@ -154,7 +208,7 @@ impl NodeBuilder {
         // Outside epmd, creation only has to differ between incarnations: pick one at random.
         let mut creation = rand::random::<u32>() | 4;
         if let Some(port) = self.listen {
-            let (l, reg) = bind_and_publish(&name.alive, port, self.hidden).await?;
+            let (l, reg) = bind_and_publish(self.bind, &name.alive, port, self.hidden).await?;
             creation = reg.creation();
             registration = Some(reg);
             listener = Some(l);
@@ -163,12 +217,20 @@ impl NodeBuilder {
         hs.flags = self.flags;
         hs.hidden = self.hidden;
         hs.timeout = self.connect_timeout;
+        hs.allow = self.allow.map(|a| Arc::new(a.into_iter().collect()));
         let (events, _) = broadcast::channel(256);
         let inner = Arc::new(Inner {
             name: Atom::new(name.to_string()),
             creation,
             handshake: hs,
-            conn_cfg: ConnectionConfig { net_ticktime: self.net_ticktime, ..Default::default() },
+            conn_cfg: ConnectionConfig {
+                net_ticktime: self.net_ticktime,
+                max_message: self.max_message,
+                max_queued: self.max_queued,
+            },
+            guard: Guard::new(self.max_handshakes),
+            bind: self.bind,
+            handshake_timeout: self.handshake_timeout,
             next_pid: AtomicU32::new(1),
             next_ref: AtomicU64::new(1),
             next_unlink: AtomicU64::new(1),
@@ -216,6 +278,9 @@ pub(crate) struct Inner {
     creation: u32,
     handshake: HandshakeConfig,
     conn_cfg: ConnectionConfig,
+    guard: Guard,
+    bind: Option<IpAddr>,
+    handshake_timeout: Duration,
     next_pid: AtomicU32,
     next_ref: AtomicU64,
     next_unlink: AtomicU64,
@@ -251,8 +316,14 @@ impl Node {
             cookie: None,
             hidden: true,
             listen: None,
+            bind: None,
             net_ticktime: Duration::from_secs(60),
             connect_timeout: handshake::DEFAULT_TIMEOUT,
+            handshake_timeout: handshake::DEFAULT_TIMEOUT,
+            max_handshakes: guard::DEFAULT_MAX_HANDSHAKES,
+            max_message: DEFAULT_MAX_MESSAGE,
+            max_queued: DEFAULT_MAX_QUEUED,
+            allow: None,
             flags: DistFlags::beamlink_default(),
         }
     }
@@ -291,7 +362,7 @@ impl Node {
             return Ok(p);
         }
         let hs = &self.inner.handshake;
-        let (listener, reg) = bind_and_publish(&hs.name.alive, port, hs.hidden).await?;
+        let (listener, reg) = bind_and_publish(self.inner.bind, &hs.name.alive, port, hs.hidden).await?;
         let port = reg.port();
         {
             let mut slot = self.inner.registration.lock().unwrap();
@@ -955,30 +1026,89 @@ impl Handler for NodeHandler {
 
 /// Binds the distribution port and registers `alive` at it in the local epmd.
 async fn bind_and_publish(
+    bind: Option<IpAddr>,
     alive: &str,
     port: u16,
     hidden: bool,
 ) -> Result<(TcpListener, Registration), NodeError> {
-    let l = TcpListener::bind(("0.0.0.0", port)).await.map_err(NodeError::Listen)?;
+    let ip = bind.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let l = TcpListener::bind((ip, port)).await.map_err(NodeError::Listen)?;
     let port = l.local_addr().map_err(NodeError::Listen)?.port();
     let reg = epmd::Client::from_env("localhost").register(alive, port, hidden).await?;
     Ok((l, reg))
 }
 
+/// Accepts connections for as long as the node lives. A failed `accept` (descriptors exhausted,
+/// say) is retried after a pause that doubles up to a second, instead of at once.
 async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {
+    let mut pause = Duration::from_millis(10);
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let accepted = listener.accept().await;
         let Some(inner) = node.upgrade() else { return };
         if inner.registration.lock().unwrap().is_none() {
             return;
         }
-        tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let weak = Arc::downgrade(&inner);
-            let known = move |peer: &str| weak.upgrade().map_or(Simultaneous::None, |i| i.simultaneous(peer));
-            if let Ok(n) = handshake::accept_with(&mut stream, &inner.handshake, &known).await {
-                inner.adopt(stream, Atom::new(&n.peer_name), n.flags);
+        let (stream, addr) = match accepted {
+            Ok(a) => {
+                pause = Duration::from_millis(10);
+                a
             }
-        });
+            Err(e) => {
+                log::warn!(target: "beamlink::security", "{}: accept failed ({e}); retrying in {pause:?}", inner.name);
+                drop(inner);
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let permit = match inner.guard.admit(addr.ip()) {
+            Ok(p) => p,
+            Err(why) => {
+                log::warn!(target: "beamlink::security", "{}: connection from {addr} closed: {why}", inner.name);
+                continue;
+            }
+        };
+        tokio::spawn(accept_one(inner, stream, addr, permit));
+    }
+}
+
+/// One incoming handshake, bounded by the handshake deadline as a whole.
+async fn accept_one(
+    inner: Arc<Inner>,
+    mut stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+    permit: guard::Permit,
+) {
+    let _ = stream.set_nodelay(true);
+    let weak = Arc::downgrade(&inner);
+    let known = move |peer: &str| weak.upgrade().map_or(Simultaneous::None, |i| i.simultaneous(peer));
+    let deadline = inner.handshake_timeout;
+    let result =
+        tokio::time::timeout(deadline, handshake::accept_with(&mut stream, &inner.handshake, &known)).await;
+    drop(permit);
+    match result {
+        Ok(Ok(n)) => {
+            inner.guard.good_cookie(addr.ip());
+            inner.adopt(stream, Atom::new(&n.peer_name), n.flags);
+        }
+        Ok(Err(HandshakeError::BadCookie { peer, .. })) => {
+            // The cookie itself is never logged; the name is the peer's claim.
+            log::warn!(
+                target: "beamlink::security",
+                "{}: connection attempt from {peer} at {addr} rejected: wrong cookie",
+                inner.name
+            );
+            inner.guard.bad_cookie(addr.ip());
+        }
+        Ok(Err(e)) => {
+            log::info!(target: "beamlink::security", "{}: handshake with {addr} failed: {e}", inner.name);
+        }
+        Err(_) => {
+            log::info!(
+                target: "beamlink::security",
+                "{}: handshake with {addr} not finished within {deadline:?}: dropped",
+                inner.name
+            );
+        }
     }
 }
