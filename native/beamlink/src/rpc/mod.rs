@@ -9,6 +9,7 @@
 mod call;
 mod discover;
 mod error;
+mod eval;
 mod io_server;
 mod multicall;
 mod request;
@@ -16,6 +17,7 @@ mod rex;
 mod spawn;
 
 pub use error::CallError;
+pub use eval::Language;
 pub use io_server::{InputRequest, IoServer};
 pub use request::RequestId;
 pub use spawn::{Output, SpawnOptions, Spawned};

@@ -34,6 +34,9 @@ pub struct SpawnOptions {
     pub extra: Vec<Term>,
     /// How long to wait for the remote node's spawn reply.
     pub timeout: Duration,
+    /// With [`Output::Capture`]: the text the process's reads (`io:get_line`, `IO.gets`…)
+    /// consume, lines separated by `\n`; once it is used up, reads get `eof`.
+    pub input: String,
 }
 
 impl Default for SpawnOptions {
@@ -44,6 +47,7 @@ impl Default for SpawnOptions {
             output: Output::Capture,
             extra: Vec::new(),
             timeout: Duration::from_secs(10),
+            input: String::new(),
         }
     }
 }
@@ -94,7 +98,7 @@ impl Node {
         let mut owner = self.spawn_process();
         let (io, output, gl) = match options.output {
             Output::Capture => {
-                let (io, rx) = IoServer::start(self);
+                let (io, rx) = IoServer::start_with_input(self, &options.input);
                 let gl = io.pid().clone();
                 (Some(io), rx, gl)
             }
