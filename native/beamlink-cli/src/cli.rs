@@ -24,9 +24,10 @@ pub struct Global {
     /// Our long node name (`name@fq.dn` or `name@ip`), like erl -name.
     #[arg(long, global = true, value_name = "NAME")]
     pub name: Option<String>,
-    /// The cookie (default: ~/.erlang.cookie). Prefer the file: arguments are visible in ps.
+    /// The cookie (default: ~/.erlang.cookie, or $BEAMLINK_COOKIE). Prefer either of those:
+    /// arguments are visible to every user in ps.
     #[arg(long, global = true, value_name = "COOKIE", env = "BEAMLINK_COOKIE", hide_env_values = true)]
-    pub cookie: Option<String>,
+    pub cookie: Option<beamlink::cookie::Cookie>,
     /// Seconds to wait for connections and answers.
     #[arg(long, global = true, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,

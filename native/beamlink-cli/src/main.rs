@@ -10,6 +10,11 @@ mod print;
 
 use clap::Parser;
 
+/// Whether the cookie was given as an argument (not through BEAMLINK_COOKIE).
+fn cookie_on_command_line(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.take_while(|a| a != "--").any(|a| a == "--cookie" || a.to_string_lossy().starts_with("--cookie="))
+}
+
 fn main() {
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
@@ -22,6 +27,12 @@ fn main() {
             std::process::exit(code);
         }
     };
+    if cookie_on_command_line(std::env::args_os()) {
+        eprintln!(
+            "beamlink: warning: --cookie is visible to every user of this machine (ps, /proc/<pid>/cmdline); \
+             put the cookie in ~/.erlang.cookie (mode 0400) or in the BEAMLINK_COOKIE environment variable instead"
+        );
+    }
     // One thread: a command is a handful of round trips, and starting worker threads costs
     // more than it saves.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");

@@ -7,9 +7,9 @@ use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode};
 
 fn beamlink(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_beamlink"))
-        .args(["--cookie", DEFAULT_COOKIE, "--timeout", "5"])
+        .args(["--timeout", "5"])
         .args(args)
-        .env_remove("BEAMLINK_COOKIE")
+        .env("BEAMLINK_COOKIE", DEFAULT_COOKIE)
         .output()
         .expect("running beamlink")
 }
@@ -50,6 +50,26 @@ fn names_and_ping() {
     expect(&o, 1);
     assert!(stderr(&o).contains("cookie mismatch"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("wrong_cookie_value"));
+    // A cookie on the command line works, with a warning naming the safer places, never the
+    // cookie itself; through BEAMLINK_COOKIE there is no warning.
+    for form in [vec!["--cookie", DEFAULT_COOKIE], vec![&*format!("--cookie={DEFAULT_COOKIE}")]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_beamlink"))
+            .args(&form)
+            .args(["ping", &nodes[0].name])
+            .env_remove("BEAMLINK_COOKIE")
+            .output()
+            .unwrap();
+        expect(&o, 0);
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning") && err.contains("~/.erlang.cookie") && err.contains("BEAMLINK_COOKIE"),
+            "{err}"
+        );
+        assert!(!err.contains(DEFAULT_COOKIE), "{err}");
+    }
+    let o = beamlink(&["ping", &nodes[0].name]);
+    expect(&o, 0);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
 
 #[test]

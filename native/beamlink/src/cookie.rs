@@ -1,4 +1,5 @@
-//! The distribution cookie: a shared secret that must never reach a log.
+//! The distribution cookie: a shared secret that must never reach a log, an error message,
+//! `Debug` output or a panic, and whose memory is zeroed when it is dropped.
 //!
 //! ```
 //! use beamlink::cookie::Cookie;
@@ -10,9 +11,31 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A cookie. `Debug` and `Display` hide the value; use [`Cookie::expose`] to read it.
+use zeroize::Zeroizing;
+
+/// A cookie. `Debug` and `Display` hide the value; use [`Cookie::expose`] to read it. The
+/// bytes are overwritten with zeros when the last copy is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Cookie(String);
+pub struct Cookie(Zeroizing<String>);
+
+impl From<String> for Cookie {
+    fn from(s: String) -> Cookie {
+        Cookie::new(s)
+    }
+}
+
+impl From<&str> for Cookie {
+    fn from(s: &str) -> Cookie {
+        Cookie::new(s)
+    }
+}
+
+impl std::str::FromStr for Cookie {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Cookie, Self::Err> {
+        Ok(Cookie::new(s))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CookieError {
@@ -40,7 +63,7 @@ pub enum CookieError {
 
 impl Cookie {
     pub fn new(s: impl Into<String>) -> Cookie {
-        Cookie(s.into())
+        Cookie(Zeroizing::new(s.into()))
     }
 
     /// The secret itself, for computing digests.
@@ -77,7 +100,7 @@ impl Cookie {
                 return Err(CookieError::Permissions { path, mode });
             }
         }
-        let bytes = std::fs::read(&path).map_err(read_err)?;
+        let bytes = Zeroizing::new(std::fs::read(&path).map_err(read_err)?);
         Self::parse_file_contents(&bytes).map_err(|e| match e {
             ParseError::Bad => CookieError::BadCharacters { path },
             ParseError::Empty => CookieError::Empty { path },
@@ -97,7 +120,10 @@ impl Cookie {
         if first.is_empty() {
             return Err(ParseError::Empty);
         }
-        Ok(Cookie(String::from_utf8(first.to_vec()).map_err(|_| ParseError::Bad)?))
+        // `first` is printable ASCII, so this is valid UTF-8; no unzeroed copy is left behind.
+        let mut s = Zeroizing::new(String::with_capacity(first.len()));
+        s.extend(first.iter().map(|&b| b as char));
+        Ok(Cookie(s))
     }
 }
 

@@ -104,8 +104,8 @@ pub struct NodeBuilder {
 
 impl NodeBuilder {
     /// The cookie to use (default: `~/.erlang.cookie`, as `erl` reads it).
-    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
-        self.cookie = Some(Cookie::new(cookie.into()));
+    pub fn cookie(mut self, cookie: impl Into<Cookie>) -> Self {
+        self.cookie = Some(cookie.into());
         self
     }
 
