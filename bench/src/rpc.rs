@@ -30,7 +30,7 @@ pub async fn erpc_call(
     args: Vec<Term>,
     timeout: Duration,
 ) -> Result<Term, String> {
-    let mut me = node.spawn_process();
+    let me = node.spawn_process();
     let res = node.make_ref();
     let req = me
         .spawn_request(

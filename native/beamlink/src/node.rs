@@ -475,7 +475,7 @@ impl Node {
 
     /// Like [`ping`](Self::ping), saying why it was pang.
     pub async fn ping_timeout(&self, node: &str, timeout: Duration) -> Result<(), NodeError> {
-        let mut me = self.spawn_process();
+        let me = self.spawn_process();
         let tag = self.make_ref();
         let req = Term::tuple([
             Term::atom("$gen_call"),

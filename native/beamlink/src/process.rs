@@ -1,10 +1,10 @@
 //! Local processes: a pid with a mailbox, and the messages and signals that arrive in it.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use std::sync::Arc;
 
 use crate::mailbox::Mailbox;
 
@@ -121,6 +121,10 @@ impl Message {
 /// A local process of a [`Node`]: a pid others can send to, link to and monitor, with a
 /// mailbox. Dropping it ends the process: links get exit reason `normal` and monitors DOWN.
 ///
+/// Every method takes `&self`, so one process can be shared (`Arc<Process>`) between a task
+/// or thread that waits in a receive and others that send, link or monitor on its behalf.
+/// Concurrent receives each take a different message.
+///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use beamlink::{Node, term::Term};
@@ -136,8 +140,9 @@ pub struct Process {
     pub(crate) node: Node,
     pub(crate) pid: Pid,
     pub(crate) mailbox: Arc<Mailbox>,
-    /// Messages skipped by a selective receive, kept in arrival order.
-    pub(crate) saved: VecDeque<Message>,
+    /// Messages skipped by a selective receive, kept in arrival order. Locked only briefly,
+    /// never across an await.
+    pub(crate) saved: Mutex<VecDeque<Message>>,
     pub(crate) exit_reason: Option<Term>,
 }
 
@@ -172,16 +177,20 @@ impl Process {
 
     /// The next message, waiting as long as it takes (always `Some`; the `Option` matches
     /// [`receive_timeout`](Self::receive_timeout)).
-    pub async fn receive(&mut self) -> Option<Message> {
-        if let Some(m) = self.saved.pop_front() {
+    pub async fn receive(&self) -> Option<Message> {
+        if let Some(m) = self.take_saved() {
             return Some(m);
         }
         Some(self.mailbox.pop().await)
     }
 
+    fn take_saved(&self) -> Option<Message> {
+        self.saved.lock().unwrap().pop_front()
+    }
+
     /// The next message, or `None` after `timeout`.
-    pub async fn receive_timeout(&mut self, timeout: Duration) -> Option<Message> {
-        if let Some(m) = self.saved.pop_front() {
+    pub async fn receive_timeout(&self, timeout: Duration) -> Option<Message> {
+        if let Some(m) = self.take_saved() {
             return Some(m);
         }
         tokio::time::timeout(timeout, self.mailbox.pop()).await.ok()
@@ -190,14 +199,17 @@ impl Process {
     /// Selective receive: the first message (oldest first) for which `select` returns `Some`,
     /// leaving the others in the mailbox in order, or `None` after `timeout`.
     pub async fn receive_map<T>(
-        &mut self,
+        &self,
         timeout: Duration,
         mut select: impl FnMut(&Message) -> Option<T>,
     ) -> Option<(T, Message)> {
-        if let Some(i) = self.saved.iter().position(|m| select(m).is_some()) {
-            let m = self.saved.remove(i).expect("index in range");
-            let t = select(&m).expect("matched before");
-            return Some((t, m));
+        {
+            let mut saved = self.saved.lock().unwrap();
+            if let Some(i) = saved.iter().position(|m| select(m).is_some()) {
+                let m = saved.remove(i).expect("index in range");
+                let t = select(&m).expect("matched before");
+                return Some((t, m));
+            }
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -205,13 +217,13 @@ impl Process {
             if let Some(t) = select(&m) {
                 return Some((t, m));
             }
-            self.saved.push_back(m);
+            self.saved.lock().unwrap().push_back(m);
         }
     }
 
     /// Like [`receive_map`](Self::receive_map) with a yes/no predicate.
     pub async fn receive_match(
-        &mut self,
+        &self,
         timeout: Duration,
         mut pred: impl FnMut(&Message) -> bool,
     ) -> Option<Message> {
@@ -219,11 +231,12 @@ impl Process {
     }
 
     /// Drops every queued message for which `pred` is true (late replies, for instance).
-    pub fn flush(&mut self, mut pred: impl FnMut(&Message) -> bool) {
+    pub fn flush(&self, mut pred: impl FnMut(&Message) -> bool) {
+        let mut saved = self.saved.lock().unwrap();
         while let Some(m) = self.mailbox.try_pop() {
-            self.saved.push_back(m);
+            saved.push_back(m);
         }
-        self.saved.retain(|m| !pred(m));
+        saved.retain(|m| !pred(m));
     }
 
     /// Links to `pid`: when either side ends, the other gets an exit signal.
@@ -310,5 +323,28 @@ impl Drop for Process {
     fn drop(&mut self) {
         let reason = self.exit_reason.take().unwrap_or_else(|| Term::atom("normal"));
         self.node.process_ended(&self.pid, reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_process_receives_in_one_task_while_another_sends_for_it() {
+        let node = Node::builder("sharedproc@localhost").cookie("c").start().await.unwrap();
+        let me = Arc::new(node.spawn_process());
+        let waiter = {
+            let me = me.clone();
+            tokio::spawn(async move { me.receive_timeout(Duration::from_secs(5)).await })
+        };
+        let other = node.spawn_process();
+        // The waiter is blocked in a receive on `me`; a send from `me` to `other` still goes.
+        me.send(other.pid(), Term::atom("from_me")).await.unwrap();
+        let got = other.receive_timeout(Duration::from_secs(5)).await.unwrap();
+        assert!(matches!(&got, Message::Send { from: Some(f), .. } if f == me.pid()));
+        other.send(me.pid(), Term::atom("back")).await.unwrap();
+        let back = waiter.await.unwrap().unwrap();
+        assert_eq!(back.term().unwrap().unwrap(), Term::atom("back"));
     }
 }

@@ -107,7 +107,7 @@ fn messages_both_ways_from_1k_to_256m() {
         remote.eval_ok(ECHO);
         rt().block_on(async {
             let node = our_node().await;
-            let mut me = node.spawn_process();
+            let me = node.spawn_process();
             for size in [1usize << 10, 1 << 16, 1 << 20, 64 << 20, 256 << 20] {
                 let blob: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
                 let msg = Term::tuple([Term::Pid(me.pid().clone()), Term::binary(blob.clone())]);
@@ -130,8 +130,8 @@ fn small_messages_overtake_a_large_one_but_keep_their_own_order() {
     remote.eval_ok(ECHO);
     rt().block_on(async {
         let node = our_node().await;
-        let mut big = node.spawn_process();
-        let mut small = node.spawn_process();
+        let big = node.spawn_process();
+        let small = node.spawn_process();
         let blob = Term::binary(vec![9u8; 48 << 20]);
         big.send_named(&remote.name, "echo", Term::tuple([Term::Pid(big.pid().clone()), blob]))
             .await
@@ -246,7 +246,7 @@ fn published_c_node_receives_by_name_and_answers_ping() {
                 .await
                 .unwrap();
             assert!(node.port().is_some());
-            let mut sink = node.spawn_process();
+            let sink = node.spawn_process();
             sink.register("sink").unwrap();
             let ours = node.name().as_str().to_string();
             assert_eq!(remote.eval_ok(&format!("net_adm:ping('{ours}').")), "pong", "{otp:?}");
@@ -271,7 +271,7 @@ fn a_node_publishes_after_start() {
         let remote = TestNode::start(otp, "late_pub");
         rt().block_on(async {
             let node = our_node().await;
-            let mut early = node.spawn_process();
+            let early = node.spawn_process();
             assert_eq!(node.port(), None);
             let port = node.listen(0).await.unwrap();
             assert_eq!(node.port(), Some(port));
@@ -432,7 +432,7 @@ fn links_both_ways_and_unlink_id() {
             }
             // A remote process links to one of ours; when ours ends, it is told why.
             let victim = node.spawn_process();
-            let mut observer = node.spawn_process();
+            let observer = node.spawn_process();
             let req = Term::tuple([
                 Term::atom("link"),
                 Term::Pid(victim.pid().clone()),
@@ -486,7 +486,7 @@ fn atom_cache_references_from_otp_are_resolved() {
                 .unwrap();
             let conn = node.connect(&remote.name).await.unwrap();
             assert!(conn.flags().contains(DistFlags::DIST_HDR_ATOM_CACHE), "{otp:?}: negotiated");
-            let mut me = node.spawn_process();
+            let me = node.spawn_process();
             for round in 0..3 {
                 let atoms: Vec<Term> = (0..40).map(|i| Term::atom(format!("atom_{}", i % 7))).collect();
                 let big = Term::binary(vec![round as u8; 200_000]);

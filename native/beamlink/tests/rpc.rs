@@ -395,7 +395,7 @@ fn io_server_serves_input() {
             let node = local().await;
             let n = peer.name.as_str();
             let (gl, mut out) = IoServer::start_with_input(&node, "alpha\nbeta\n");
-            let mut me = node.spawn_process();
+            let me = node.spawn_process();
             let req = me
                 .spawn_request(
                     n,

@@ -379,7 +379,7 @@ impl IoServer {
     }
 
     fn serve(node: &Node, mut io: IoHandler) -> IoServer {
-        let mut proc = node.spawn_process();
+        let proc = node.spawn_process();
         let pid = proc.pid().clone();
         let task = tokio::spawn(async move {
             while let Some(m) = proc.receive().await {

@@ -63,7 +63,7 @@ impl Node {
         capture: bool,
     ) -> (Result<Term, CallError>, String) {
         let deadline = Instant::now() + timeout;
-        let mut me = self.spawn_process();
+        let me = self.spawn_process();
         let mut io = IoHandler::new(if capture { Sink::Buffer(String::new()) } else { Sink::Discard });
         // Watching rex turns a lost connection into an answer now rather than a timeout.
         let mref = match me.monitor_named(node, "rex").await {

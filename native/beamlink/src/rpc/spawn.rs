@@ -95,7 +95,7 @@ impl Node {
         options: SpawnOptions,
     ) -> Result<Spawned, CallError> {
         let args = args.into();
-        let mut owner = self.spawn_process();
+        let owner = self.spawn_process();
         let (io, output, gl) = match options.output {
             Output::Capture => {
                 let (io, rx) = IoServer::start_with_input(self, &options.input);
