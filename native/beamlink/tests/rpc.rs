@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use beamlink::rpc::{IoServer, Output, SpawnOptions};
+use beamlink::rpc::{IoServer, Output, SpawnEvent, SpawnOptions};
 use beamlink::term::{Atom, Term};
 use beamlink::{CallError, Message, Node};
 use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, unique_name};
@@ -332,6 +332,22 @@ fn spawned_output_reaches_the_caller() {
             let reason = p.wait_exit(T).await.unwrap();
             assert!(reason.is_atom("normal"), "{otp:?}: {reason:?} {:?}", p.output_so_far());
             assert_eq!(p.output_so_far(), "hi 7\nplain\nünï\nold\nlé\n");
+
+            // The same as one stream: every chunk, then the exit, then the exit again.
+            let mut p = node
+                .spawn(n, "rpc_fixtures", "printer", Term::list([Term::from(8)]), SpawnOptions::default())
+                .await
+                .unwrap();
+            let mut text = String::new();
+            let reason = loop {
+                match p.next_event(T).await.unwrap().expect("an event before the timeout") {
+                    SpawnEvent::Output(chunk) => text.push_str(&chunk),
+                    SpawnEvent::Exit(reason) => break reason,
+                }
+            };
+            assert!(reason.is_atom("normal"), "{otp:?}: {reason:?}");
+            assert_eq!(text, "hi 8\nplain\nünï\nold\nlé\n");
+            assert_eq!(p.next_event(T).await.unwrap(), Some(SpawnEvent::Exit(reason)));
 
             // Linked, no early monitor, output left on the remote node.
             let opts =

@@ -20,7 +20,7 @@ pub use error::CallError;
 pub use eval::Language;
 pub use io_server::{InputRequest, IoServer};
 pub use request::RequestId;
-pub use spawn::{Output, SpawnOptions, Spawned};
+pub use spawn::{Output, SpawnEvent, SpawnOptions, Spawned};
 
 use bytes::Bytes;
 

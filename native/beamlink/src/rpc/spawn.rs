@@ -52,6 +52,15 @@ impl Default for SpawnOptions {
     }
 }
 
+/// What a spawned process did next, from [`Spawned::next_event`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpawnEvent {
+    /// Text it printed (one I/O request's worth).
+    Output(String),
+    /// It ended with this reason. Comes after all of its output.
+    Exit(Term),
+}
+
 /// A process started by [`Node::spawn`].
 pub struct Spawned {
     pub pid: Pid,
@@ -61,6 +70,8 @@ pub struct Spawned {
     owner: Process,
     monitor: Option<Reference>,
     node: String,
+    /// The exit reason, once the DOWN is in (kept so output that raced it is handed out first).
+    exited: Option<Term>,
     _io: Option<IoServer>,
 }
 
@@ -143,6 +154,7 @@ impl Node {
             owner,
             monitor: options.monitor.then_some(req),
             node: node.to_string(),
+            exited: None,
             _io: io,
         })
     }
@@ -152,26 +164,73 @@ impl Spawned {
     /// Waits for the process to end and returns its exit reason (`normal`, `noconnection`
     /// if its node went away, …).
     pub async fn wait_exit(&mut self, timeout: Duration) -> Result<Term, CallError> {
-        let mref = match &self.monitor {
-            Some(r) => r.clone(),
-            None => {
-                let r =
-                    self.owner.monitor(&self.pid).await.map_err(|e| CallError::from_node(&self.node, e))?;
-                self.monitor = Some(r.clone());
-                r
+        if let Some(reason) = &self.exited {
+            return Ok(reason.clone());
+        }
+        let mref = self.exit_monitor().await?;
+        match self.owner.receive_map(timeout, |m| down_reason(m, &mref)).await {
+            Some((reason, _)) => {
+                self.exited = Some(reason.clone());
+                Ok(reason)
             }
-        };
-        let got = self
-            .owner
-            .receive_map(timeout, |m| match m {
-                Message::Down { reference, reason, .. } if *reference == mref => Some(reason.clone()),
-                _ => None,
-            })
-            .await;
-        match got {
-            Some((reason, _)) => Ok(reason),
             None => Err(CallError::Timeout { node: self.node.clone(), after: timeout }),
         }
+    }
+
+    /// The next thing the process did: a chunk of text it printed, or (after all of its
+    /// output) its exit; `None` if neither happened within `timeout`. Once it has exited,
+    /// every further call returns the exit again. One stream for callers that follow output
+    /// and exit together (a pollable handle, an iterator).
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) -> Result<(), beamlink::CallError> {
+    /// use std::time::Duration;
+    /// use beamlink::{rpc::{SpawnEvent, SpawnOptions}, term::Term};
+    /// let args = Term::list([Term::from("hi\n")]);
+    /// let mut p = node.spawn("fuga@localhost", "io", "put_chars", args, SpawnOptions::default()).await?;
+    /// while let Some(event) = p.next_event(Duration::from_secs(5)).await? {
+    ///     match event {
+    ///         SpawnEvent::Output(text) => print!("{text}"),
+    ///         SpawnEvent::Exit(reason) => { println!("exit: {reason}"); break }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_event(&mut self, timeout: Duration) -> Result<Option<SpawnEvent>, CallError> {
+        if let Ok(chunk) = self.output.try_recv() {
+            return Ok(Some(SpawnEvent::Output(chunk)));
+        }
+        if let Some(reason) = &self.exited {
+            return Ok(Some(SpawnEvent::Exit(reason.clone())));
+        }
+        let mref = self.exit_monitor().await?;
+        let (owner, output) = (&self.owner, &mut self.output);
+        tokio::select! {
+            biased;
+            Some(chunk) = output.recv() => Ok(Some(SpawnEvent::Output(chunk))),
+            got = owner.receive_map(timeout, |m| down_reason(m, &mref)) => match got {
+                None => Ok(None),
+                Some((reason, _)) => {
+                    self.exited = Some(reason.clone());
+                    // Output is queued before the process can go on to exit; take what raced
+                    // the DOWN first.
+                    Ok(Some(match self.output.try_recv() {
+                        Ok(chunk) => SpawnEvent::Output(chunk),
+                        Err(_) => SpawnEvent::Exit(reason),
+                    }))
+                }
+            },
+        }
+    }
+
+    /// The monitor that reports the exit, set up now if the spawn did not ask for one.
+    async fn exit_monitor(&mut self) -> Result<Reference, CallError> {
+        if let Some(r) = &self.monitor {
+            return Ok(r.clone());
+        }
+        let r = self.owner.monitor(&self.pid).await.map_err(|e| CallError::from_node(&self.node, e))?;
+        self.monitor = Some(r.clone());
+        Ok(r)
     }
 
     /// Everything printed that has arrived so far, concatenated.
@@ -186,5 +245,12 @@ impl Spawned {
     /// The local process that spawned it: links and exit signals concern this process.
     pub fn owner(&mut self) -> &mut Process {
         &mut self.owner
+    }
+}
+
+fn down_reason(m: &Message, mref: &Reference) -> Option<Term> {
+    match m {
+        Message::Down { reference, reason, .. } if reference == mref => Some(reason.clone()),
+        _ => None,
     }
 }
