@@ -1,7 +1,8 @@
 //! Blocking wrappers for callers without an async runtime (scripts, C and Python bindings).
 //!
-//! A [`BlockingNode`] owns a small tokio runtime that runs the node's connections in the
-//! background; each method blocks the calling thread until its answer is in. The async
+//! A [`BlockingNode`] runs on the process's shared engine runtime ([`Runtime::shared`]), which
+//! drives the node's connections in the background; each method blocks the calling thread
+//! until its answer is in. The async
 //! [`Node`] stays reachable through [`BlockingNode::node`], so both styles can share one node.
 //!
 //! ```no_run
@@ -13,34 +14,32 @@
 //! println!("{v}");
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::runtime::Runtime;
 
 use crate::node::{Node, NodeBuilder, NodeError};
 use crate::process::{Message, Outbound, Process};
 use crate::rpc::CallError;
+use crate::runtime::Runtime;
 use crate::term::{Atom, Pid, Reference, Term};
 
 /// A [`Node`] driven by its own runtime. Cheap to clone; clones share the node.
 #[derive(Clone)]
 pub struct BlockingNode {
-    rt: Arc<Runtime>,
+    rt: Runtime,
     node: Node,
 }
 
 impl BlockingNode {
-    /// Starts the node on a new two-thread runtime.
+    /// Starts the node on the shared engine runtime.
     pub fn start(builder: NodeBuilder) -> Result<BlockingNode, NodeError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("beamlink")
-            .enable_all()
-            .build()
-            .map_err(NodeError::Listen)?;
+        let rt = Runtime::shared().map_err(NodeError::Listen)?;
         let node = rt.block_on(builder.start())?;
-        Ok(BlockingNode { rt: Arc::new(rt), node })
+        Ok(BlockingNode { rt, node })
+    }
+
+    /// The runtime the node runs on, to start [`Task`](crate::runtime::Task)s of its API.
+    pub fn runtime(&self) -> &Runtime {
+        &self.rt
     }
 
     /// The async node, for mixing styles.
@@ -97,7 +96,7 @@ impl BlockingNode {
 
 /// A [`Process`] with blocking methods.
 pub struct BlockingProcess {
-    rt: Arc<Runtime>,
+    rt: Runtime,
     process: Process,
 }
 

@@ -32,7 +32,8 @@
 //!   atom cache, ticks);
 //! - [`node`], [`process`]: the local node, its processes, links, monitors and names;
 //! - [`rpc`]: `rpc:call`, `erpc:call`, multicall, spawn with output, discovery;
-//! - [`blocking`]: the same without an async runtime.
+//! - [`runtime`]: the shared engine runtime and the completion path the bindings wait on;
+//! - [`blocking`]: the same API without an async runtime.
 
 pub mod blocking;
 pub mod connection;
@@ -50,6 +51,7 @@ pub mod node;
 pub mod process;
 pub mod resolve;
 pub mod rpc;
+pub mod runtime;
 pub mod term;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};

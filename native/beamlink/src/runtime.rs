@@ -1,0 +1,439 @@
+//! One engine runtime per process for callers that bring none (the blocking API and the Python,
+//! C and Elixir bindings), and the one completion path they all share.
+//!
+//! A binding waits for the engine in one of four ways: a blocking call that wakes now and then
+//! to look for signals (Python's sync API, C), a callback that resolves a future or sends a
+//! message (asyncio, Elixir), or polling (C). All four are the same thing here: an engine
+//! future runs on the shared runtime as a [`Task`], and whoever holds the task blocks on it
+//! with a timeout, polls it, or hands it a callback. Dropping or [cancelling](Task::cancel) a
+//! task drops its future on the runtime, which is how every engine operation is cancelled
+//! (an erpc call gives up its monitor and stops the remote process, see
+//! [`Node::call`](crate::Node::call)).
+//!
+//! ```
+//! use std::time::Duration;
+//! use beamlink::runtime::Runtime;
+//!
+//! let rt = Runtime::shared().unwrap();
+//! let task = rt.spawn(async { 6 * 7 });
+//! assert_eq!(task.wait(Some(Duration::from_secs(5))), Some(42));
+//!
+//! // The callback form: runs on an engine thread once the future is done.
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! rt.spawn(async { "done" }).on_complete(move |v| tx.send(v).unwrap());
+//! assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("done"));
+//! ```
+//!
+//! The runtime starts with the first [`Runtime::shared`] and stops when the last handle is
+//! dropped, so a program that closes every node it opened is left with no engine threads.
+
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// How long dropping the last handle waits for the engine threads to finish (outside the
+/// runtime; from inside one of its own threads nothing can be waited for).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+static SHARED: Mutex<Weak<Shared>> = Mutex::new(Weak::new());
+
+struct Shared {
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Dropped from an engine thread (the last handle went with a callback):
+                // blocking here would deadlock, so the threads end on their own.
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(SHUTDOWN_GRACE);
+            }
+        }
+    }
+}
+
+/// A handle on the process-wide engine runtime. Cheap to clone; the runtime lives as long as
+/// any handle (and any node started on it should hold one).
+#[derive(Clone)]
+pub struct Runtime {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runtime")
+    }
+}
+
+impl Runtime {
+    /// The process's engine runtime, started on first use (two worker threads named
+    /// `beamlink`, or `BEAMLINK_THREADS`).
+    pub fn shared() -> std::io::Result<Runtime> {
+        let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(shared) = slot.upgrade() {
+            return Ok(Runtime { shared });
+        }
+        let threads = std::env::var("BEAMLINK_THREADS")
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|n| (1..=256).contains(n))
+            .unwrap_or(2);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("beamlink")
+            .enable_all()
+            .build()?;
+        let shared = Arc::new(Shared { rt: Some(rt) });
+        *slot = Arc::downgrade(&shared);
+        Ok(Runtime { shared })
+    }
+
+    /// The tokio handle, to spawn on or enter the runtime.
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.shared.rt.as_ref().expect("the runtime lives until the last handle drops").handle()
+    }
+
+    /// Runs `f` to completion, blocking this thread. Many threads may block at once.
+    ///
+    /// # Panics
+    /// When called from inside an async context (as tokio's `block_on` does).
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.handle().block_on(f)
+    }
+
+    /// Starts `f` on the runtime; the [`Task`] tells when it is done.
+    pub fn spawn<F>(&self, f: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let slot = Arc::new(Slot { state: Mutex::new(State::Running(None)), done: Condvar::new() });
+        let completer = slot.clone();
+        // A running task keeps the runtime up, even one whose handle was dropped for a callback.
+        let keep = self.clone();
+        let join = self.handle().spawn(async move {
+            let value = f.await;
+            completer.complete(value);
+            drop(keep);
+        });
+        Task { slot, abort: join.abort_handle() }
+    }
+}
+
+type Callback<T> = Box<dyn FnOnce(T) + Send>;
+
+enum State<T> {
+    /// Not done; the callback to call with the value, if one was given.
+    Running(Option<Callback<T>>),
+    Done(T),
+    /// The value was taken, handed to the callback, or the task was cancelled.
+    Over,
+}
+
+struct Slot<T> {
+    state: Mutex<State<T>>,
+    done: Condvar,
+}
+
+impl<T> Slot<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        // A panicking callback runs outside the lock, so poisoning only means a waiter
+        // panicked; the state itself is always whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn complete(&self, value: T) {
+        let mut state = self.lock();
+        match std::mem::replace(&mut *state, State::Over) {
+            State::Running(Some(callback)) => {
+                drop(state);
+                callback(value);
+            }
+            State::Running(None) => {
+                *state = State::Done(value);
+                drop(state);
+                self.done.notify_all();
+            }
+            // Cancelled while finishing: the value is dropped.
+            State::Over | State::Done(_) => {}
+        }
+    }
+}
+
+/// An engine future running on the shared [`Runtime`]. Dropping the task cancels it unless it
+/// was handed a callback with [`on_complete`](Task::on_complete).
+pub struct Task<T> {
+    slot: Arc<Slot<T>>,
+    abort: tokio::task::AbortHandle,
+}
+
+impl<T> std::fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let finished = !matches!(&*self.slot.lock(), State::Running(_));
+        f.debug_struct("Task").field("finished", &finished).finish()
+    }
+}
+
+impl<T: Send + 'static> Task<T> {
+    /// Blocks until the value is in (and takes it) or `timeout` passes (`None`: no limit).
+    /// `None` when the time ran out, or when the value was already taken or the task
+    /// cancelled.
+    pub fn wait(&self, timeout: Option<Duration>) -> Option<T> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = self.slot.lock();
+        loop {
+            match &*state {
+                State::Done(_) => return take(&mut state),
+                State::Over => return None,
+                State::Running(_) => {}
+            }
+            state = match deadline {
+                None => self.slot.done.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.slot.done.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+        }
+    }
+
+    /// Like [`wait`](Self::wait), waking every `every` to run `check` (a binding looks for
+    /// pending signals there, Python's Ctrl-C say). When `check` fails the task is cancelled
+    /// and its error returned.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlink::runtime::Runtime;
+    /// let rt = Runtime::shared().unwrap();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// let mut checks = 0;
+    /// let r = task.wait_checking(None, Duration::from_millis(5), || {
+    ///     checks += 1;
+    ///     if checks == 3 { Err("interrupted") } else { Ok(()) }
+    /// });
+    /// assert_eq!(r, Err("interrupted"));
+    /// assert!(task.wait(Some(Duration::ZERO)).is_none()); // cancelled
+    /// ```
+    pub fn wait_checking<E>(
+        &self,
+        timeout: Option<Duration>,
+        every: Duration,
+        mut check: impl FnMut() -> Result<(), E>,
+    ) -> Result<Option<T>, E> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let slice = match deadline {
+                Some(d) => every.min(d.saturating_duration_since(Instant::now())),
+                None => every,
+            };
+            if let Some(v) = self.wait(Some(slice)) {
+                return Ok(Some(v));
+            }
+            if !matches!(&*self.slot.lock(), State::Running(_)) {
+                return Ok(None);
+            }
+            if let Err(e) = check() {
+                self.cancel();
+                return Err(e);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The value if it is in, without blocking (for callers that poll).
+    pub fn try_take(&self) -> Option<T> {
+        let mut state = self.slot.lock();
+        take(&mut state)
+    }
+
+    /// Whether the future has finished (its value may already have been taken).
+    pub fn is_finished(&self) -> bool {
+        !matches!(&*self.slot.lock(), State::Running(_))
+    }
+
+    /// Cancels the task: its future is dropped on the runtime (running the engine's clean-up)
+    /// and no value or callback follows. A value already in is dropped.
+    pub fn cancel(&self) {
+        *self.slot.lock() = State::Over;
+        self.abort.abort();
+    }
+
+    /// Hands the value to `callback` once it is in, on an engine thread (or on this thread
+    /// when it is already in). The task is then detached: nothing cancels it but the
+    /// returned [`Cancel`].
+    pub fn on_complete(self, callback: impl FnOnce(T) + Send + 'static) -> Cancel {
+        let cancel = Cancel { abort: self.abort.clone(), slot: self.slot.clone() };
+        let mut state = self.slot.lock();
+        match std::mem::replace(&mut *state, State::Over) {
+            State::Done(v) => {
+                drop(state);
+                callback(v);
+            }
+            State::Running(_) => *state = State::Running(Some(Box::new(callback))),
+            State::Over => {}
+        }
+        // Dropping `self` now leaves the task running: it has a callback.
+        cancel
+    }
+}
+
+fn take<T>(state: &mut State<T>) -> Option<T> {
+    match std::mem::replace(state, State::Over) {
+        State::Done(v) => Some(v),
+        other => {
+            *state = other;
+            None
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    // Cancels a waiting task (see the type's docs).
+    fn drop(&mut self) {
+        let mut state = self.slot.lock();
+        // A task with a callback is detached; only the waiting kind is cancelled by drop.
+        if matches!(&*state, State::Running(None)) {
+            *state = State::Over;
+            drop(state);
+            self.abort.abort();
+        }
+    }
+}
+
+/// Cancels a task that was handed a callback; the callback is then never called.
+pub struct Cancel {
+    abort: tokio::task::AbortHandle,
+    slot: Arc<dyn CancelSlot>,
+}
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cancel")
+    }
+}
+
+trait CancelSlot: Send + Sync {
+    fn cancel(&self);
+}
+
+impl<T: Send> CancelSlot for Slot<T> {
+    fn cancel(&self) {
+        *self.lock() = State::Over;
+    }
+}
+
+impl Cancel {
+    /// Drops the future on the runtime; the callback will not run (unless it already has).
+    pub fn cancel(&self) {
+        self.slot.cancel();
+        self.abort.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn wait_for(flag: &AtomicBool) -> bool {
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if flag.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        false
+    }
+
+    #[test]
+    fn handles_share_one_runtime() {
+        let a = Runtime::shared().unwrap();
+        let b = Runtime::shared().unwrap();
+        assert!(Arc::ptr_eq(&a.shared, &b.shared));
+    }
+
+    #[test]
+    fn timeout_leaves_the_task_running_and_a_later_wait_gets_the_value() {
+        let rt = Runtime::shared().unwrap();
+        let task = rt.spawn(async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            7
+        });
+        assert_eq!(task.wait(Some(Duration::from_millis(1))), None);
+        assert!(!task.is_finished());
+        assert_eq!(task.wait(None), Some(7));
+        assert!(task.is_finished());
+        assert_eq!(task.try_take(), None, "taken once");
+    }
+
+    #[test]
+    fn dropping_a_task_drops_its_future() {
+        let rt = Runtime::shared().unwrap();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let guard = SetOnDrop(dropped.clone());
+        let task = rt.spawn(async move {
+            let _g = guard;
+            std::future::pending::<()>().await
+        });
+        drop(task);
+        assert!(wait_for(&dropped));
+    }
+
+    #[test]
+    fn cancel_of_a_callback_task_drops_future_and_callback_never_runs() {
+        let rt = Runtime::shared().unwrap();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let called = Arc::new(AtomicBool::new(false));
+        let guard = SetOnDrop(dropped.clone());
+        let c = called.clone();
+        let cancel = rt
+            .spawn(async move {
+                let _g = guard;
+                std::future::pending::<()>().await
+            })
+            .on_complete(move |_| c.store(true, Ordering::SeqCst));
+        cancel.cancel();
+        assert!(wait_for(&dropped));
+        assert!(!called.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn callback_on_an_already_finished_task_runs_at_once() {
+        let rt = Runtime::shared().unwrap();
+        let task = rt.spawn(async { 1 });
+        while !task.is_finished() {
+            std::thread::yield_now();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        task.on_complete(move |v| tx.send(v).unwrap());
+        assert_eq!(rx.try_recv(), Ok(1));
+    }
+
+    #[test]
+    fn polling_sees_the_value() {
+        let rt = Runtime::shared().unwrap();
+        let task = rt.spawn(async { "x" });
+        let end = Instant::now() + Duration::from_secs(5);
+        let mut got = None;
+        while got.is_none() && Instant::now() < end {
+            got = task.try_take();
+        }
+        assert_eq!(got, Some("x"));
+    }
+}
