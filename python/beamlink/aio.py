@@ -156,6 +156,7 @@ class AsyncNode(_Owner):
         link: bool = False,
         output: OutputMode = "capture",
         timeout: Optional[float] = 10.0,
+        options: Sequence[Any] = (),
     ) -> "AsyncJob":
         """See :meth:`beamlink.Node.spawn`; ``async for chunk in job.output``.
 
@@ -166,7 +167,7 @@ class AsyncNode(_Owner):
         '元気ですかーーーッ！\\n'
         """
         pending = self._native.spawn(
-            node, module, function, args, input=input, link=link, output=output, timeout=timeout
+            node, module, function, args, input=input, link=link, output=output, timeout=timeout, options=options
         )
         return self._child(AsyncJob(await _wait(pending)))
 

@@ -308,12 +308,16 @@ class Node(_Owner):
         link: bool = False,
         output: OutputMode = "capture",
         timeout: Optional[float] = 10.0,
+        options: Sequence[Any] = (),
     ) -> "Job":
         """Spawns ``module:function(*args)`` on ``node`` (``Node.spawn/4``) and returns a
         :class:`Job`. Its group leader is ours: what it prints (``IO.puts``,
         ``io:format``) streams back on :attr:`Job.output`, and its reads (``IO.gets``,
         ``io:get_line``) consume ``input``, then get ``eof``. ``output="remote"`` leaves its
         output on the remote node's stdout. ``timeout`` bounds the wait for the spawn reply.
+        ``options`` are further spawn options as ``spawn_opt`` takes them, e.g.
+        ``[(Atom("priority"), Atom("high"))]``; one the node does not know makes it refuse
+        with :class:`~beamlink.errors.SpawnFailed`.
 
         >>> job = node.spawn(peer, "Elixir.Toukon", "say", [])
         >>> "".join(job.output)
@@ -322,7 +326,7 @@ class Node(_Owner):
         Atom('normal')
         """
         native = self._native.spawn(
-            node, module, function, args, input=input, link=link, output=output, timeout=timeout
+            node, module, function, args, input=input, link=link, output=output, timeout=timeout, options=options
         ).wait()
         return self._child(Job(native))
 

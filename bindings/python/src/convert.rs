@@ -77,3 +77,17 @@ pub(crate) fn dest_of(obj: &Bound<'_, PyAny>, here: &str) -> PyResult<Dest> {
         obj.get_type().name()?
     )))
 }
+
+/// A Python value as an engine term (for the few places the engine takes a `Term`: exit
+/// reasons).
+pub(crate) fn engine_term(
+    obj: &Bound<'_, PyAny>,
+    opts: &crate::options::EncodeOptions,
+) -> PyResult<term::Term> {
+    let bytes = crate::encode::encode_bare(obj, opts)?;
+    let limits = beamlink::term::Limits::trusted();
+    beamlink::term::Decoder::new(&bytes)
+        .with_limits(limits)
+        .term()
+        .map_err(|e| crate::errors::encode_error(obj.py(), e.to_string()))
+}

@@ -369,7 +369,7 @@ impl Node {
     }
 
     /// Spawns `module:function(args…)` there; the result is a `Job` following its output.
-    #[pyo3(signature = (node, module, function, args, *, input = None, link = false, output = "capture", timeout = 10.0))]
+    #[pyo3(signature = (node, module, function, args, *, input = None, link = false, output = "capture", timeout = 10.0, options = None))]
     #[allow(clippy::too_many_arguments)]
     fn spawn(
         &self,
@@ -382,9 +382,17 @@ impl Node {
         link: bool,
         output: &str,
         timeout: Option<f64>,
+        options: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Pending> {
         let live = self.live(py)?;
         let (peer, m, f) = mfa(node, module, function)?;
+        let extra = match options {
+            Some(o) => o
+                .try_iter()?
+                .map(|t| crate::convert::engine_term(&t?, &self.encode))
+                .collect::<PyResult<_>>()?,
+            None => Vec::new(),
+        };
         let args = Outbound::Encoded(encode::encode_args(args, &self.encode)?.into());
         let output = match output {
             "capture" => Output::Capture,
@@ -406,7 +414,7 @@ impl Node {
             output,
             timeout: duration(timeout)?,
             input: input.unwrap_or_default(),
-            ..SpawnOptions::default()
+            extra,
         };
         let opts = self.decode;
         let rt = live.rt.clone();

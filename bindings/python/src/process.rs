@@ -199,7 +199,7 @@ impl Mailbox {
     fn exit(&self, py: Python<'_>, pid: &Bound<'_, PyAny>, reason: &Bound<'_, PyAny>) -> PyResult<Pending> {
         let live = self.live(py)?;
         let pid = pid_of(pid)?;
-        let reason = engine_term(reason, &self.encode)?;
+        let reason = crate::convert::engine_term(reason, &self.encode)?;
         Ok(start(&live.rt, async move { unit(live.proc.exit_signal(&pid, reason).await) }))
     }
 
@@ -208,7 +208,7 @@ impl Mailbox {
     #[pyo3(signature = (reason = None))]
     fn close(&self, py: Python<'_>, reason: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let reason = match reason {
-            Some(r) => Some(engine_term(r, &self.encode)?),
+            Some(r) => Some(crate::convert::engine_term(r, &self.encode)?),
             None => None,
         };
         let live = self.live.write().unwrap_or_else(|p| p.into_inner()).take();
@@ -242,15 +242,4 @@ fn unit(r: Result<(), beamlink::NodeError>) -> Done {
         Ok(()) => Ok(py.None()),
         Err(e) => Err(errors::node_error(py, &e)),
     })
-}
-
-/// A Python value as an engine term (for the few places the engine takes a `Term`: exit
-/// reasons).
-fn engine_term(obj: &Bound<'_, PyAny>, opts: &EncodeOptions) -> PyResult<Term> {
-    let bytes = encode::encode_bare(obj, opts)?;
-    let limits = beamlink::term::Limits::trusted();
-    beamlink::term::Decoder::new(&bytes)
-        .with_limits(limits)
-        .term()
-        .map_err(|e| errors::encode_error(obj.py(), e.to_string()))
 }
