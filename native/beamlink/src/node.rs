@@ -26,6 +26,7 @@ use crate::mailbox::Mailbox;
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
+use crate::transport::Transport;
 
 /// What to spawn, for [`Node::spawn_request`].
 pub(crate) struct SpawnSpec<'a> {
@@ -809,7 +810,7 @@ impl Inner {
     }
 
     /// Takes a handshaken stream into service, replacing any older connection to the peer.
-    fn adopt(self: &Arc<Self>, stream: tokio::net::TcpStream, peer: Atom, flags: DistFlags) -> Connection {
+    fn adopt(self: &Arc<Self>, stream: impl Into<Transport>, peer: Atom, flags: DistFlags) -> Connection {
         let handler: Arc<dyn Handler> = Arc::new(NodeHandler(Arc::downgrade(self)));
         let conn = Connection::start(stream, peer.clone(), flags, self.conn_cfg, handler);
         let old = self.conns.lock().unwrap().insert(peer.clone(), conn.clone());
