@@ -825,7 +825,12 @@ impl Inner {
         let Incoming { control, payload } = msg;
         let reason_of = |inline: Option<Term>, payload: &Option<Bytes>| -> Term {
             inline.unwrap_or_else(|| {
-                payload.as_ref().and_then(|p| decode_bare(p).ok()).unwrap_or_else(|| Term::atom("badarg"))
+                // A reason we cannot decode must not pass for a real one (it used to read as
+                // `badarg`): the callers that have the raw bytes report the decode error.
+                payload
+                    .as_ref()
+                    .and_then(|p| decode_bare(p).ok())
+                    .unwrap_or_else(|| Term::atom(crate::process::UNDECODABLE_REASON))
             })
         };
         match control {

@@ -89,6 +89,9 @@ impl Erpc {
                 },
                 Message::Down { reference, reason, raw, .. } if reference == self.req => {
                     self.done = true;
+                    if let Some(e) = CallError::undecodable(&reason, raw.as_ref()) {
+                        return Some(Err(e));
+                    }
                     self.raw = raw;
                     return Some(self.outcome(reason));
                 }
