@@ -98,8 +98,18 @@ fn call_errors_are_told_apart() {
             assert!(matches!(&e, CallError::Error { reason, .. } if reason.is_atom("badarg")), "{e:?}");
 
             let e = node.call(n, "erlang", "exit", Term::list([Term::atom("bye")]), T).await.unwrap_err();
-            assert!(matches!(&e, CallError::Exit { reason } if reason.is_atom("bye")), "{e:?}");
+            assert!(
+                matches!(&e, CallError::Exit { reason, signal: false } if reason.is_atom("bye")),
+                "{e:?}"
+            );
             codes.push((e.kind(), e.exit_code()));
+
+            // Killed before erpc could report: `exit({signal, killed})` in erpc terms.
+            let e = node.call(n, "rpc_fixtures", "self_kill", Term::nil(), T).await;
+            assert!(
+                matches!(&e, Err(CallError::Exit { reason, signal: true }) if reason.is_atom("killed")),
+                "{e:?}"
+            );
 
             let e = node.call(n, "erlang", "throw", Term::list([Term::atom("ball")]), T).await.unwrap_err();
             assert!(matches!(&e, CallError::Throw { value } if value.is_atom("ball")), "{e:?}");
@@ -108,10 +118,16 @@ fn call_errors_are_told_apart() {
             let e =
                 node.call(n, "no_such_mod_beamlink", "f", Term::list([Term::from(1)]), T).await.unwrap_err();
             match &e {
-                CallError::Undef { module, function, arity } => {
+                CallError::Undef { module, function, arity, stacktrace } => {
                     assert_eq!(
                         (module.as_str(), function.as_str(), *arity),
                         ("no_such_mod_beamlink", "f", 1)
+                    );
+                    // The remote stacktrace, whose top frame is the call itself.
+                    let top = stacktrace.as_list().and_then(|l| l.first()).and_then(Term::as_tuple);
+                    assert!(
+                        matches!(top, Some([m, _, _, _]) if m.is_atom("no_such_mod_beamlink")),
+                        "{stacktrace:?}"
                     );
                 }
                 other => panic!("{otp:?}: {other:?}"),

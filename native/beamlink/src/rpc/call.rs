@@ -115,7 +115,7 @@ impl Erpc {
                         return Err(CallError::Throw { value: t.pop().expect("3 elements") });
                     }
                     (3, Some("exit")) => {
-                        return Err(CallError::Exit { reason: t.pop().expect("3 elements") });
+                        return Err(CallError::Exit { reason: t.pop().expect("3 elements"), signal: false });
                     }
                     // `{Res, error, {erpc, R}}`: erpc itself refused the arguments.
                     (3, Some("error")) => {
@@ -136,13 +136,13 @@ impl Erpc {
                     _ => {}
                 }
             }
-            return Err(CallError::Exit { reason: Term::Tuple(t) });
+            return Err(CallError::Exit { reason: Term::Tuple(t), signal: true });
         }
         if reason.is_atom("noconnection") {
             return Err(CallError::lost(&self.node));
         }
         // Killed by a signal before `execute_call` could report: erpc's `exit({signal, R})`.
-        Err(CallError::Exit { reason })
+        Err(CallError::Exit { reason, signal: true })
     }
 
     pub(crate) fn timeout_error(&self, after: Duration) -> CallError {
