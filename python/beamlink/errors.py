@@ -174,11 +174,13 @@ class UndefinedFunction(RemoteError):
 
 
 class RemoteExit(CallError):
-    """The remote code exited (``exit(Reason)``), or its process was killed."""
+    """The remote code exited (``exit(Reason)``), or its process was killed by an exit
+    signal before it could report (``signal`` is then true and ``reason`` the signal's)."""
 
-    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None) -> None:
+    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None, signal: bool = False) -> None:
         super().__init__(message, node=node, term=reason)
         self.reason = reason
+        self.signal = signal
 
 
 class RemoteThrow(CallError):

@@ -191,7 +191,7 @@ def test_elixir_exceptions(pynode: beamlink.Node, elixir_node: BeamNode) -> None
 def test_exit_and_throw(pynode: beamlink.Node, beam: BeamNode) -> None:
     with pytest.raises(RemoteExit) as e:
         pynode.call(beam.name, "py_fixtures", "exit_it", [Atom("bye")])
-    assert e.value.reason == Atom("bye") and e.value.term == Atom("bye")
+    assert e.value.reason == Atom("bye") and e.value.term == Atom("bye") and not e.value.signal
     with pytest.raises(RemoteThrow) as t:
         pynode.call(beam.name, "py_fixtures", "throw_it", [{"k": [1]}])
     assert t.value.value == {"k": [1]} and t.value.term == {"k": [1]}
@@ -201,7 +201,7 @@ def test_undefined_function(pynode: beamlink.Node, beam: BeamNode) -> None:
     with pytest.raises(UndefinedFunction) as e:
         pynode.call(beam.name, "no_such_module_beamlink", "f", [1, 2])
     assert (e.value.module, e.value.function, e.value.arity) == ("no_such_module_beamlink", "f", 2)
-    assert e.value.term == Atom("undef")
+    assert e.value.term == Atom("undef") and e.value.stacktrace[0][:2] == (Atom("no_such_module_beamlink"), Atom("f"))
     with pytest.raises(UndefinedFunction) as e:
         pynode.call(beam.name, "lists", "no_such_function", [])
     assert e.value.function == "no_such_function" and e.value.arity == 0

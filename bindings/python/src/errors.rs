@@ -149,15 +149,25 @@ pub(crate) fn call_error(py: Python<'_>, node: &str, e: CallError, opts: &Decode
                     &[("node", n()), ("reason", term(&reason)?), ("stacktrace", term(&stacktrace)?)],
                 )
             }
-            CallError::Exit { reason } => {
-                let message = format!("exit on {node}: {reason}");
-                make(py, "RemoteExit", &message, &[("node", n()), ("reason", term(&reason)?)])
+            CallError::Exit { reason, signal } => {
+                let message = if signal {
+                    format!("the call's process on {node} was killed: {reason}")
+                } else {
+                    format!("exit on {node}: {reason}")
+                };
+                let signal = pyo3::types::PyBool::new(py, signal).to_owned().into_any();
+                make(
+                    py,
+                    "RemoteExit",
+                    &message,
+                    &[("node", n()), ("reason", term(&reason)?), ("signal", signal)],
+                )
             }
             CallError::Throw { value } => {
                 let message = format!("uncaught throw on {node}: {value}");
                 make(py, "RemoteThrow", &message, &[("node", n()), ("value", term(&value)?)])
             }
-            CallError::Undef { module, function, arity } => {
+            CallError::Undef { module, function, arity, stacktrace } => {
                 let message = format!("undefined function {module}:{function}/{arity} on {node}");
                 make(
                     py,
@@ -169,6 +179,7 @@ pub(crate) fn call_error(py: Python<'_>, node: &str, e: CallError, opts: &Decode
                         ("function", text(py, &function)),
                         ("arity", arity.into_pyobject(py)?.into_any()),
                         ("reason", atom(py, "undef")),
+                        ("stacktrace", term(&stacktrace)?),
                     ],
                 )
             }
