@@ -18,8 +18,12 @@ pub const TIMEOUT: i32 = 7;
 pub const USAGE: i32 = 64;
 /// epmd cannot be reached, or what answered is not epmd (EX_UNAVAILABLE).
 pub const UNAVAILABLE: i32 = 69;
+/// Writing the output failed (EX_IOERR).
+pub const CANNOT_WRITE: i32 = 74;
 /// Our own name, a node name, the cookie or the cookie file is unusable (EX_CONFIG).
 pub const CONFIG: i32 = 78;
+/// stdout was closed by its reader: what a shell reports for a tool killed by SIGPIPE.
+pub const CLOSED_PIPE: i32 = 128 + 13;
 
 /// The exit code for a failure to start our node or to reach another one.
 pub fn node_error(e: &NodeError) -> i32 {

@@ -5,6 +5,7 @@ use beamlink::term::Term;
 use super::{Outcome, call_failure, concurrently, connect, timeout};
 use crate::cli::Global;
 use crate::exit;
+use crate::out::Out;
 
 pub async fn run(g: &Global, seed: &str) -> Outcome {
     let node = connect(g, seed).await?;
@@ -22,8 +23,10 @@ pub async fn run(g: &Global, seed: &str) -> Outcome {
         async move { node.ping_timeout(&m, t).await.is_ok() }
     }))
     .await;
+    let mut out = Out;
     for (m, up) in members.iter().zip(up) {
-        println!("{m}\t{}", if up { "up" } else { "unreachable" });
+        out.line(format_args!("{m}\t{}", if up { "up" } else { "unreachable" }))?;
     }
+    out.flush()?;
     Ok(exit::OK)
 }

@@ -17,6 +17,7 @@ use beamlink::{CallError, Node, NodeError};
 
 use crate::cli::{Cli, Command, Global};
 use crate::exit;
+use crate::out::Out;
 use crate::print;
 
 pub async fn run(cli: Cli) -> i32 {
@@ -38,7 +39,9 @@ pub async fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(Failure { code, message }) => {
-            eprintln!("beamlink: {message}");
+            if !message.is_empty() {
+                crate::out::warn(message);
+            }
             code
         }
     }
@@ -146,14 +149,15 @@ pub fn call_failure(e: &CallError, elixir: bool) -> Failure {
 
 /// What a call printed, then its value; or the failure.
 pub fn print_outcome(output: &str, result: Result<Term, CallError>, elixir: bool) -> Outcome {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(output.as_bytes());
-    match result {
+    let mut out = Out;
+    out.write(output)?;
+    let code = match result {
         Ok(v) => {
-            let _ = writeln!(out, "{}", print::term(&v, elixir));
+            out.line(print::term(&v, elixir))?;
             Ok(exit::OK)
         }
         Err(e) => Err(call_failure(&e, elixir)),
-    }
+    };
+    out.flush()?;
+    code
 }

@@ -5,6 +5,7 @@ use beamlink::term::Term;
 
 use super::{Failure, Outcome, call_failure, concurrently, parse_args, start_node, timeout};
 use crate::cli::Global;
+use crate::out::Out;
 use crate::{exit, print};
 
 pub async fn run(g: &Global, items: &[String]) -> Outcome {
@@ -30,14 +31,16 @@ pub async fn run(g: &Global, items: &[String]) -> Outcome {
         nodes.iter().zip(&connected).filter(|(_, c)| c.is_ok()).map(|(n, _)| *n).collect();
     let mut results = node.multicall(&reachable, &mf[0], &mf[1], args, timeout(g)).await.into_iter();
     let mut code = exit::OK;
+    let mut out = Out;
     for (n, c) in nodes.iter().zip(connected) {
         let line = match c.map(|()| results.next().expect("one result per reachable node")) {
             Ok(Ok(v)) => print::term(&v, g.elixir),
             Ok(Err(e)) => fail(&mut code, call_failure(&e, g.elixir)),
             Err(f) => fail(&mut code, f),
         };
-        println!("{n}: {line}");
+        out.line(format_args!("{n}: {line}"))?;
     }
+    out.flush()?;
     Ok(code)
 }
 

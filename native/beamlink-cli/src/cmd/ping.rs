@@ -4,16 +4,19 @@
 use super::{Failure, Outcome, start_node, timeout};
 use crate::cli::Global;
 use crate::exit;
+use crate::out::Out;
 
 pub async fn run(g: &Global, target: &str) -> Outcome {
     let node = start_node(g, target).await?;
     match node.ping_timeout(target, timeout(g)).await {
         Ok(()) => {
-            println!("pong");
+            Out.line("pong")?;
+            Out.flush()?;
             Ok(exit::OK)
         }
         Err(e) => {
-            println!("pang");
+            Out.line("pang")?;
+            Out.flush()?;
             let f = Failure::node(&e);
             // Only "the node is not there" is plain pang.
             let code = if f.code == exit::NOCONNECTION { exit::PANG } else { f.code };
