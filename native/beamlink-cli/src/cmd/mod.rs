@@ -135,9 +135,9 @@ pub fn call_failure(e: &CallError, elixir: bool) -> Failure {
     let t = |t: &Term| print::term(t, elixir);
     let message = match e {
         CallError::Error { reason, .. } => format!("error: {}", t(reason)),
-        CallError::Exit { reason } => format!("exit: {}", t(reason)),
+        CallError::Exit { reason, .. } => format!("exit: {}", t(reason)),
         CallError::Throw { value } => format!("throw: {}", t(value)),
-        CallError::Undef { module, function, arity } => format!("undef: {module}:{function}/{arity}"),
+        CallError::Undef { module, function, arity, .. } => format!("undef: {module}:{function}/{arity}"),
         CallError::NoConnection { node, detail } => format!("noconnection: {node}: {detail}"),
         CallError::Timeout { node, after } => format!("timeout: no answer from {node} within {after:?}"),
         CallError::SpawnFailed { node, reason } => format!("spawn refused by {node}: {}", t(reason)),
