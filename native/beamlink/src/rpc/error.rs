@@ -119,7 +119,9 @@ impl CallError {
             })
         };
         if !matches!(reason.as_tuple(), Some([_, stack]) if is_stack(stack)) {
-            return Some(CallError::Exit { reason });
+            // An exit reason does not tell exit/1 from an exit signal, except `killed`.
+            let signal = reason.is_atom("killed");
+            return Some(CallError::Exit { reason, signal });
         }
         let mut parts = reason.into_items().expect("a tuple");
         let stacktrace = parts.pop().expect("two elements");
