@@ -10,7 +10,6 @@ use beamlink::handshake::{ConnectError, HandshakeError, State};
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
 pub const PANG: i32 = 1;
-pub const EXIT: i32 = 3;
 /// The node is not there, or the connection was lost.
 pub const NOCONNECTION: i32 = 6;
 pub const TIMEOUT: i32 = 7;
@@ -24,6 +23,12 @@ pub const CANNOT_WRITE: i32 = 74;
 pub const CONFIG: i32 = 78;
 /// stdout was closed by its reader: what a shell reports for a tool killed by SIGPIPE.
 pub const CLOSED_PIPE: i32 = 128 + 13;
+
+/// The exit code for a command stopped by `signal`, as a shell reports a process it killed:
+/// 130 for SIGINT (Ctrl-C), 143 for SIGTERM.
+pub fn interrupted(signal: i32) -> i32 {
+    128 + signal
+}
 
 /// The exit code for a failure to start our node or to reach another one.
 pub fn node_error(e: &NodeError) -> i32 {

@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod ctx;
 mod exit;
 mod out;
 mod print;

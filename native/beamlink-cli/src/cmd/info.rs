@@ -3,8 +3,8 @@
 use beamlink::term::Term;
 use serde_json::{Map, Value, json};
 
-use super::{Outcome, call_failure, connect, timeout};
-use crate::cli::Global;
+use super::{Outcome, call_failure};
+use crate::ctx::Ctx;
 use crate::exit;
 use crate::out::Out;
 
@@ -26,18 +26,18 @@ const QUERIES: &[(&str, &str, &str, &str)] = &[
     ("hidden_nodes", "erlang", "nodes", "[hidden]"),
 ];
 
-pub async fn run(g: &Global, target: &str, as_json: bool) -> Outcome {
-    let node = connect(g, target).await?;
+pub async fn run(ctx: &Ctx, target: &str, as_json: bool) -> Outcome {
+    let node = ctx.connect(target).await?;
     let mut set = tokio::task::JoinSet::new();
     for (i, (_, m, f, a)) in QUERIES.iter().enumerate() {
-        let (node, target, t) = (node.clone(), target.to_string(), timeout(g));
+        let (node, target, t) = (node.clone(), target.to_string(), ctx.left());
         let args = beamlink::term::parse(a).expect("static args");
         set.spawn(async move { (i, node.call(&target, m, f, args, t).await) });
     }
     let mut answers: Vec<Option<Term>> = vec![None; QUERIES.len()];
     while let Some(joined) = set.join_next().await {
         let (i, r) = joined.expect("query task");
-        answers[i] = Some(r.map_err(|e| call_failure(&e, g.elixir))?);
+        answers[i] = Some(r.map_err(|e| call_failure(&e, ctx))?);
     }
     let v: Vec<Term> = answers.into_iter().map(|a| a.expect("every query answered")).collect();
     let get = |key: &str| &v[QUERIES.iter().position(|q| q.0 == key).expect("known key")];
