@@ -1,7 +1,7 @@
 //! `beamlink spawn NODE M F [ARGS]`: streams the process's output until it exits. The exit
 //! status follows its exit: 0 `normal`, else as a call's failure (2 error, 3 exit, 4 throw,
 //! 5 undef). The process does not outlive the command: when the command stops early (its
-//! deadline, stdout closed) the process is killed.
+//! deadline, Ctrl-C or SIGTERM, stdout closed) the process is killed.
 
 use beamlink::CallError;
 use beamlink::rpc::{SpawnEvent, SpawnOptions, Spawned};
@@ -19,9 +19,12 @@ pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &s
         let opts = SpawnOptions { timeout: ctx.left(), ..SpawnOptions::default() };
         node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, ctx))
     };
-    let mut p = match tokio::time::timeout(ctx.left(), start).await {
-        Ok(p) => p?,
-        Err(_) => return Err(Failure::timeout(ctx, "starting the process")),
+    let mut p = tokio::select! {
+        started = tokio::time::timeout(ctx.left(), start) => match started {
+            Ok(p) => p?,
+            Err(_) => return Err(Failure::timeout(ctx, "starting the process")),
+        },
+        sig = ctx.interrupted() => return Err(Failure::interrupted(sig)),
     };
     crate::out::warn(format_args!(
         "spawned {}",
@@ -51,7 +54,11 @@ async fn follow(ctx: &Ctx, p: &mut Spawned) -> Result<beamlink::Term, Failure> {
             Some(d) => d.saturating_duration_since(Instant::now()),
             None => std::time::Duration::from_secs(3600),
         };
-        match p.next_event(wait).await {
+        let event = tokio::select! {
+            e = p.next_event(wait) => e,
+            sig = ctx.interrupted() => return Err(Failure::interrupted(sig)),
+        };
+        match event {
             Ok(Some(SpawnEvent::Output(text))) => {
                 out.write(&text)?;
                 out.flush()?;
