@@ -23,7 +23,7 @@ use tokio::time::timeout;
 
 use crate::control::{Control, ControlError};
 use crate::flags::DistFlags;
-use crate::term::{self, Atom, DecodeError, Decoder, Term};
+use crate::term::{self, Atom, DecodeError, Decoder, Limits, Term};
 use crate::transport::{Transport, WriteHalf};
 
 /// Messages larger than this are sent in fragments when the peer supports them (as OTP does).
@@ -84,9 +84,16 @@ impl Incoming {
     }
 }
 
-/// Decodes a term without version byte, sharing binaries with `bytes`.
+/// Decodes a term without version byte, sharing binaries with `bytes`, as BEAM decodes what a
+/// connected node sends: with [`Limits::trusted`] (the peer passed the cookie handshake, and a
+/// reply as deep as BEAM builds must come back).
 pub fn decode_bare(bytes: &Bytes) -> Result<Term, DecodeError> {
-    let mut d = Decoder::shared(bytes);
+    decode_bare_with(bytes, Limits::trusted())
+}
+
+/// [`decode_bare`] with other limits.
+pub fn decode_bare_with(bytes: &Bytes, limits: Limits) -> Result<Term, DecodeError> {
+    let mut d = Decoder::shared(bytes).with_limits(limits);
     let t = d.term()?;
     d.finish()?;
     Ok(t)
@@ -808,7 +815,7 @@ fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, Violation
     if atoms.is_empty() {
         return Ok(payload);
     }
-    let mut d = Decoder::shared(&payload).with_atom_cache(atoms);
+    let mut d = Decoder::shared(&payload).with_atom_cache(atoms).with_limits(Limits::trusted());
     let t = d.term().map_err(|x| Violation::Payload(x.to_string()))?;
     let mut out = Vec::with_capacity(payload.len() + 64);
     term::encode_into(&t, &mut out);

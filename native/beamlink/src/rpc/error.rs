@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::node::NodeError;
+use crate::process::Payload;
 use crate::term::{DecodeError, Term};
 
 /// Why a remote call did not return a value.
@@ -24,16 +25,18 @@ pub enum CallError {
     /// The remote code raised `error(Reason)`.
     #[error("remote error: {reason:?}")]
     Error { reason: Term, stacktrace: Term },
-    /// The remote code called `exit(Reason)`, or the process was killed (`{signal, R}` in erpc
-    /// terms: then `reason` is the signal's reason).
+    /// The remote code called `exit(Reason)` (`signal` false), or the process was killed by an
+    /// exit signal before it could report (`signal` true, `reason` the signal's reason): what
+    /// `erpc:call` raises as `exit({exception, Reason})` and `exit({signal, Reason})`.
     #[error("remote exit: {reason:?}")]
-    Exit { reason: Term },
+    Exit { reason: Term, signal: bool },
     /// The remote code threw a value that nobody caught.
     #[error("remote throw: {value:?}")]
     Throw { value: Term },
     /// The function called does not exist (module not loadable, or no such export).
+    /// `stacktrace` is the remote one, as `erpc:call` re-raises it (`{exception, undef, Stack}`).
     #[error("undefined function {module}:{function}/{arity}")]
-    Undef { module: String, function: String, arity: usize },
+    Undef { module: String, function: String, arity: usize, stacktrace: Term },
     /// Could not connect to `node`, or the connection was lost before the answer came.
     #[error("no connection to {node}: {detail}")]
     NoConnection { node: String, detail: String },
@@ -88,6 +91,15 @@ impl CallError {
         CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
     }
 
+    /// A [`Decode`](CallError::Decode) error when a DOWN reason arrived as bytes that could not
+    /// be decoded (see [`UNDECODABLE_REASON`](crate::process::UNDECODABLE_REASON)).
+    pub(crate) fn undecodable(reason: &Term, raw: Option<&Payload>) -> Option<CallError> {
+        if !reason.is_atom(crate::process::UNDECODABLE_REASON) {
+            return None;
+        }
+        raw?.term().err().map(CallError::Decode)
+    }
+
     pub(crate) fn lost(node: &str) -> CallError {
         CallError::NoConnection {
             node: node.to_string(),
@@ -110,7 +122,12 @@ impl CallError {
                 _ => None,
             };
             if let (true, Some(arity), Some(m), Some(f)) = (matches, arity, m.as_atom(), f.as_atom()) {
-                return CallError::Undef { module: m.to_string(), function: f.to_string(), arity };
+                return CallError::Undef {
+                    module: m.to_string(),
+                    function: f.to_string(),
+                    arity,
+                    stacktrace,
+                };
             }
         }
         CallError::Error { reason, stacktrace }
