@@ -26,6 +26,7 @@ use crate::mailbox::Mailbox;
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
+use crate::transport::Transport;
 
 /// What to spawn, for [`Node::spawn_request`].
 pub(crate) struct SpawnSpec<'a> {
@@ -240,6 +241,7 @@ impl NodeBuilder {
             connecting: Mutex::new(HashMap::new()),
             events,
             registration: Mutex::new(registration),
+            cancelled_spawns: Mutex::new(HashSet::new()),
         });
         let node = Node { inner };
         if let Some(l) = listener {
@@ -290,6 +292,9 @@ pub(crate) struct Inner {
     connecting: Mutex<HashMap<Atom, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<NodeEvent>,
     registration: Mutex<Option<Registration>>,
+    /// Spawn requests cancelled before their reply came: the process the reply names is
+    /// killed on arrival.
+    cancelled_spawns: Mutex<HashSet<Reference>>,
 }
 
 struct ProcEntry {
@@ -716,6 +721,34 @@ impl Node {
         Ok(req_id)
     }
 
+    /// Stops what spawn request `req` of process `us` started, without waiting: the monitor
+    /// is removed and the spawned process gets exit signal `kill`. When the spawn reply has
+    /// not come yet, the process it names is killed on arrival.
+    pub(crate) fn cancel_spawn(&self, us: &Pid, req: &Reference) {
+        let Some((monitor, _)) =
+            self.inner.with_proc(us.id, |p| (p.monitors.remove(req), p.spawning.remove(req)))
+        else {
+            return;
+        };
+        match &monitor {
+            Some((node, Term::Pid(target))) => {
+                if let Some(c) = self.live_connection(node) {
+                    let demonitor = Control::Demonitor {
+                        from: us.clone(),
+                        target: Term::Pid(target.clone()),
+                        reference: req.clone(),
+                    };
+                    let _ = c.send(&demonitor, None);
+                    let kill = Control::Exit2 { from: us.clone(), to: target.clone(), reason: None };
+                    let _ = c.send_term(&kill, &Term::atom("kill"));
+                }
+            }
+            _ => {
+                self.inner.cancelled_spawns.lock().unwrap().insert(req.clone());
+            }
+        }
+    }
+
     pub(crate) fn process_ended(&self, pid: &Pid, reason: Term) {
         let Some(entry) = self.inner.procs.lock().unwrap().remove(&pid.id) else { return };
         if let Some(n) = &entry.name {
@@ -777,7 +810,7 @@ impl Inner {
     }
 
     /// Takes a handshaken stream into service, replacing any older connection to the peer.
-    fn adopt(self: &Arc<Self>, stream: tokio::net::TcpStream, peer: Atom, flags: DistFlags) -> Connection {
+    fn adopt(self: &Arc<Self>, stream: impl Into<Transport>, peer: Atom, flags: DistFlags) -> Connection {
         let handler: Arc<dyn Handler> = Arc::new(NodeHandler(Arc::downgrade(self)));
         let conn = Connection::start(stream, peer.clone(), flags, self.conn_cfg, handler);
         let old = self.conns.lock().unwrap().insert(peer.clone(), conn.clone());
@@ -792,7 +825,12 @@ impl Inner {
         let Incoming { control, payload } = msg;
         let reason_of = |inline: Option<Term>, payload: &Option<Bytes>| -> Term {
             inline.unwrap_or_else(|| {
-                payload.as_ref().and_then(|p| decode_bare(p).ok()).unwrap_or_else(|| Term::atom("badarg"))
+                // A reason we cannot decode must not pass for a real one (it used to read as
+                // `badarg`): the callers that have the raw bytes report the decode error.
+                payload
+                    .as_ref()
+                    .and_then(|p| decode_bare(p).ok())
+                    .unwrap_or_else(|| Term::atom(crate::process::UNDECODABLE_REASON))
             })
         };
         match control {
@@ -885,6 +923,13 @@ impl Inner {
                     Term::Pid(p) => Ok(p.clone()),
                     _ => Err(result),
                 };
+                if self.cancelled_spawns.lock().unwrap().remove(&req_id) {
+                    if let Ok(pid) = result {
+                        let kill = Control::Exit2 { from: to, to: pid, reason: None };
+                        let _ = conn.send_term(&kill, &Term::atom("kill"));
+                    }
+                    return;
+                }
                 let pending = self
                     .with_proc(to.id, |p| {
                         let was = match p.spawning.remove(&req_id) {

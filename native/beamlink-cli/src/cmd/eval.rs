@@ -4,12 +4,12 @@
 use beamlink::term::Term;
 use beamlink::{CallError, Node};
 
-use super::{Failure, Outcome, call_failure, print_outcome, start_node, timeout};
+use super::{Failure, Outcome, call_failure, connect, print_outcome, timeout};
 use crate::cli::Global;
 use crate::exit;
 
 pub async fn run(g: &Global, target: &str, expr: &str) -> Outcome {
-    let node = start_node(g, target).await?;
+    let node = connect(g, target).await?;
     let (result, output) = if g.elixir {
         let args = Term::list([Term::from(expr)]);
         let (r, out) = node.call_with_output(target, "Elixir.Code", "eval_string", args, timeout(g)).await;

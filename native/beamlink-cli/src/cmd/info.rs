@@ -3,7 +3,7 @@
 use beamlink::term::Term;
 use serde_json::{Map, Value, json};
 
-use super::{Outcome, call_failure, start_node, timeout};
+use super::{Outcome, call_failure, connect, timeout};
 use crate::cli::Global;
 use crate::exit;
 
@@ -26,7 +26,7 @@ const QUERIES: &[(&str, &str, &str, &str)] = &[
 ];
 
 pub async fn run(g: &Global, target: &str, as_json: bool) -> Outcome {
-    let node = start_node(g, target).await?;
+    let node = connect(g, target).await?;
     let mut set = tokio::task::JoinSet::new();
     for (i, (_, m, f, a)) in QUERIES.iter().enumerate() {
         let (node, target, t) = (node.clone(), target.to_string(), timeout(g));

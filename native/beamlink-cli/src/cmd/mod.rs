@@ -1,4 +1,5 @@
-//! One module per subcommand; this one starts our node and turns failures into exit codes.
+//! One module per subcommand; this one starts our node, connects, and turns every failure
+//! into its exit code the same way for all of them.
 
 mod cluster;
 mod eval;
@@ -53,6 +54,15 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure { code: exit::USAGE, message: message.into() }
     }
+
+    /// Our node could not start, or a node could not be reached: the code says which.
+    pub fn node(e: &NodeError) -> Failure {
+        let mut message = e.to_string();
+        if let Some(h) = exit::hint(e) {
+            message = format!("{message} ({h})");
+        }
+        Failure { code: exit::node_error(e), message }
+    }
 }
 
 pub type Outcome = Result<i32, Failure>;
@@ -77,13 +87,35 @@ pub async fn start_node(g: &Global, target: &str) -> Result<Node, Failure> {
     if let Some(c) = &g.cookie {
         b = b.cookie(c.clone());
     }
-    b.start().await.map_err(|e| Failure {
-        code: match e {
-            NodeError::Epmd(_) | NodeError::Listen(_) => exit::UNAVAILABLE,
-            _ => exit::CONFIG,
-        },
-        message: e.to_string(),
-    })
+    b.start().await.map_err(|e| Failure::node(&e))
+}
+
+/// Starts our node and connects to `target`, so that a failure to get there is told apart
+/// (epmd down, unknown node, wrong cookie, bad name) before any call is made.
+pub async fn connect(g: &Global, target: &str) -> Result<Node, Failure> {
+    let node = start_node(g, target).await?;
+    node.connect(target).await.map_err(|e| Failure::node(&e))?;
+    Ok(node)
+}
+
+/// Runs the futures at once (as tasks) and returns their outputs in order.
+pub async fn concurrently<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    let mut n = 0;
+    for (i, f) in futures.into_iter().enumerate() {
+        set.spawn(async move { (i, f.await) });
+        n += 1;
+    }
+    let mut out: Vec<Option<F::Output>> = (0..n).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        let (i, v) = joined.expect("a command task panicked");
+        out[i] = Some(v);
+    }
+    out.into_iter().map(|v| v.expect("every task finished")).collect()
 }
 
 /// Parses ARGS, which must be one Erlang list.

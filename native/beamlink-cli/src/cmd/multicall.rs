@@ -1,9 +1,9 @@
 //! `beamlink multicall NODE… M F [ARGS]`: one line per node, in the order given. Exit status 0
-//! when every node answered, else the code of the first failure.
+//! when every node answered, else the code of the first failure (in the order given).
 
 use beamlink::term::Term;
 
-use super::{Failure, Outcome, call_failure, parse_args, start_node, timeout};
+use super::{Failure, Outcome, call_failure, concurrently, parse_args, start_node, timeout};
 use crate::cli::Global;
 use crate::{exit, print};
 
@@ -19,19 +19,31 @@ pub async fn run(g: &Global, items: &[String]) -> Outcome {
     let (nodes, mf) = rest.split_at(rest.len() - 2);
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     let node = start_node(g, nodes[0]).await?;
-    let results = node.multicall(&nodes, &mf[0], &mf[1], args, timeout(g)).await;
+    // Connect to all first, so that each unreachable node is reported with its own reason
+    // (epmd down, wrong cookie…) rather than as a lost call.
+    let connected = concurrently(nodes.iter().map(|n| {
+        let (node, n) = (node.clone(), n.to_string());
+        async move { node.connect(&n).await.map(|_| ()).map_err(|e| Failure::node(&e)) }
+    }))
+    .await;
+    let reachable: Vec<&str> =
+        nodes.iter().zip(&connected).filter(|(_, c)| c.is_ok()).map(|(n, _)| *n).collect();
+    let mut results = node.multicall(&reachable, &mf[0], &mf[1], args, timeout(g)).await.into_iter();
     let mut code = exit::OK;
-    for (n, r) in nodes.iter().zip(results) {
-        match r {
-            Ok(v) => println!("{n}: {}", print::term(&v, g.elixir)),
-            Err(e) => {
-                let f = call_failure(&e, g.elixir);
-                println!("{n}: {}", f.message);
-                if code == exit::OK {
-                    code = f.code;
-                }
-            }
-        }
+    for (n, c) in nodes.iter().zip(connected) {
+        let line = match c.map(|()| results.next().expect("one result per reachable node")) {
+            Ok(Ok(v)) => print::term(&v, g.elixir),
+            Ok(Err(e)) => fail(&mut code, call_failure(&e, g.elixir)),
+            Err(f) => fail(&mut code, f),
+        };
+        println!("{n}: {line}");
     }
     Ok(code)
+}
+
+fn fail(code: &mut i32, f: Failure) -> String {
+    if *code == exit::OK {
+        *code = f.code;
+    }
+    f.message
 }

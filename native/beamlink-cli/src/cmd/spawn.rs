@@ -5,13 +5,13 @@ use std::io::Write;
 
 use beamlink::rpc::SpawnOptions;
 
-use super::{Failure, Outcome, call_failure, parse_args, start_node, timeout};
+use super::{Failure, Outcome, call_failure, connect, parse_args, timeout};
 use crate::cli::Global;
 use crate::{exit, print};
 
 pub async fn run(g: &Global, target: &str, module: &str, function: &str, args: &str) -> Outcome {
     let args = parse_args(args)?;
-    let node = start_node(g, target).await?;
+    let node = connect(g, target).await?;
     let opts = SpawnOptions { timeout: timeout(g), ..SpawnOptions::default() };
     let mut p =
         node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, g.elixir))?;
@@ -38,7 +38,7 @@ pub async fn run(g: &Global, target: &str, module: &str, function: &str, args: &
     let _ = out.flush();
     match reason {
         Ok(r) if r.is_atom("normal") => Ok(exit::OK),
-        Ok(r) => Err(Failure { code: 3, message: format!("exit: {}", print::term(&r, g.elixir)) }),
+        Ok(r) => Err(Failure { code: exit::EXIT, message: format!("exit: {}", print::term(&r, g.elixir)) }),
         Err(e) => Err(call_failure(&e, g.elixir)),
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::node::NodeError;
+use crate::process::Payload;
 use crate::term::{DecodeError, Term};
 
 /// Why a remote call did not return a value.
@@ -88,6 +89,15 @@ impl CallError {
 
     pub(crate) fn from_node(node: &str, e: NodeError) -> CallError {
         CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
+    }
+
+    /// A [`Decode`](CallError::Decode) error when a DOWN reason arrived as bytes that could not
+    /// be decoded (see [`UNDECODABLE_REASON`](crate::process::UNDECODABLE_REASON)).
+    pub(crate) fn undecodable(reason: &Term, raw: Option<&Payload>) -> Option<CallError> {
+        if !reason.is_atom(crate::process::UNDECODABLE_REASON) {
+            return None;
+        }
+        raw?.term().err().map(CallError::Decode)
     }
 
     pub(crate) fn lost(node: &str) -> CallError {

@@ -170,6 +170,7 @@ impl Spawned {
         let mref = self.exit_monitor().await?;
         match self.owner.receive_map(timeout, |m| down_reason(m, &mref)).await {
             Some((reason, _)) => {
+                let reason = reason?;
                 self.exited = Some(reason.clone());
                 Ok(reason)
             }
@@ -211,6 +212,7 @@ impl Spawned {
             got = owner.receive_map(timeout, |m| down_reason(m, &mref)) => match got {
                 None => Ok(None),
                 Some((reason, _)) => {
+                    let reason = reason?;
                     self.exited = Some(reason.clone());
                     // Output is queued before the process can go on to exit; take what raced
                     // the DOWN first.
@@ -248,9 +250,12 @@ impl Spawned {
     }
 }
 
-fn down_reason(m: &Message, mref: &Reference) -> Option<Term> {
+/// The exit reason in the DOWN of `mref`, or the decode error if its bytes were malformed.
+fn down_reason(m: &Message, mref: &Reference) -> Option<Result<Term, CallError>> {
     match m {
-        Message::Down { reference, reason, .. } if reference == mref => Some(reason.clone()),
+        Message::Down { reference, reason, raw, .. } if reference == mref => {
+            Some(CallError::undecodable(reason, raw.as_ref()).map_or_else(|| Ok(reason.clone()), Err))
+        }
         _ => None,
     }
 }
