@@ -59,3 +59,34 @@ impl<T> Future for CatchUnwind<T> {
         }
     }
 }
+
+/// For the test suite: panics in a NIF body (`:nif`), in an engine future (`:engine`) or
+/// while building a reply (`:reply`), to show each comes back as an error and the VM lives on.
+#[rustler::nif]
+fn panic_for_test<'a>(
+    env: Env<'a>,
+    node: rustler::ResourceArc<crate::node::NodeRes>,
+    place: rustler::Atom,
+) -> Term<'a> {
+    nif(env, || {
+        let place = place.to_term(env).atom_to_string().unwrap_or_default();
+        match place.as_str() {
+            "engine" => {
+                let tag = crate::reply::start(
+                    env,
+                    node.rt(),
+                    async { panic!("engine future panicked on purpose") },
+                    |e, ()| atoms::ok().encode(e),
+                );
+                (atoms::ok(), tag).encode(env)
+            }
+            "reply" => {
+                let tag = crate::reply::start(env, node.rt(), async {}, |_, ()| {
+                    panic!("reply panicked on purpose")
+                });
+                (atoms::ok(), tag).encode(env)
+            }
+            _ => panic!("NIF body panicked on purpose"),
+        }
+    })
+}

@@ -40,4 +40,6 @@ defmodule Beamlink.Native do
 
   def decode(_bin, _opts), do: nif()
   def decode_dirty(_bin, _opts), do: nif()
+
+  def panic_for_test(_node, _place), do: nif()
 end

@@ -1,7 +1,8 @@
 %% Remote-side helpers for the Elixir suite (loaded into every test node).
 -module(bl_fixtures).
 -export([self_kill/0, nested_undef/0, printer/1, echo_server/0, sleeper/1, with_ref/0,
-         send_to/2, make_atom/1, remote_ping/1, remote_spawn/1, registered_echo/1]).
+         send_to/2, make_atom/1, remote_ping/1, remote_spawn/1, registered_echo/1,
+         registered_sleeper/2, erpc/1, rpc/1]).
 
 %% Killed by a signal in the middle of a call: erpc reports exit({signal, killed}).
 self_kill() ->
@@ -65,3 +66,24 @@ remote_spawn(Node) ->
     catch
         C:E -> {C, E}
     end.
+
+%% Sleeps under a name, so a test can see whether the process still runs.
+registered_sleeper(Name, Ms) ->
+    register(Name, self()),
+    timer:sleep(Ms),
+    slept.
+
+%% What erpc:call/5 and rpc:call/5 do here, as {return, Value} or {Class, Reason}: the
+%% reference the suite compares beamlink with. The arguments [Target, M, F, A, Timeout] come
+%% as base64 of their external term format, so any term passes the text control protocol.
+erpc(Args) ->
+    [Target, M, F, A, T] = binary_to_term(base64:decode(Args)),
+    try erpc:call(Target, M, F, A, T) of
+        V -> {return, V}
+    catch
+        C:R -> {C, R}
+    end.
+
+rpc(Args) ->
+    [Target, M, F, A, T] = binary_to_term(base64:decode(Args)),
+    rpc:call(Target, M, F, A, T).
