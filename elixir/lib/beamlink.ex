@@ -293,8 +293,10 @@ defmodule Beamlink do
   module: a fun from a compiled module needs the same `.beam` loaded there; a fun typed in
   iex or evaluated from a script is an `:erl_eval` fun, which runs on a node of the same OTP
   release (and, to call Elixir, one with Elixir loaded). Otherwise the spawn still succeeds,
-  and the process exits at once with `{:badfun, fun}` (module loaded in another version) or
-  `:undef` (module missing), as with `Node.spawn/2`.
+  and the process exits at once, as with `Node.spawn/2`: with `{{:badfun, fun}, stack}` when
+  the module is loaded there in another version (an iex fun on a node of another OTP
+  release), with `{:undef, [{fun, [], []}]}` when it is not loaded at all. `spawn_monitor/3`
+  shows the reason.
   """
   @spec spawn(handle(), remote(), (() -> any())) :: {:ok, pid()} | {:error, error()}
   def spawn(handle, node, fun) when is_function(fun, 0), do: spawn(handle, node, :erlang, :apply, [fun, []])
@@ -306,10 +308,35 @@ defmodule Beamlink do
   @spec spawn(handle(), remote(), module(), atom(), [term()]) :: {:ok, pid()} | {:error, error()}
   def spawn(handle, node, module, function, args)
       when is_atom(module) and is_atom(function) and is_list(args) do
+    start_remote(handle, node, module, function, args, nil)
+  end
+
+  @doc """
+  Like `spawn/3`, also monitoring the process (`Node.spawn_monitor/2`): returns
+  `{:ok, {pid, ref}}`, and `{:DOWN, ref, :process, pid, reason}` arrives when it exits — after
+  all of its output has been written to the caller's group leader.
+  """
+  @spec spawn_monitor(handle(), remote(), (() -> any())) :: {:ok, {pid(), reference()}} | {:error, error()}
+  def spawn_monitor(handle, node, fun) when is_function(fun, 0),
+    do: spawn_monitor(handle, node, :erlang, :apply, [fun, []])
+
+  @doc "Like `spawn/5`, also monitoring the process, as `spawn_monitor/3`."
+  @spec spawn_monitor(handle(), remote(), module(), atom(), [term()]) ::
+          {:ok, {pid(), reference()}} | {:error, error()}
+  def spawn_monitor(handle, node, module, function, args)
+      when is_atom(module) and is_atom(function) and is_list(args) do
+    ref = make_ref()
+
+    with {:ok, pid} <- start_remote(handle, node, module, function, args, {self(), ref}) do
+      {:ok, {pid, ref}}
+    end
+  end
+
+  defp start_remote(handle, node, module, function, args, down_to) do
     timeout = 10_000
 
     with {:ok, h} <- Beamlink.Node.resolve(handle) do
-      forwarder = Beamlink.Output.start(Process.group_leader())
+      forwarder = Beamlink.Output.start(Process.group_leader(), down_to)
 
       reply =
         with {:ok, tag} <-

@@ -29,9 +29,16 @@ use crate::guard::{self, CatchUnwind};
 use crate::node::NodeRes;
 use crate::reply;
 
+/// Monitors of registered names, by reference: the node each name lives on. BEAM names such a
+/// monitor's object `{name, node}` in its DOWN; the peer sends only the name.
+/// (An async lock: setting a monitor up holds it across the request, so that the forwarder
+/// cannot handle the DOWN before the monitor is on record.)
+type NamedMonitors = Arc<tokio::sync::Mutex<HashMap<beamlink::term::Reference, String>>>;
+
 /// The beamlink process of one Elixir process.
 pub(crate) struct Proxy {
     process: Arc<Process>,
+    named: NamedMonitors,
     /// Ends the forwarding task, with the exit reason links and monitors will see.
     stop: Mutex<Option<oneshot::Sender<Option<EngineTerm>>>>,
     forwarding: Mutex<Option<Cancel>>,
@@ -75,6 +82,7 @@ async fn forward(
     process: Arc<Process>,
     owner: LocalPid,
     atoms: Atoms,
+    named: NamedMonitors,
     mut stop: oneshot::Receiver<Option<EngineTerm>>,
 ) {
     let mut msg = OwnedEnv::new();
@@ -82,7 +90,12 @@ async fn forward(
         tokio::select! {
             r = &mut stop => break r.ok().flatten(),
             m = process.receive() => {
-                let Some(m) = m else { continue };
+                let Some(mut m) = m else { continue };
+                if let Message::Down { reference, object: object @ EngineTerm::Atom(_), .. } = &mut m
+                    && let Some(node) = named.lock().await.remove(reference)
+                {
+                    *object = EngineTerm::tuple([object.take(), EngineTerm::atom(node)]);
+                }
                 if deliver(&mut msg, &owner, m, atoms).is_err() {
                     break None; // the owner is gone
                 }
@@ -158,11 +171,14 @@ fn proxy_create<'a>(env: Env<'a>, res: ResourceArc<NodeRes>, owner: LocalPid) ->
             Some(p) => p.clone(),
             None => {
                 let process = Arc::new(res.node.spawn_process());
+                let named = NamedMonitors::default();
                 let (stop, stopped) = oneshot::channel();
-                let work = CatchUnwind::new(forward(process.clone(), owner, res.atoms, stopped));
+                let work =
+                    CatchUnwind::new(forward(process.clone(), owner, res.atoms, named.clone(), stopped));
                 let cancel = res.rt().spawn(work).on_complete(|_| {});
                 let p = Arc::new(Proxy {
                     process,
+                    named,
                     stop: Mutex::new(Some(stop)),
                     forwarding: Mutex::new(Some(cancel)),
                 });
@@ -356,10 +372,20 @@ fn monitor<'a>(env: Env<'a>, res: ResourceArc<NodeRes>, target: Term<'a>) -> Ter
         };
         let p = proxy.process.clone();
         let atoms = res.atoms;
+        let named = proxy.named.clone();
         let work = async move {
             match target {
                 Dest::Pid(pid) => p.monitor(&pid).await,
-                Dest::Named { name, node } => p.monitor_named(&node, &name).await,
+                Dest::Named { name, node } => {
+                    // Connected first, so the lock is held only while the request goes out.
+                    p.node().connect(&node).await?;
+                    let mut names = named.lock().await;
+                    let r = p.monitor_named(&node, &name).await;
+                    if let Ok(reference) = &r {
+                        names.insert(reference.clone(), node);
+                    }
+                    r
+                }
             }
         };
         let tag = reply::start(env, res.rt(), work, move |e, r| match r {

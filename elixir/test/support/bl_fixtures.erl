@@ -2,7 +2,7 @@
 -module(bl_fixtures).
 -export([self_kill/0, nested_undef/0, printer/1, echo_server/0, sleeper/1, with_ref/0,
          send_to/2, make_atom/1, remote_ping/1, remote_spawn/1, registered_echo/1,
-         registered_sleeper/2, erpc/1, rpc/1]).
+         registered_sleeper/2, erpc/1, rpc/1, exit_reporter/1]).
 
 %% Killed by a signal in the middle of a call: erpc reports exit({signal, killed}).
 self_kill() ->
@@ -87,3 +87,11 @@ erpc(Args) ->
 rpc(Args) ->
     [Target, M, F, A, T] = binary_to_term(base64:decode(Args)),
     rpc:call(Target, M, F, A, T).
+
+%% Traps exits and reports the first exit signal to Report as {exit_seen, From, Reason}.
+exit_reporter(Report) ->
+    process_flag(trap_exit, true),
+    Report ! {reporter_ready, self()},
+    receive
+        {'EXIT', From, Reason} -> Report ! {exit_seen, From, Reason}
+    end.
