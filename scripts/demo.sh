@@ -58,3 +58,8 @@ run info "$piyo"
 echo
 echo "== the same from Rust (native/beamlink/examples/seed.rs)"
 "$root/target/release/examples/seed" "$fuga" "$piyo" --cookie "$cookie"
+
+echo
+echo "== the same from Python (python/examples/seed.py)"
+bash "$root/scripts/python.sh" build >/dev/null
+"$root/.cache/venv/bin/python" "$root/python/examples/seed.py" "$fuga" "$piyo" --cookie "$cookie"
