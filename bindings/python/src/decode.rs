@@ -44,6 +44,39 @@ impl From<DecodeError> for Fail {
 
 type R<'py> = Result<Bound<'py, PyAny>, Fail>;
 
+type FromByteArray = unsafe extern "C" fn(*const u8, usize, i32, i32) -> *mut ffi::PyObject;
+
+/// CPython's `_PyLong_FromByteArray` (what `pickle` and `int.from_bytes` use), looked up at
+/// run time: it is not in the stable ABI, so an abi3 wheel must not link it, but every
+/// CPython from 3.9 on exports it with this signature. `None` where it is missing.
+fn long_from_byte_array() -> Option<FromByteArray> {
+    #[cfg(unix)]
+    {
+        use std::sync::OnceLock;
+        static FOUND: OnceLock<Option<FromByteArray>> = OnceLock::new();
+        *FOUND.get_or_init(|| {
+            unsafe extern "C" {
+                fn dlsym(
+                    handle: *mut std::ffi::c_void,
+                    symbol: *const std::ffi::c_char,
+                ) -> *mut std::ffi::c_void;
+            }
+            // RTLD_DEFAULT: the symbols of the process, the interpreter's among them.
+            #[cfg(target_os = "linux")]
+            let default = std::ptr::null_mut();
+            #[cfg(not(target_os = "linux"))]
+            let default = -2isize as *mut std::ffi::c_void;
+            // Safety: a lookup by a NUL-terminated name; a found symbol is this function.
+            let p = unsafe { dlsym(default, c"_PyLong_FromByteArray".as_ptr()) };
+            (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, FromByteArray>(p) })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Decodes one complete term that starts with the version byte 131.
 pub(crate) fn decode<'py>(py: Python<'py>, input: &[u8], opts: &DecodeOptions) -> R<'py> {
     match input {
@@ -545,6 +578,18 @@ impl<'a, 'py> Decoder<'a, 'py> {
                 return self.int((v as i64).wrapping_neg());
             }
         }
+        if let Some(from_bytes) = long_from_byte_array() {
+            // Safety: `mag` is valid for `n` bytes; the function only reads them.
+            let v = own(self.py, unsafe { from_bytes(mag.as_ptr(), n, 1, 0) })?;
+            return if sign == 1 {
+                own(self.py, unsafe { ffi::PyNumber_Negative(v.as_ptr()) })
+            } else {
+                Ok(v)
+            };
+        }
+        if n <= 64 {
+            return self.big_from_words(mag, sign == 1);
+        }
         static FROM_BYTES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let from_bytes = FROM_BYTES
             .get_or_try_init(self.py, || -> PyResult<_> {
@@ -553,6 +598,26 @@ impl<'a, 'py> Decoder<'a, 'py> {
             .bind(self.py);
         let v = from_bytes.call1((PyBytes::new(self.py, mag), "little"))?;
         if sign == 1 { Ok(v.neg()?) } else { Ok(v) }
+    }
+
+    /// A bignum of up to 64 bytes from 64-bit words, high word first (`(hi << 64) | lo`…):
+    /// a few C-API integer operations instead of a call to `int.from_bytes`.
+    fn big_from_words(&mut self, mag: &[u8], negative: bool) -> R<'py> {
+        let py = self.py;
+        let word = |i: usize| {
+            let chunk = &mag[i * 8..mag.len().min(i * 8 + 8)];
+            chunk.iter().rev().fold(0u64, |v, &b| v << 8 | b as u64)
+        };
+        let words = mag.len().div_ceil(8);
+        // Safety: plain C API calls on live objects; every result is checked by `own`.
+        let shift = own(py, unsafe { ffi::PyLong_FromLong(64) })?;
+        let mut v = own(py, unsafe { ffi::PyLong_FromUnsignedLongLong(word(words - 1)) })?;
+        for i in (0..words - 1).rev() {
+            let shifted = own(py, unsafe { ffi::PyNumber_Lshift(v.as_ptr(), shift.as_ptr()) })?;
+            let low = own(py, unsafe { ffi::PyLong_FromUnsignedLongLong(word(i)) })?;
+            v = own(py, unsafe { ffi::PyNumber_Or(shifted.as_ptr(), low.as_ptr()) })?;
+        }
+        if negative { own(py, unsafe { ffi::PyNumber_Negative(v.as_ptr()) }) } else { Ok(v) }
     }
 
     /// Funs and exports are rare and their layout intricate: the engine decoder checks and
