@@ -106,8 +106,8 @@ impl Job {
         }))
     }
 
-    /// Stops following the process (our group leader and its monitor go; the remote process
-    /// runs on, and output it prints later is answered `{error, terminated}`... by nobody).
+    /// Stops following the process: our group leader and its monitor go; the remote process
+    /// runs on, and what it prints from then on is lost.
     fn close(&self, py: Python<'_>) {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(l) = live {
