@@ -30,8 +30,8 @@ pid, reference, port               :class:`Pid`, :class:`Reference`, :class:`Por
 fun, external fun                  :class:`Fun` (opaque, goes back intact), :class:`Export`
 =================================  ==========================================================
 
->>> beamlink.binary_to_term(beamlink.term_to_binary({"k": [None, True, b"\xff", 2**70]}))
-{'k': [None, True, b'\xff', 1180591620717411303424]}
+>>> beamlink.binary_to_term(beamlink.term_to_binary({"k": [None, True, b"\\xff", 2**70]}))
+{'k': [None, True, b'\\xff', 1180591620717411303424]}
 """
 
 from __future__ import annotations
