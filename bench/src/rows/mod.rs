@@ -10,6 +10,7 @@ mod connect;
 mod echo;
 mod latency;
 mod memory;
+mod python;
 mod throughput;
 mod whole;
 
@@ -29,4 +30,5 @@ pub const FAMILIES: &[Family] = &[
     Family { key: "echo", run: echo::rows },
     Family { key: "codec", run: codec::rows },
     Family { key: "memory", run: memory::rows },
+    Family { key: "python", run: python::rows },
 ];
