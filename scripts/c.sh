@@ -3,6 +3,9 @@
 #   scripts/c.sh header          regenerate include/beamlink.h from bindings/c/src (commit it)
 #   scripts/c.sh install PREFIX  build in release mode and install PREFIX/include/beamlink.h,
 #                                PREFIX/lib/libbeamlink.{so,a} and PREFIX/lib/pkgconfig/beamlink.pc
+#   scripts/c.sh test            the `make test` suite: the header is current, then the C
+#                                examples and test programs against OTP 25 and OTP 28 nodes,
+#                                plain, under valgrind and with ASan/UBSan
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -36,8 +39,16 @@ case "${1:-}" in
     cargo build --quiet --release -p beamlink-c
     install_to "$2" release
     ;;
+  test)
+    cargo test --quiet -p beamlink-c --lib header_is_current
+    cargo build --quiet -p beamlink-c
+    stage="$target_dir/c/stage"
+    rm -rf "$stage"
+    install_to "$stage" debug >/dev/null
+    BEAMLINK_C_STAGE="$stage" cargo test --quiet -p beamlink-c --test c_programs
+    ;;
   *)
-    echo "usage: scripts/c.sh header | install PREFIX" >&2
+    echo "usage: scripts/c.sh header | install PREFIX | test" >&2
     exit 64
     ;;
 esac

@@ -1,0 +1,22 @@
+%% The Erlang side of the C test programs, loaded into the OTP 25 and OTP 28 test nodes.
+-module(beamlink_c_test).
+-export([start_echo/0, exit_after/2, print_then_exit/2]).
+
+%% A process that answers every {From, Msg} with {echo, Msg} until it gets `stop`.
+start_echo() ->
+    spawn(fun Loop() ->
+                  receive
+                      {From, Msg} -> From ! {echo, Msg}, Loop();
+                      stop -> ok
+                  end
+          end).
+
+%% A process that exits with Reason after Ms milliseconds (for links and monitors).
+exit_after(Ms, Reason) ->
+    spawn(fun() -> timer:sleep(Ms), exit(Reason) end).
+
+%% Prints each line (through its group leader), then exits with Reason: what a spawned
+%% process's output and exit look like from the spawning side.
+print_then_exit(Lines, Reason) ->
+    [io:format("~ts~n", [L]) || L <- Lines],
+    exit(Reason).
