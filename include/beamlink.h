@@ -56,7 +56,8 @@ typedef enum bl_status {
      */
     BL_ERROR = 1,
     /**
-     * The remote code exited (`exit(Reason)`) or its process was killed. Error term: Reason.
+     * The remote code exited (`exit(Reason)`) or its process was killed by an exit signal.
+     * Error term: Reason.
      */
     BL_EXIT = 2,
     /**
@@ -64,7 +65,8 @@ typedef enum bl_status {
      */
     BL_THROW = 3,
     /**
-     * The function called does not exist there. Error term: `{Module, Function, Arity}`.
+     * The function called does not exist there. Error term: `{Module, Function, Arity}`;
+     * bl_error_stacktrace() has the remote stacktrace.
      */
     BL_UNDEF = 4,
     /**
@@ -417,8 +419,8 @@ int bl_error_status(void);
 int bl_error_term(struct bl_buf *out);
 
 /**
- * Copies the stacktrace of the calling thread's last error (a BL_ERROR from a call) into `out`
- * as ETF; otherwise like bl_error_term().
+ * Copies the remote stacktrace of the calling thread's last error (a BL_ERROR or BL_UNDEF
+ * from a call) into `out` as ETF; otherwise like bl_error_term().
  *
  * Ownership: `*out` is overwritten and belongs to the caller (bl_buf_free()).
  * Thread safety: each thread has its own last error.
@@ -615,8 +617,8 @@ void bl_watch_stop(struct bl_watch *watch);
  *
  * Returns BL_OK with the value's ETF in `*result`; or BL_ERROR, BL_EXIT, BL_THROW, BL_UNDEF
  * (the remote exception: bl_error_term() has its term), BL_NO_CONNECTION (also when the
- * connection is lost during the call), BL_TIMEOUT (the call is abandoned: the remote
- * process is not waited for), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
+ * connection is lost during the call), BL_TIMEOUT (no answer in time: the call is abandoned
+ * and, as with `erpc:call`, the remote process runs on), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
  * BL_HANDSHAKE, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
  * BL_BAD_ARGUMENT (`args` is not a list, a NULL string).
  *
@@ -657,7 +659,7 @@ int bl_rpc_call(struct bl_node *node,
  * other failure comes when the result is taken).
  *
  * Ownership: `*out` belongs to the caller, who frees it with bl_async_free() (which cancels
- * the call if it has not finished). Thread safety: any thread may start calls; one
+ * the call, remote process included, if it has not finished). Thread safety: any thread may start calls; one
  * bl_async is then used by one thread at a time.
  */
 int bl_call_async(struct bl_node *node,
@@ -698,8 +700,9 @@ int bl_async_is_finished(const struct bl_async *call);
 int bl_async_on_complete(struct bl_async *call, bl_async_cb callback, void *userdata);
 
 /**
- * Frees a call. One still running is cancelled: the engine gives it up (no answer is
- * waited for) and a callback given to it will not run. NULL is a no-op.
+ * Frees a call. One still running is cancelled: the engine gives it up and kills the remote
+ * process doing it (unlike a timeout), and a callback given to it will not run. NULL is a
+ * no-op.
  *
  * Ownership: frees `call`. Thread safety: no other thread may be using `call`; may be called
  * from the call's own callback.

@@ -53,29 +53,36 @@ impl Request {
         })
     }
 
-    /// erpc semantics; the value's bytes are handed on as the node sent them.
+    /// Connects first, which gives a failed connection its precise status (cookie, epmd...),
+    /// within the call's time; returns the time left for the call itself.
+    async fn connect(&self) -> Result<Duration, Failure> {
+        let start = tokio::time::Instant::now();
+        match tokio::time::timeout(self.timeout, self.node.connect(&self.target)).await {
+            Ok(r) => r.map(|_| ()).map_err(Failure::node)?,
+            Err(_) => {
+                let what = format_args!("connecting to {}", self.target);
+                return Err(Failure::timeout(what, Some(self.timeout)));
+            }
+        }
+        Ok(self.timeout.saturating_sub(start.elapsed()))
+    }
+
+    /// erpc semantics; the value's bytes are handed on as the node sent them. The engine ends
+    /// the call at its timeout (the remote process runs on, as with `erpc:call`).
     async fn erpc(self) -> Outcome {
-        let Request { node, target, module, function, args, timeout } = self;
-        // Connecting first gives a failed connection its precise status (cookie, epmd...).
-        node.connect(&target).await.map_err(Failure::node)?;
-        let v = node.call_raw(&target, &module, &function, args, timeout).await.map_err(Failure::call)?;
+        let left = self.connect().await?;
+        let Request { node, target, module, function, args, .. } = self;
+        let v = node.call_raw(&target, &module, &function, args, left).await.map_err(Failure::call)?;
         Ok(term::etf(v.bare()))
     }
 
     /// `rpc:call` semantics, through the remote rex.
     async fn rex(self) -> Outcome {
-        let Request { node, target, module, function, args, timeout } = self;
-        node.connect(&target).await.map_err(Failure::node)?;
-        let v = node.rpc_call(&target, &module, &function, args, timeout).await.map_err(Failure::call)?;
+        let left = self.connect().await?;
+        let Request { node, target, module, function, args, .. } = self;
+        let v = node.rpc_call(&target, &module, &function, args, left).await.map_err(Failure::call)?;
         Ok(beamlink::term::encode(&v))
     }
-}
-
-fn call_timeout(what: &str, target: &str, timeout_ms: c_int) -> Failure {
-    Failure::new(
-        bl_status::BL_TIMEOUT,
-        format_args!("{what}: no answer from {target} within {timeout_ms} ms"),
-    )
 }
 
 /// Runs a blocking call and writes its result.
@@ -87,10 +94,10 @@ fn blocking(
     rex: bool,
     result: Out<bl_buf>,
 ) -> Result<(), Failure> {
-    let target = req.target.clone();
     let fut = async move { if rex { req.rex().await } else { req.erpc().await } };
-    let value = wait::run(&n.rt, what, ffi::timeout(timeout_ms), fut)?
-        .unwrap_or_else(|| Err(call_timeout(what, &target, timeout_ms)))?;
+    // The engine ends the call at its timeout, and the wait follows it: a timeout is then the
+    // engine's erpc timeout, not a cancellation.
+    let value = wait::run_until(&n.rt, what, ffi::timeout(timeout_ms), fut)??;
     result.set(bl_buf::from_vec(value));
     Ok(())
 }
@@ -101,8 +108,8 @@ fn blocking(
 ///
 /// Returns BL_OK with the value's ETF in `*result`; or BL_ERROR, BL_EXIT, BL_THROW, BL_UNDEF
 /// (the remote exception: bl_error_term() has its term), BL_NO_CONNECTION (also when the
-/// connection is lost during the call), BL_TIMEOUT (the call is abandoned: the remote
-/// process is not waited for), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
+/// connection is lost during the call), BL_TIMEOUT (no answer in time: the call is abandoned
+/// and, as with `erpc:call`, the remote process runs on), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
 /// BL_HANDSHAKE, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
 /// BL_BAD_ARGUMENT (`args` is not a list, a NULL string).
 ///
@@ -182,7 +189,7 @@ enum CallState {
 /// other failure comes when the result is taken).
 ///
 /// Ownership: `*out` belongs to the caller, who frees it with bl_async_free() (which cancels
-/// the call if it has not finished). Thread safety: any thread may start calls; one
+/// the call, remote process included, if it has not finished). Thread safety: any thread may start calls; one
 /// bl_async is then used by one thread at a time.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bl_call_async(
@@ -310,8 +317,9 @@ pub unsafe extern "C" fn bl_async_on_complete(
     })
 }
 
-/// Frees a call. One still running is cancelled: the engine gives it up (no answer is
-/// waited for) and a callback given to it will not run. NULL is a no-op.
+/// Frees a call. One still running is cancelled: the engine gives it up and kills the remote
+/// process doing it (unlike a timeout), and a callback given to it will not run. NULL is a
+/// no-op.
 ///
 /// Ownership: frees `call`. Thread safety: no other thread may be using `call`; may be called
 /// from the call's own callback.

@@ -96,8 +96,8 @@ pub unsafe extern "C" fn bl_error_term(out: *mut bl_buf) -> c_int {
     copy_out(|l| l.term.clone(), out)
 }
 
-/// Copies the stacktrace of the calling thread's last error (a BL_ERROR from a call) into `out`
-/// as ETF; otherwise like bl_error_term().
+/// Copies the remote stacktrace of the calling thread's last error (a BL_ERROR or BL_UNDEF
+/// from a call) into `out` as ETF; otherwise like bl_error_term().
 ///
 /// Ownership: `*out` is overwritten and belongs to the caller (bl_buf_free()).
 /// Thread safety: each thread has its own last error.

@@ -20,11 +20,13 @@ pub enum bl_status {
     /// The remote code raised an error (`error(Reason)`). Error term: Reason;
     /// bl_error_stacktrace() has the stacktrace.
     BL_ERROR = 1,
-    /// The remote code exited (`exit(Reason)`) or its process was killed. Error term: Reason.
+    /// The remote code exited (`exit(Reason)`) or its process was killed by an exit signal.
+    /// Error term: Reason.
     BL_EXIT = 2,
     /// The remote code threw a value nobody caught. Error term: the value.
     BL_THROW = 3,
-    /// The function called does not exist there. Error term: `{Module, Function, Arity}`.
+    /// The function called does not exist there. Error term: `{Module, Function, Arity}`;
+    /// bl_error_stacktrace() has the remote stacktrace.
     BL_UNDEF = 4,
     /// The node cannot be reached (not registered in its epmd, refused, unreachable) or the
     /// connection was lost before the answer came.
@@ -182,6 +184,8 @@ impl Failure {
             NodeError::NameInUse { .. } => bl_status::BL_NAME_IN_USE,
             // The port asked for cannot be listened on (in use, not permitted).
             NodeError::Listen(_) => bl_status::BL_BAD_ARGUMENT,
+            // TLS settings that cannot be used (files, keys).
+            NodeError::Tls(_) => bl_status::BL_BAD_ARGUMENT,
         };
         Failure::new(status, e)
     }
@@ -200,19 +204,27 @@ impl Failure {
                 f.stacktrace = Some(Box::new(stacktrace));
                 f
             }
-            CallError::Exit { reason } => {
+            CallError::Exit { reason, signal: false } => {
                 Failure::new(bl_status::BL_EXIT, format_args!("remote exit: {}", show(&reason)))
                     .with_term(reason)
             }
+            CallError::Exit { reason, signal: true } => Failure::new(
+                bl_status::BL_EXIT,
+                format_args!("the remote process was killed by an exit signal: {}", show(&reason)),
+            )
+            .with_term(reason),
             CallError::Throw { value } => {
                 Failure::new(bl_status::BL_THROW, format_args!("remote throw: {}", show(&value)))
                     .with_term(value)
             }
-            CallError::Undef { module, function, arity } => {
+            CallError::Undef { module, function, arity, stacktrace } => {
                 let term =
                     Term::tuple([Term::atom(&module), Term::atom(&function), Term::from(arity as u64)]);
-                Failure::new(bl_status::BL_UNDEF, format_args!("undefined function {}", show_mfa(&term)))
-                    .with_term(term)
+                let mut f =
+                    Failure::new(bl_status::BL_UNDEF, format_args!("undefined function {}", show_mfa(&term)))
+                        .with_term(term);
+                f.stacktrace = Some(Box::new(stacktrace));
+                f
             }
             CallError::BadRpc { reason } => {
                 Failure::new(bl_status::BL_BADRPC, format_args!("badrpc: {}", show(&reason)))
@@ -254,7 +266,7 @@ fn connect_status(e: &ConnectError) -> bl_status {
         ConnectError::NodeNotFound { .. } | ConnectError::Connect { .. } => bl_status::BL_NO_CONNECTION,
         ConnectError::Epmd(e) => epmd_status(e),
         ConnectError::Handshake { source: HandshakeError::BadCookie { .. }, .. } => bl_status::BL_BAD_COOKIE,
-        ConnectError::Handshake { .. } => bl_status::BL_HANDSHAKE,
+        ConnectError::Handshake { .. } | ConnectError::Tls(_) => bl_status::BL_HANDSHAKE,
     }
 }
 
@@ -274,7 +286,12 @@ mod tests {
 
     #[test]
     fn undef_carries_mfa() {
-        let f = Failure::call(CallError::Undef { module: "m".into(), function: "f".into(), arity: 2 });
+        let f = Failure::call(CallError::Undef {
+            module: "m".into(),
+            function: "f".into(),
+            arity: 2,
+            stacktrace: Term::nil(),
+        });
         assert_eq!(f.status, bl_status::BL_UNDEF);
         assert_eq!(f.message, "undefined function m:f/2");
         assert_eq!(f.term.unwrap().to_string(), "{m,f,2}");
@@ -283,7 +300,7 @@ mod tests {
     #[test]
     fn long_terms_are_cut_in_messages() {
         let t = Term::binary(vec![b'a'; 10_000]);
-        let f = Failure::call(CallError::Exit { reason: t });
+        let f = Failure::call(CallError::Exit { reason: t, signal: false });
         assert!(f.message.len() < MESSAGE_TERM_MAX + 40, "{}", f.message.len());
         assert!(f.message.ends_with("..."));
     }

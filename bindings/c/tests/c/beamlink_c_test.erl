@@ -1,6 +1,6 @@
 %% The Erlang side of the C test programs, loaded into the OTP 25 and OTP 28 test nodes.
 -module(beamlink_c_test).
--export([start_echo/0, exit_after/2, print_then_exit/2]).
+-export([start_echo/0, exit_after/2, print_then_exit/2, register_and_sleep/2]).
 
 %% A process that answers every {From, Msg} with {echo, Msg} until it gets `stop`.
 start_echo() ->
@@ -20,3 +20,10 @@ exit_after(Ms, Reason) ->
 print_then_exit(Lines, Reason) ->
     [io:format("~ts~n", [L]) || L <- Lines],
     exit(Reason).
+
+%% Registers the calling process as Name, then sleeps: the process of a remote call, made
+%% visible so a test can see whether it still runs.
+register_and_sleep(Name, Ms) ->
+    register(Name, self()),
+    timer:sleep(Ms),
+    done.

@@ -86,6 +86,52 @@ static void remote_failures(void) {
                  "an rpc:call to a node that is not there");
 }
 
+/* Whether a process is registered as `name` on the target, asked `tries` times 100 ms apart
+ * until the answer is `want`. */
+static int registered_becomes(const char *name, int want, int tries) {
+    char text[96];
+    snprintf(text, sizeof text, "[%s]", name);
+    bl_buf args = term_of(text);
+    int is = -1;
+    for (int i = 0; i < tries && is != want; i++) {
+        if (i) sleep_ms(100);
+        bl_buf r = {0}, shown = {0};
+        if (bl_call(node, target, "erlang", "whereis", args.data, args.len, LONG_MS, &r) == BL_OK &&
+            bl_term_print(r.data, r.len, BL_PRINT_ERLANG, &shown) == BL_OK)
+            is = strcmp(shown.data, "undefined") != 0;
+        bl_buf_free(&shown);
+        bl_buf_free(&r);
+    }
+    bl_buf_free(&args);
+    return is == want;
+}
+
+/* A timeout abandons the call and leaves its remote process running, as erpc:call does;
+ * freeing an async call that has not finished cancels it, remote process included. */
+static void timeouts_and_cancelling(void) {
+    char name[64], text[128];
+    bl_buf r = {0};
+    snprintf(name, sizeof name, "c_sleeper_%d", (int)getpid());
+    snprintf(text, sizeof text, "[%s, 3000]", name);
+    bl_buf args = term_of(text);
+    CHECK_STATUS(bl_call(node, target, "beamlink_c_test", "register_and_sleep", args.data, args.len, 500, &r),
+                 BL_TIMEOUT, "a call past its timeout");
+    bl_buf_free(&args);
+    CHECK(registered_becomes(name, 1, 1), "its remote process runs on after the timeout");
+
+    snprintf(name, sizeof name, "c_cancelled_%d", (int)getpid());
+    snprintf(text, sizeof text, "[%s, 60000]", name);
+    args = term_of(text);
+    bl_async *call = NULL;
+    CHECK_STATUS(bl_call_async(node, target, "beamlink_c_test", "register_and_sleep", args.data, args.len, LONG_MS,
+                               &call),
+                 BL_OK, "start a long call");
+    bl_buf_free(&args);
+    CHECK(registered_becomes(name, 1, 100), "its remote process runs");
+    bl_async_free(call);
+    CHECK(registered_becomes(name, 0, 100), "freeing the unfinished call kills its remote process");
+}
+
 static void bad_arguments(void) {
     bl_buf r = {0};
     bl_buf atom = term_of("not_a_list");
@@ -217,8 +263,9 @@ int main(int argc, char **argv) {
     node = start_node("c_calls", argv[2]);
     values();
     remote_failures();
-    bad_arguments();
+        bad_arguments();
     async_calls();
+    timeouts_and_cancelling();
     bl_node_close(node);
     return check_done();
 }

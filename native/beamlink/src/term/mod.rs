@@ -12,6 +12,7 @@ mod elixir;
 mod encode;
 mod order;
 mod parse;
+mod scan;
 mod tags;
 mod types;
 
@@ -21,6 +22,7 @@ pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
 pub use parse::{ParseError, parse};
+pub use scan::{AtomSeen, Scanned, scan, scan_with};
 pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
