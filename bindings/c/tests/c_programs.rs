@@ -83,7 +83,7 @@ struct Suite {
     cc: String,
     pkg_config_path: PathBuf,
     ei: Option<PathBuf>,
-    failures: Vec<String>,
+    failures: std::sync::Mutex<Vec<String>>,
 }
 
 fn main() {
@@ -94,20 +94,22 @@ fn main() {
     let root = repo_root();
     let bin = stage.parent().expect("the stage has a parent").join("bin");
     std::fs::create_dir_all(&bin).expect("creating the build folder");
-    let mut suite = Suite {
+    let suite = Suite {
         dir: root.join("bindings/c"),
         root,
         bin,
         cc: std::env::var("CC").unwrap_or_else(|_| "cc".into()),
         pkg_config_path: stage.join("lib/pkgconfig"),
         ei: ei_dir(),
-        failures: Vec::new(),
+        failures: Default::default(),
     };
     let started = Instant::now();
     suite.header_in_cxx();
     let only = std::env::var("BEAMLINK_C_ONLY").unwrap_or_default();
     let chosen = |p: &&Program| only.is_empty() || only.split(',').any(|n| n == p.name);
-    let built: Vec<&Program> = PROGRAMS.iter().filter(chosen).filter(|p| suite.build(p)).collect();
+    let chosen: Vec<&Program> = PROGRAMS.iter().filter(chosen).collect();
+    let ok: Vec<bool> = parallel(&chosen, |p| suite.build(p));
+    let built: Vec<&Program> = chosen.iter().zip(ok).filter(|(_, ok)| *ok).map(|(p, _)| *p).collect();
 
     let ebin = compile_erl(&suite.dir.join("tests/c/beamlink_c_test.erl"));
     let nodes: Vec<TestNode> = Otp::ALL
@@ -118,32 +120,51 @@ fn main() {
         .collect();
     let elixir = built.iter().any(|p| p.run == Run::Seed).then(seed_node);
 
+    let mut jobs: Vec<(&Program, Flavour, &TestNode)> = Vec::new();
     for (i, p) in built.iter().enumerate() {
         if p.run == Run::Seed {
             let fuga = elixir.as_ref().expect("started above");
-            for flavour in [Flavour::Sanitized, Flavour::Valgrind] {
-                suite.run_seed(p, flavour, fuga);
-            }
+            jobs.extend([Flavour::Sanitized, Flavour::Valgrind].map(|f| (*p, f, fuga)));
             continue;
         }
         // Sanitized against every node; under valgrind against one, taking turns.
-        let sanitized = nodes.iter().map(|n| (Flavour::Sanitized, n));
-        for (flavour, n) in sanitized.chain([(Flavour::Valgrind, &nodes[i % nodes.len()])]) {
-            if p.run == Run::CNode {
-                suite.run_cnode(p, flavour, n);
-            } else {
-                suite.run_target(p, flavour, n);
-            }
-        }
+        jobs.extend(nodes.iter().map(|n| (*p, Flavour::Sanitized, n)));
+        jobs.push((*p, Flavour::Valgrind, &nodes[i % nodes.len()]));
     }
+    parallel(&jobs, |&(p, flavour, n)| match p.run {
+        Run::Target => suite.run_target(p, flavour, n),
+        Run::CNode => suite.run_cnode(p, flavour, n),
+        Run::Seed => suite.run_seed(p, flavour, n),
+    });
     drop(nodes);
     drop(elixir);
     println!("C suite: {} s", started.elapsed().as_secs());
-    if !suite.failures.is_empty() {
-        eprintln!("C suite FAILED: {}", suite.failures.join(", "));
+    let failures = suite.failures.into_inner().unwrap();
+    if !failures.is_empty() {
+        eprintln!("C suite FAILED: {}", failures.join(", "));
         std::process::exit(1);
     }
     println!("C suite passed");
+}
+
+/// Runs `f` on every item, `$BEAMLINK_C_JOBS` (default 2) at a time; the results in order.
+/// The programs are independent (each its own node name), so builds and runs overlap.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::env::var("BEAMLINK_C_JOBS").ok().and_then(|n| n.parse().ok()).unwrap_or(2usize).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    *results[i].lock().unwrap() = Some(f(item));
+                }
+            });
+        }
+    });
+    results.into_iter().map(|r| r.into_inner().unwrap().expect("every item ran")).collect()
 }
 
 /// `$EI_DIR`, else the newest `/usr/lib/erlang/lib/erl_interface-*` (Debian's erlang-dev), as
@@ -175,9 +196,13 @@ fn seed_node() -> TestNode {
 }
 
 impl Suite {
-    fn fail(&mut self, what: String, output: &str) {
-        println!("FAIL {what}\n{}", indent(output));
-        self.failures.push(what);
+    fn fail(&self, what: String, output: &str) {
+        println!(
+            "FAIL {what}
+{}",
+            indent(output)
+        );
+        self.failures.lock().unwrap().push(what);
     }
 
     fn pkg_config(&self, args: &[&str]) -> Vec<String> {
@@ -200,7 +225,7 @@ impl Suite {
         ]
     }
 
-    fn compile(&mut self, what: String, args: Vec<String>) -> bool {
+    fn compile(&self, what: String, args: Vec<String>) -> bool {
         let out = Command::new(&self.cc).args(&args).output().expect("running the C compiler");
         if out.status.success() {
             return true;
@@ -211,7 +236,7 @@ impl Suite {
     }
 
     /// The header compiles as C++ (with `extern "C"`), and a C++ program links and runs.
-    fn header_in_cxx(&mut self) {
+    fn header_in_cxx(&self) {
         let exe = self.bin.join("header_cxx");
         let mut args: Vec<String> =
             ["-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o"].map(String::from).into();
@@ -244,7 +269,7 @@ impl Suite {
     }
 
     /// Both builds of a program; false (and a failure) if either does not compile.
-    fn build(&mut self, p: &Program) -> bool {
+    fn build(&self, p: &Program) -> bool {
         let src = self.dir.join(p.source).display().to_string();
         let include = format!("-I{}", self.dir.join("tests/c").display());
         let ei = if p.ei { self.ei_flags() } else { Vec::new() };
@@ -307,7 +332,7 @@ impl Suite {
         cmd
     }
 
-    fn report(&mut self, what: String, started: Instant, status: Result<(bool, String), String>) {
+    fn report(&self, what: String, started: Instant, status: Result<(bool, String), String>) {
         match status {
             Ok((true, _)) => println!("ok   {what} ({:.1} s)", started.elapsed().as_secs_f64()),
             Ok((false, out)) => self.fail(what, &out),
@@ -315,7 +340,7 @@ impl Suite {
         }
     }
 
-    fn run_target(&mut self, p: &Program, flavour: Flavour, node: &TestNode) {
+    fn run_target(&self, p: &Program, flavour: Flavour, node: &TestNode) {
         let what = format!("{} vs {} ({})", p.name, node.otp.label(), flavour.label());
         let started = Instant::now();
         let cmd = self.command(p, flavour, &[&node.name, DEFAULT_COOKIE]);
@@ -325,7 +350,7 @@ impl Suite {
 
     /// The erl_interface user's guide scenario: the C program publishes a node and serves
     /// `{call, Pid, {foo, X}}` / `{bar, Y}`; the Erlang node sends them and gets `{cnode, R}`.
-    fn run_cnode(&mut self, p: &Program, flavour: Flavour, node: &TestNode) {
+    fn run_cnode(&self, p: &Program, flavour: Flavour, node: &TestNode) {
         let what = format!("{} driven by {} ({})", p.name, node.otp.label(), flavour.label());
         let started = Instant::now();
         let name = format!("{}@localhost", unique_name("cnode"));
@@ -349,7 +374,7 @@ impl Suite {
         self.report(what, started, r);
     }
 
-    fn run_seed(&mut self, p: &Program, flavour: Flavour, fuga: &TestNode) {
+    fn run_seed(&self, p: &Program, flavour: Flavour, fuga: &TestNode) {
         let what = format!("{} vs Elixir on {} ({})", p.name, fuga.otp.label(), flavour.label());
         let started = Instant::now();
         let cmd = self.command(p, flavour, &[&fuga.name, DEFAULT_COOKIE]);

@@ -112,7 +112,7 @@ static void timeouts_and_cancelling(void) {
     char name[64], text[128];
     bl_buf r = {0};
     snprintf(name, sizeof name, "c_sleeper_%d", (int)getpid());
-    snprintf(text, sizeof text, "[%s, 3000]", name);
+    snprintf(text, sizeof text, "[%s, 30000]", name);
     bl_buf args = term_of(text);
     CHECK_STATUS(bl_call(node, target, "beamlink_c_test", "register_and_sleep", args.data, args.len, 500, &r),
                  BL_TIMEOUT, "a call past its timeout");

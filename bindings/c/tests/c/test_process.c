@@ -94,8 +94,10 @@ static void sending(bl_process *p) {
     bl_buf_free(&name);
 
     CHECK_STATUS(bl_receive(p, SHORT_MS, &m), BL_TIMEOUT, "nothing more: receive times out");
-    CHECK(m.kind == 0 && m.data.data == NULL, "the message is empty");
+        CHECK(m.kind == 0 && m.data.data == NULL, "the message is empty");
+    bl_message_free(&m);
     CHECK_STATUS(bl_receive(p, 0, &m), BL_TIMEOUT, "receive with no wait");
+    bl_message_free(&m);
 
     /* Bad input. */
     bl_buf not_pid = term_of("not_a_pid");
@@ -113,23 +115,30 @@ static void sending(bl_process *p) {
     bl_buf_free(&me);
 }
 
-/* beamlink_c_test:exit_after(Ms, Reason) there: a pid that ends soon. */
-static bl_buf ending(int ms, const char *reason) {
+/* beamlink_c_test:exit_when_told(Reason) there: a pid that ends when sent `go`. */
+static bl_buf ending(const char *reason) {
     char text[64];
-    snprintf(text, sizeof text, "[%d, %s]", ms, reason);
+    snprintf(text, sizeof text, "[%s]", reason);
     bl_buf args = term_of(text), pid = {0};
-    if (bl_call(node, target, "beamlink_c_test", "exit_after", args.data, args.len, LONG_MS, &pid) != BL_OK) {
-        fprintf(stderr, "exit_after: %s\n", bl_error_message());
+    if (bl_call(node, target, "beamlink_c_test", "exit_when_told", args.data, args.len, LONG_MS, &pid) != BL_OK) {
+        fprintf(stderr, "exit_when_told: %s\n", bl_error_message());
         exit(2);
     }
     bl_buf_free(&args);
     return pid;
 }
 
+static void let_go(bl_process *p, const bl_buf *pid) {
+    bl_buf go = term_of("go");
+    CHECK_STATUS(bl_send(p, pid->data, pid->len, go.data, go.len, LONG_MS), BL_OK, "tell it to end");
+    bl_buf_free(&go);
+}
+
 static void links_and_monitors(bl_process *p) {
     bl_message m;
-    bl_buf pid = ending(300, "bye");
+    bl_buf pid = ending("bye");
     CHECK_STATUS(bl_link(p, pid.data, pid.len, LONG_MS), BL_OK, "link to a remote process");
+    let_go(p, &pid);
     CHECK_STATUS(bl_receive(p, LONG_MS, &m), BL_OK, "its exit arrives");
     CHECK(m.kind == BL_MSG_EXIT, "as an EXIT message (%d)", m.kind);
     check_term_is(&m.data, "bye", "with its reason");
@@ -142,9 +151,10 @@ static void links_and_monitors(bl_process *p) {
     bl_message_free(&m);
     bl_buf_free(&pid);
 
-    pid = ending(300, "done");
+    pid = ending("done");
     bl_buf ref = {0};
     CHECK_STATUS(bl_monitor(p, pid.data, pid.len, LONG_MS, &ref), BL_OK, "monitor a remote process");
+    let_go(p, &pid);
     CHECK_STATUS(bl_receive(p, LONG_MS, &m), BL_OK, "its DOWN arrives");
     CHECK(m.kind == BL_MSG_DOWN, "as a DOWN message (%d)", m.kind);
     check_term_is(&m.data, "done", "with its reason");
@@ -154,12 +164,14 @@ static void links_and_monitors(bl_process *p) {
     bl_buf_free(&ref);
     bl_buf_free(&pid);
 
-    pid = ending(300, "unseen");
+    pid = ending("unseen");
     CHECK_STATUS(bl_monitor(p, pid.data, pid.len, LONG_MS, &ref), BL_OK, "monitor another");
     CHECK_STATUS(bl_demonitor(p, ref.data, ref.len, LONG_MS), BL_OK, "demonitor it");
     CHECK_STATUS(bl_link(p, pid.data, pid.len, LONG_MS), BL_OK, "link to it");
     CHECK_STATUS(bl_unlink(p, pid.data, pid.len, LONG_MS), BL_OK, "unlink it");
+    let_go(p, &pid);
     CHECK_STATUS(bl_receive(p, 1000, &m), BL_TIMEOUT, "no DOWN and no EXIT after it ends");
+    bl_message_free(&m);
     CHECK_STATUS(bl_demonitor(p, pid.data, pid.len, LONG_MS), BL_BAD_ARGUMENT, "demonitor with a pid, not a ref");
     bl_buf_free(&ref);
     bl_buf_free(&pid);
