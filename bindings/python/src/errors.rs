@@ -90,6 +90,7 @@ pub(crate) fn node_error(py: Python<'_>, e: &NodeError) -> PyErr {
         NodeError::NameInUse { .. } => make(py, "NameInUse", &message, &[]),
         NodeError::Listen(_) => make(py, "ListenError", &message, &[]),
         NodeError::Shutdown => closed(py, &message),
+        NodeError::Tls(_) => connect("ConnectError", None, "tls_config"),
     }
 }
 
@@ -121,7 +122,10 @@ fn connect_class(e: &ConnectError) -> (&'static str, &'static str) {
             HandshakeError::PeerClosed { .. } => ("HandshakeError", "peer_closed"),
             HandshakeError::Protocol { .. } => ("HandshakeError", "protocol"),
             HandshakeError::Io { .. } => ("HandshakeError", "io"),
+            HandshakeError::TlsPeer { .. } => ("HandshakeError", "tls_peer"),
         },
+        ConnectError::Tls(beamlink::tls::TlsError::Timeout { .. }) => ("ConnectTimeout", "tls_timeout"),
+        ConnectError::Tls(_) => ("HandshakeError", "tls"),
     }
 }
 
