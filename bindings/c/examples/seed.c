@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
     }
     const char *fuga = argv[1];
     char name[64];
-    snprintf(name, sizeof name, "hoge_c_%d", (int)getpid());
+    snprintf(name, sizeof name, "hoge_c_%d@localhost", (int)getpid());
     bl_node_options options = {0};
     options.cookie = argv[2];
     bl_node *node = NULL;
@@ -99,9 +99,9 @@ int main(int argc, char **argv) {
     if (s == BL_ERROR) {
         bl_buf reason = {0};
         bl_error_term(&reason);
-        printf(":erlang.error(:boom) on %s  #=> ** (ErlangError) ", fuga);
+        printf(":erpc.call(:\"%s\", :erlang, :error, [:boom])  #=> ** (ErlangError) Erlang error: ", fuga);
         elixir(&reason);
-        printf(" (%s)\n", bl_status_name(s));
+        printf("  (%s)\n", bl_status_name(s));
         bl_buf_free(&reason);
     } else {
         printf(":erlang.error(:boom) gave %s\n", bl_status_name(s));

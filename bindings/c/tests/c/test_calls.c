@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
     node = start_node("c_calls", argv[2]);
     values();
     remote_failures();
-        bad_arguments();
+    bad_arguments();
     async_calls();
     timeouts_and_cancelling();
     bl_node_close(node);

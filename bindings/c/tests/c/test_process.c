@@ -94,7 +94,7 @@ static void sending(bl_process *p) {
     bl_buf_free(&name);
 
     CHECK_STATUS(bl_receive(p, SHORT_MS, &m), BL_TIMEOUT, "nothing more: receive times out");
-        CHECK(m.kind == 0 && m.data.data == NULL, "the message is empty");
+    CHECK(m.kind == 0 && m.data.data == NULL, "the message is empty");
     bl_message_free(&m);
     CHECK_STATUS(bl_receive(p, 0, &m), BL_TIMEOUT, "receive with no wait");
     bl_message_free(&m);
