@@ -5,6 +5,7 @@ use crate::cfg::Cfg;
 use crate::env::Env;
 use crate::table::Table;
 
+mod c_api;
 mod codec;
 mod connect;
 mod echo;
@@ -31,4 +32,5 @@ pub const FAMILIES: &[Family] = &[
     Family { key: "codec", run: codec::rows },
     Family { key: "memory", run: memory::rows },
     Family { key: "python", run: python::rows },
+    Family { key: "c", run: c_api::rows },
 ];
