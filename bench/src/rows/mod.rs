@@ -8,6 +8,7 @@ use crate::table::Table;
 mod codec;
 mod connect;
 mod echo;
+mod elixir;
 mod latency;
 mod memory;
 mod throughput;
@@ -29,4 +30,5 @@ pub const FAMILIES: &[Family] = &[
     Family { key: "echo", run: echo::rows },
     Family { key: "codec", run: codec::rows },
     Family { key: "memory", run: memory::rows },
+    Family { key: "elixir", run: elixir::rows },
 ];
