@@ -9,6 +9,7 @@ mod c_api;
 mod codec;
 mod connect;
 mod echo;
+mod elixir;
 mod latency;
 mod memory;
 mod python;
@@ -33,4 +34,5 @@ pub const FAMILIES: &[Family] = &[
     Family { key: "memory", run: memory::rows },
     Family { key: "python", run: python::rows },
     Family { key: "c", run: c_api::rows },
+    Family { key: "elixir", run: elixir::rows },
 ];

@@ -22,7 +22,7 @@ pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
 pub use parse::{ParseError, parse};
-pub use scan::{AtomSeen, Scanned, scan, scan_with};
+pub use scan::{AtomSeen, Scanned, scan, scan_with, scan_within};
 pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
