@@ -88,6 +88,18 @@ impl Ctx {
         node.connect(target).await.map_err(|e| Failure::node(&e, self))?;
         Ok(node)
     }
+
+    /// Like [`connect`](Self::connect) for a command whose node serves I/O (our group leader
+    /// prints what the remote code prints): the node also publishes its name and accepts
+    /// connections, as a BEAM node would, so that a process the remote code starts on a third
+    /// node can reach its group leader. Publishing runs alongside the connection; if it
+    /// fails (epmd refuses the name), the command still runs, only such output is lost.
+    pub async fn connect_serving_io(&self, target: &str) -> Result<Node, Failure> {
+        let node = self.start_node(target).await?;
+        let (_, connected) = tokio::join!(node.listen(0), node.connect(target));
+        connected.map_err(|e| Failure::node(&e, self))?;
+        Ok(node)
+    }
 }
 
 /// Turns SIGINT and SIGTERM into a value the command can wait for, instead of the default

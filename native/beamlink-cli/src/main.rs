@@ -6,6 +6,7 @@
 mod cli;
 mod cmd;
 mod ctx;
+mod evaluator;
 mod exit;
 mod out;
 mod print;

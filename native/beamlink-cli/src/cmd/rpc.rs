@@ -6,7 +6,7 @@ use crate::ctx::Ctx;
 
 pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str, rex: bool) -> Outcome {
     let args = parse_args(args)?;
-    let node = ctx.connect(target).await?;
+    let node = ctx.connect_serving_io(target).await?;
     let (result, output) = if rex {
         node.rpc_call_with_output(target, module, function, args, ctx.left()).await
     } else {

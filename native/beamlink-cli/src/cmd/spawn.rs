@@ -15,7 +15,7 @@ use crate::{exit, print};
 pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
     let args = parse_args(args)?;
     let start = async {
-        let node = ctx.connect(target).await?;
+        let node = ctx.connect_serving_io(target).await?;
         let opts = SpawnOptions { timeout: ctx.left(), ..SpawnOptions::default() };
         node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, ctx))
     };
