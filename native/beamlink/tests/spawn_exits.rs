@@ -43,11 +43,11 @@ fn exit_reasons_read_as_call_errors_and_kill_ends_the_process() {
                 other => panic!("{otp:?}: {other:?}"),
             }
             match end("erlang", "exit", one(Term::atom("bye"))).await {
-                Some(CallError::Exit { reason }) => assert!(reason.is_atom("bye")),
+                Some(CallError::Exit { reason, .. }) => assert!(reason.is_atom("bye")),
                 other => panic!("{otp:?}: {other:?}"),
             }
             match end("no_such_module", "f", one(Term::from(1))).await {
-                Some(CallError::Undef { module, function, arity }) => {
+                Some(CallError::Undef { module, function, arity, .. }) => {
                     assert_eq!((module.as_str(), function.as_str(), arity), ("no_such_module", "f", 1))
                 }
                 other => panic!("{otp:?}: {other:?}"),
