@@ -9,6 +9,7 @@ mod decode;
 mod deep;
 mod display;
 mod elixir;
+mod elixir_structs;
 mod encode;
 mod order;
 mod parse;
