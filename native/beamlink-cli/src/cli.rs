@@ -35,6 +35,9 @@ pub struct Global {
     /// Print terms in Elixir syntax (and, for eval, read Elixir code).
     #[arg(long, global = true)]
     pub elixir: bool,
+    /// Print the remote stacktrace of an exception (on stderr, after the message).
+    #[arg(long, global = true)]
+    pub stacktrace: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,6 +8,7 @@ mod cmd;
 mod ctx;
 mod evaluator;
 mod exit;
+mod explain;
 mod out;
 mod print;
 

@@ -4,13 +4,16 @@
 
 use std::time::Duration;
 
+use beamlink::CallError;
 use beamlink::rpc::IoServer;
+use beamlink::term::Term;
 use tokio::time::Instant;
 
-use super::{Failure, Outcome, call_failure};
+use super::{Failure, Outcome};
 use crate::ctx::Ctx;
 use crate::evaluator::{EvalError, Evaluator};
 use crate::exit;
+use crate::explain::{self, Origin};
 use crate::out::Out;
 use crate::print;
 
@@ -45,7 +48,7 @@ pub async fn run(ctx: &Ctx, target: &str, expr: &str) -> Outcome {
         Err(EvalError::Syntax { line, column, message }) => {
             Err(Failure::usage(format!("syntax error at {line}:{column}: {message}")))
         }
-        Err(EvalError::Call(e)) => Err(call_failure(&e, ctx)),
+        Err(EvalError::Call(e)) => Err(eval_failure(ctx, &node, target, e).await),
     };
     out.flush()?;
     code
@@ -74,4 +77,44 @@ async fn linger(
             () = tokio::time::sleep_until(quiet_until) => return Ok(()),
         }
     }
+}
+
+/// The evaluated code is what was called: an `undef` at the top of its stack is the code's own
+/// call of a missing function (exit 5, as for rpc), and an Elixir syntax error is a syntax
+/// error (exit 64), not a failure of the node.
+async fn eval_failure(ctx: &Ctx, node: &beamlink::Node, target: &str, e: CallError) -> Failure {
+    let e = match e {
+        CallError::Error { reason, stacktrace } if reason.is_atom("undef") => {
+            undef_at_top(reason, stacktrace)
+        }
+        other => other,
+    };
+    let syntax = match &e {
+        CallError::Error { reason, .. } => matches!(
+            explain::exception_name(reason),
+            Some("SyntaxError" | "TokenMissingError" | "MismatchedDelimiterError")
+        ),
+        _ => false,
+    };
+    let mut f = explain::failure(ctx, Some(Origin { node, target }), e).await;
+    if syntax {
+        f.code = exit::USAGE;
+    }
+    f
+}
+
+fn undef_at_top(reason: Term, stacktrace: Term) -> CallError {
+    let top = stacktrace.as_list().and_then(|l| l.first()).and_then(Term::as_tuple);
+    if let Some([m, f, a, _]) = top
+        && let (Some(m), Some(f)) = (m.as_atom(), f.as_atom())
+    {
+        let arity = match a {
+            Term::List(args) => Some(args.len()),
+            other => other.as_int().and_then(|n| usize::try_from(n).ok()),
+        };
+        if let Some(arity) = arity {
+            return CallError::Undef { module: m.to_string(), function: f.to_string(), arity, stacktrace };
+        }
+    }
+    CallError::Error { reason, stacktrace }
 }

@@ -18,8 +18,6 @@ use beamlink::{CallError, NodeError};
 use crate::cli::{Cli, Command};
 use crate::ctx::{Ctx, watch_signals};
 use crate::exit;
-use crate::out::Out;
-use crate::print;
 
 /// How long a command that missed its deadline (or was interrupted) gets to wind down: the
 /// steps inside honour the deadline themselves; this only catches one that does not.
@@ -151,32 +149,5 @@ pub fn parse_args(text: &str) -> Result<Term, Failure> {
 
 /// One line per failure kind; the exit code tells the kind too.
 pub fn call_failure(e: &CallError, ctx: &Ctx) -> Failure {
-    let t = |t: &Term| print::term(t, ctx.g.elixir);
-    let message = match e {
-        CallError::Error { reason, .. } => format!("error: {}", t(reason)),
-        CallError::Exit { reason, .. } => format!("exit: {}", t(reason)),
-        CallError::Throw { value } => format!("throw: {}", t(value)),
-        CallError::Undef { module, function, arity, .. } => format!("undef: {module}:{function}/{arity}"),
-        CallError::NoConnection { node, detail } => format!("noconnection: {node}: {detail}"),
-        CallError::Timeout { node, .. } => return Failure::timeout(ctx, &format!("no answer from {node}")),
-        CallError::SpawnFailed { node, reason } => format!("spawn refused by {node}: {}", t(reason)),
-        CallError::BadRpc { reason } => format!("badrpc: {}", t(reason)),
-        CallError::Decode(d) => format!("decode: {d}"),
-    };
-    Failure { code: e.exit_code(), message }
-}
-
-/// What a call printed, then its value; or the failure.
-pub fn print_outcome(output: &str, result: Result<Term, CallError>, ctx: &Ctx) -> Outcome {
-    let mut out = Out;
-    out.write(output)?;
-    let code = match result {
-        Ok(v) => {
-            out.line(print::term(&v, ctx.g.elixir))?;
-            Ok(exit::OK)
-        }
-        Err(e) => Err(call_failure(&e, ctx)),
-    };
-    out.flush()?;
-    code
+    crate::explain::plain(ctx, e)
 }

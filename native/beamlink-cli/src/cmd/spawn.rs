@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::{Failure, Outcome, call_failure, parse_args};
 use crate::ctx::Ctx;
+use crate::explain::{self, Origin};
 use crate::out::Out;
 use crate::{exit, print};
 
@@ -17,9 +18,10 @@ pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &s
     let start = async {
         let node = ctx.connect_serving_io(target).await?;
         let opts = SpawnOptions { timeout: ctx.left(), ..SpawnOptions::default() };
-        node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, ctx))
+        let p = node.spawn(target, module, function, args, opts).await.map_err(|e| call_failure(&e, ctx))?;
+        Ok::<_, Failure>((node, p))
     };
-    let mut p = tokio::select! {
+    let (node, mut p) = tokio::select! {
         started = tokio::time::timeout(ctx.left(), start) => match started {
             Ok(p) => p?,
             Err(_) => return Err(Failure::timeout(ctx, "starting the process")),
@@ -33,7 +35,7 @@ pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &s
     match follow(ctx, &mut p).await {
         Ok(reason) => match CallError::from_exit_reason(reason, Some((module, function))) {
             None => Ok(exit::OK),
-            Some(e) => Err(call_failure(&e, ctx)),
+            Some(e) => Err(explain::failure(ctx, Some(Origin { node: &node, target }), e).await),
         },
         Err(f) => {
             // Whatever stopped us, the process must not run on without its reader.
