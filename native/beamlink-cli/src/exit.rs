@@ -6,6 +6,7 @@
 use beamlink::NodeError;
 use beamlink::epmd::EpmdError;
 use beamlink::handshake::{ConnectError, HandshakeError, State};
+use beamlink::tls::TlsError;
 
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
@@ -33,7 +34,7 @@ pub fn interrupted(signal: i32) -> i32 {
 /// The exit code for a failure to start our node or to reach another one.
 pub fn node_error(e: &NodeError) -> i32 {
     match e {
-        NodeError::Name(_) | NodeError::Cookie(_) | NodeError::NameInUse { .. } => CONFIG,
+        NodeError::Name(_) | NodeError::Cookie(_) | NodeError::NameInUse { .. } | NodeError::Tls(_) => CONFIG,
         NodeError::Epmd(e) => epmd_error(e),
         NodeError::Connect { source, .. } => connect_error(source),
         NodeError::Listen(_) => UNAVAILABLE,
@@ -67,6 +68,12 @@ fn connect_error(e: &ConnectError) -> i32 {
             HandshakeError::Timeout { .. } => TIMEOUT,
             _ => NOCONNECTION,
         },
+        ConnectError::Tls(e) => match e {
+            TlsError::Timeout { .. } => TIMEOUT,
+            TlsError::NotTls { .. } | TlsError::Failed { .. } => NOCONNECTION,
+            // Certificates, names and what the peer requires: a retry changes nothing.
+            _ => CONFIG,
+        },
     }
 }
 
@@ -78,7 +85,7 @@ pub fn hint(e: &NodeError) -> Option<&'static str> {
         // with an alert, which is no status either).
         HandshakeError::PeerClosed { state: State::RecvStatus }
         | HandshakeError::Protocol { state: State::RecvStatus, .. } => {
-            Some("the node may use TLS distribution (-proto_dist inet_tls), which beamlink does not speak")
+            Some("the node may use TLS distribution (-proto_dist inet_tls): see the TLS options in --help")
         }
         HandshakeError::WrongPeer { .. } => Some(
             "the host part must be the node's own (as `erl -sname` printed it); try the name it answered with",

@@ -43,7 +43,7 @@ fn exit_reasons_read_as_call_errors_and_kill_ends_the_process() {
                 other => panic!("{otp:?}: {other:?}"),
             }
             match end("erlang", "exit", one(Term::atom("bye"))).await {
-                Some(CallError::Exit { reason, .. }) => assert!(reason.is_atom("bye")),
+                Some(CallError::Exit { reason, signal }) => assert!(reason.is_atom("bye") && !signal),
                 other => panic!("{otp:?}: {other:?}"),
             }
             match end("no_such_module", "f", one(Term::from(1))).await {
