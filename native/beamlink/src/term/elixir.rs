@@ -549,10 +549,7 @@ mod tests {
             ),
             // Elixir prints a map naming a module it cannot load as a map; a term does not say
             // whether the module exists, and most structs seen are real: printed as a struct.
-            (
-                Term::map([(a("__struct__"), a("Elixir.Foo")), (a("a"), Term::Int(1))]),
-                "%Foo{a: 1}",
-            ),
+            (Term::map([(a("__struct__"), a("Elixir.Foo")), (a("a"), Term::Int(1))]), "%Foo{a: 1}"),
             (
                 Term::map([
                     (Term::nil(), Term::Int(1)),
