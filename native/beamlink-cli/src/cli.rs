@@ -35,6 +35,19 @@ pub struct Global {
     /// Print terms in Elixir syntax (and, for eval, read Elixir code).
     #[arg(long, global = true)]
     pub elixir: bool,
+    /// TLS distribution (`-proto_dist inet_tls`), set up as erl reads it: an OTP
+    /// `ssl_dist_optfile` (`[{server, Opts}, {client, Opts}]`).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "tls_cert")]
+    pub ssl_dist_optfile: Option<std::path::PathBuf>,
+    /// TLS distribution with this certificate (PEM); needs --tls-key and --tls-ca.
+    #[arg(long, global = true, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The CA certificates the peers' certificates must chain to (PEM).
+    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Print the remote stacktrace of an exception (on stderr, after the message).
     #[arg(long, global = true)]
     pub stacktrace: bool,

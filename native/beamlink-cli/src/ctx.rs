@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use beamlink::Node;
+use beamlink::tls::TlsConfig;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -78,6 +79,9 @@ impl Ctx {
         if let Some(c) = &g.cookie {
             b = b.cookie(c.clone());
         }
+        if let Some(tls) = self.tls()? {
+            b = b.tls(tls);
+        }
         b.start().await.map_err(|e| Failure::node(&e, self))
     }
 
@@ -99,6 +103,19 @@ impl Ctx {
         let (_, connected) = tokio::join!(node.listen(0), node.connect(target));
         connected.map_err(|e| Failure::node(&e, self))?;
         Ok(node)
+    }
+}
+
+impl Ctx {
+    /// The TLS settings the options name, if any; unusable ones are a configuration error.
+    fn tls(&self) -> Result<Option<TlsConfig>, Failure> {
+        let g = &self.g;
+        let loaded = match (&g.ssl_dist_optfile, &g.tls_cert, &g.tls_key, &g.tls_ca) {
+            (Some(optfile), ..) => TlsConfig::from_optfile(optfile),
+            (None, Some(cert), Some(key), Some(ca)) => TlsConfig::from_pem_files(cert, key, ca),
+            _ => return Ok(None),
+        };
+        loaded.map(Some).map_err(|e| Failure { code: crate::exit::CONFIG, message: format!("TLS: {e}") })
     }
 }
 

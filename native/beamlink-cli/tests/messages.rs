@@ -101,7 +101,8 @@ fn a_tls_peer_gets_a_hint() {
     std::fs::write(
         &conf,
         format!(
-            "[{{server, [{{certfile, \"{}\"}}, {{keyfile, \"{}\"}}]}}, {{client, [{{verify, verify_none}}]}}].\n",
+            "[{{server, [{{certfile, \"{0}\"}}, {{keyfile, \"{1}\"}}, {{cacertfile, \"{0}\"}}]}}, \
+             {{client, [{{verify, verify_none}}]}}].\n",
             cert.display(),
             key.display()
         ),
@@ -118,6 +119,14 @@ fn a_tls_peer_gets_a_hint() {
     let o = beamlink(["rpc", &tls.name, "erlang", "node"]).output();
     expect(&o, 6);
     assert!(stderr(&o).contains("TLS"), "{}", stderr(&o));
+    // With the node's own optfile, the same command gets through; a missing file is a
+    // configuration error.
+    let o =
+        beamlink(["rpc", &tls.name, "erlang", "node", "--ssl-dist-optfile", conf.to_str().unwrap()]).output();
+    expect(&o, 0);
+    assert_eq!(stdout(&o).trim(), tls.name);
+    let o = beamlink(["--ssl-dist-optfile", "/nonexistent/ssl_dist.conf", "ping", &tls.name]).output();
+    expect(&o, 78);
     drop(tls);
     let _ = std::fs::remove_dir_all(&dir);
 }
