@@ -64,16 +64,10 @@ impl Ctx {
     /// Starts our hidden node, named after the options or after our process id.
     pub async fn start_node(&self, target: &str) -> Result<Node, Failure> {
         let g = &self.g;
-        let long_target = target
-            .split_once('@')
-            .is_some_and(|(_, h)| h.contains('.') || h.parse::<std::net::IpAddr>().is_ok());
         let (name, long) = match (&g.sname, &g.name) {
             (Some(s), _) => (s.clone(), false),
             (None, Some(n)) => (n.clone(), true),
-            (None, None) => {
-                let host = if long_target { "127.0.0.1" } else { "localhost" };
-                (format!("beamlink_{}@{host}", std::process::id()), long_target)
-            }
+            (None, None) => crate::target::own_default(target),
         };
         let mut b = Node::builder(name).long_names(long).connect_timeout(self.left());
         if let Some(c) = &g.cookie {

@@ -11,6 +11,7 @@ mod exit;
 mod explain;
 mod out;
 mod print;
+mod target;
 
 use clap::Parser;
 

@@ -18,6 +18,7 @@ use beamlink::{CallError, NodeError};
 use crate::cli::{Cli, Command};
 use crate::ctx::{Ctx, watch_signals};
 use crate::exit;
+use crate::target;
 
 /// How long a command that missed its deadline (or was interrupted) gets to wind down: the
 /// steps inside honour the deadline themselves; this only catches one that does not.
@@ -61,20 +62,32 @@ pub async fn run(cli: Cli) -> i32 {
 }
 
 async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
+    let x = |n: &str| target::expand(n);
     match command {
         Command::Names { host } => names::run(ctx, &host).await,
-        Command::Ping { node } => ping::run(ctx, &node).await,
-        Command::Rpc { node, module, function, args, rex } => {
-            rpc::run(ctx, &node, &module, &function, &args, rex).await
+        Command::Ping { nodes } => ping::run(ctx, &nodes.iter().map(|n| x(n)).collect::<Vec<_>>()).await,
+        Command::Rpc { node, module, function, args } => {
+            rpc::run(ctx, &x(&node), &module, &function, &input(&args)?).await
         }
-        Command::Eval { node, expr } => eval::run(ctx, &node, &expr).await,
+        Command::Eval { node, expr } => eval::run(ctx, &x(&node), &input(&expr)?).await,
         Command::Spawn { node, module, function, args } => {
-            spawn::run(ctx, &node, &module, &function, &args).await
+            spawn::run(ctx, &x(&node), &module, &function, &input(&args)?).await
         }
-        Command::Info { node, json } => info::run(ctx, &node, json).await,
+        Command::Info { node } => info::run(ctx, &x(&node)).await,
         Command::Multicall { items } => multicall::run(ctx, &items).await,
-        Command::Cluster { node } => cluster::run(ctx, &node).await,
+        Command::Cluster { node } => cluster::run(ctx, &x(&node)).await,
     }
+}
+
+/// An argument as given, or all of stdin for `-`.
+pub fn input(text: &str) -> Result<String, Failure> {
+    if text != "-" {
+        return Ok(text.to_string());
+    }
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+        .map_err(|e| Failure::usage(format!("cannot read stdin: {e}")))?;
+    Ok(s)
 }
 
 /// A one-line reason and the exit code that goes with it. An empty message is a quiet end

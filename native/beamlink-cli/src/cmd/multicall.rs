@@ -9,15 +9,18 @@ use crate::out::Out;
 use crate::{exit, print};
 
 pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
-    // A trailing list literal is ARGS; the two before it are M and F.
+    // A trailing list literal (or `-`) is ARGS; the two before it are M and F.
     let (rest, args) = match items.last() {
-        Some(last) if last.trim_start().starts_with('[') => (&items[..items.len() - 1], parse_args(last)?),
+        Some(last) if last.trim_start().starts_with('[') || last == "-" => {
+            (&items[..items.len() - 1], parse_args(&super::input(last)?)?)
+        }
         _ => (items, Term::nil()),
     };
     if rest.len() < 3 {
         return Err(Failure::usage("usage: beamlink multicall NODE… MODULE FUNCTION [ARGS]"));
     }
     let (nodes, mf) = rest.split_at(rest.len() - 2);
+    let nodes: Vec<String> = nodes.iter().map(|n| crate::target::expand(n)).collect();
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     let node = ctx.start_node(nodes[0]).await?;
     // Connect to all first, so that each unreachable node is reported with its own reason

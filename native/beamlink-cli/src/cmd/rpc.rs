@@ -7,10 +7,10 @@ use crate::explain::{self, Origin};
 use crate::out::Out;
 use crate::{exit, print};
 
-pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str, rex: bool) -> Outcome {
+pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
     let args = parse_args(args)?;
     let node = ctx.connect_serving_io(target).await?;
-    let (result, output) = if rex {
+    let (result, output) = if ctx.g.rex {
         node.rpc_call_with_output(target, module, function, args, ctx.left()).await
     } else {
         node.call_with_output(target, module, function, args, ctx.left()).await
