@@ -21,18 +21,55 @@ pub struct Origin<'a> {
     pub target: &'a str,
 }
 
+/// A failure with what `--json` reports of it: the kind (`"error"`, `"exit"`, `"timeout"`…)
+/// and the remote reason when there is one.
+pub struct Detailed {
+    pub failure: Failure,
+    pub kind: &'static str,
+    pub reason: Option<Term>,
+}
+
+impl Detailed {
+    pub fn of(failure: Failure, e: &CallError) -> Detailed {
+        let reason = match e {
+            CallError::Error { reason, .. } | CallError::Exit { reason, .. } => Some(reason.clone()),
+            CallError::Throw { value } => Some(value.clone()),
+            CallError::SpawnFailed { reason, .. } | CallError::BadRpc { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        Detailed { failure, kind: e.kind(), reason }
+    }
+}
+
+impl From<Failure> for Detailed {
+    fn from(failure: Failure) -> Detailed {
+        let kind = match failure.code {
+            crate::exit::USAGE => "syntax",
+            crate::exit::TIMEOUT => "timeout",
+            _ => "failure",
+        };
+        Detailed { failure, kind, reason: None }
+    }
+}
+
+/// [`failure`] with its kind and reason, for `--json`.
+pub async fn detailed(ctx: &Ctx, origin: Option<Origin<'_>>, e: CallError) -> Detailed {
+    let f = failure(ctx, origin, &e).await;
+    Detailed::of(f, &e)
+}
+
 /// The message (and exit code) for `e`; with `--stacktrace`, the remote stacktrace follows on
 /// the next lines.
-pub async fn failure(ctx: &Ctx, origin: Option<Origin<'_>>, e: CallError) -> Failure {
+pub async fn failure(ctx: &Ctx, origin: Option<Origin<'_>>, e: &CallError) -> Failure {
     let code = e.exit_code();
-    let (class, reason, stack) = match &e {
+    let (class, reason, stack) = match e {
         CallError::Error { reason, stacktrace } => ("error", reason, Some(stacktrace)),
         CallError::Exit { reason, .. } => ("exit", reason, None),
         CallError::Throw { value } => ("throw", value, None),
         CallError::Undef { stacktrace, .. } if ctx.g.elixir => {
             ("error", &Term::atom("undef"), Some(stacktrace))
         }
-        _ => return plain(ctx, &e),
+        _ => return plain(ctx, e),
     };
     let elixir_exception = is_exception(reason);
     let mut message = None;
@@ -45,7 +82,7 @@ pub async fn failure(ctx: &Ctx, origin: Option<Origin<'_>>, e: CallError) -> Fai
     let message = match message {
         Some(m) => m,
         None if elixir_exception => local_banner(reason),
-        None => plain(ctx, &e).message,
+        None => plain(ctx, e).message,
     };
     let mut f = Failure { code, message };
     if ctx.g.stacktrace

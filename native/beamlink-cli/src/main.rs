@@ -9,8 +9,10 @@ mod ctx;
 mod evaluator;
 mod exit;
 mod explain;
+mod json;
 mod out;
 mod print;
+mod render;
 mod target;
 
 use clap::Parser;

@@ -9,30 +9,26 @@ use beamlink::rpc::IoServer;
 use beamlink::term::Term;
 use tokio::time::Instant;
 
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, conclude};
 use crate::ctx::Ctx;
 use crate::evaluator::{EvalError, Evaluator};
 use crate::exit;
-use crate::explain::{self, Origin};
+use crate::explain::{self, Detailed, Origin};
 use crate::out::Out;
-use crate::print;
 
 pub async fn run(ctx: &Ctx, target: &str, expr: &str) -> Outcome {
     let node = ctx.connect_serving_io(target).await?;
     let mut events = node.subscribe();
     let (io, mut output) = IoServer::start(&node);
     let mut ev = Evaluator::new(node.clone(), target, ctx.g.elixir);
-    let mut out = Out;
+    let mut out = Out::new(ctx.g.json);
     let result = {
         let call = ev.eval(expr, &io, ctx.left());
         tokio::pin!(call);
         loop {
             tokio::select! {
                 biased;
-                Some(text) = output.recv() => {
-                    out.write(&text)?;
-                    out.flush()?;
-                }
+                Some(text) = output.recv() => out.printed(&text)?,
                 r = &mut call => break r,
             }
         }
@@ -40,18 +36,14 @@ pub async fn run(ctx: &Ctx, target: &str, expr: &str) -> Outcome {
     // Processes the code started elsewhere may still print: a third node takes a moment to
     // connect back to our group leader. Keep serving until nothing has happened for a while.
     linger(ctx, &mut out, &mut output, &mut events).await?;
-    let code = match result {
-        Ok(v) => {
-            out.line(print::term(&v, ctx.g.elixir))?;
-            Ok(exit::OK)
-        }
+    let result = match result {
+        Ok(v) => Ok(v),
         Err(EvalError::Syntax { line, column, message }) => {
-            Err(Failure::usage(format!("syntax error at {line}:{column}: {message}")))
+            Err(Failure::usage(format!("syntax error at {line}:{column}: {message}")).into())
         }
         Err(EvalError::Call(e)) => Err(eval_failure(ctx, &node, target, e).await),
     };
-    out.flush()?;
-    code
+    conclude(ctx, &mut out, result)
 }
 
 /// How long output (or a node connecting to us) must pause before `eval` is done.
@@ -69,10 +61,7 @@ async fn linger(
     loop {
         let quiet_until = (Instant::now() + QUIET).min(end);
         tokio::select! {
-            Some(text) = output.recv() => {
-                out.write(&text)?;
-                out.flush()?;
-            }
+            Some(text) = output.recv() => out.printed(&text)?,
             Ok(beamlink::NodeEvent::Up { .. }) = events.recv() => {}
             () = tokio::time::sleep_until(quiet_until) => return Ok(()),
         }
@@ -82,7 +71,7 @@ async fn linger(
 /// The evaluated code is what was called: an `undef` at the top of its stack is the code's own
 /// call of a missing function (exit 5, as for rpc), and an Elixir syntax error is a syntax
 /// error (exit 64), not a failure of the node.
-async fn eval_failure(ctx: &Ctx, node: &beamlink::Node, target: &str, e: CallError) -> Failure {
+async fn eval_failure(ctx: &Ctx, node: &beamlink::Node, target: &str, e: CallError) -> Detailed {
     let e = match e {
         CallError::Error { reason, stacktrace } if reason.is_atom("undef") => {
             undef_at_top(reason, stacktrace)
@@ -96,11 +85,12 @@ async fn eval_failure(ctx: &Ctx, node: &beamlink::Node, target: &str, e: CallErr
         ),
         _ => false,
     };
-    let mut f = explain::failure(ctx, Some(Origin { node, target }), e).await;
+    let mut d = explain::detailed(ctx, Some(Origin { node, target }), e).await;
     if syntax {
-        f.code = exit::USAGE;
+        d.failure.code = exit::USAGE;
+        d.kind = "syntax";
     }
-    f
+    d
 }
 
 fn undef_at_top(reason: Term, stacktrace: Term) -> CallError {

@@ -41,7 +41,7 @@ pub async fn run(ctx: &Ctx, target: &str) -> Outcome {
     }
     let v: Vec<Term> = answers.into_iter().map(|a| a.expect("every query answered")).collect();
     let get = |key: &str| &v[QUERIES.iter().position(|q| q.0 == key).expect("known key")];
-    let mut out = Out;
+    let mut out = Out::new(false);
     if ctx.g.json {
         out.line(serde_json::to_string_pretty(&to_json(&v)).expect("json"))?;
     } else {

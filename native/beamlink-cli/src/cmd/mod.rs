@@ -18,6 +18,9 @@ use beamlink::{CallError, NodeError};
 use crate::cli::{Cli, Command};
 use crate::ctx::{Ctx, watch_signals};
 use crate::exit;
+use crate::explain::Detailed;
+use crate::out::Out;
+use crate::render;
 use crate::target;
 
 /// How long a command that missed its deadline (or was interrupted) gets to wind down: the
@@ -163,4 +166,64 @@ pub fn parse_args(text: &str) -> Result<Term, Failure> {
 /// One line per failure kind; the exit code tells the kind too.
 pub fn call_failure(e: &CallError, ctx: &Ctx) -> Failure {
     crate::explain::plain(ctx, e)
+}
+
+/// Ends a call-like command: the value on its line (cut at `--max-output`), or with `--json`
+/// one document `{"result": …, "output": …}` / `{"error": {…}, "output": …}`.
+pub fn conclude(ctx: &Ctx, out: &mut Out, result: Result<Term, Detailed>) -> Outcome {
+    if !ctx.g.json {
+        return match result {
+            Ok(v) => {
+                let text = render::term(ctx, &v);
+                out.line(&text.text)?;
+                out.flush()?;
+                if text.cut { Err(render::too_large(ctx)) } else { Ok(exit::OK) }
+            }
+            Err(d) => {
+                out.flush()?;
+                Err(d.failure)
+            }
+        };
+    }
+    let output = out.kept().to_string();
+    let doc = render::document(ctx, |d| {
+        d.raw("{")?;
+        match &result {
+            Ok(v) => {
+                d.key("result", true)?;
+                d.term(v)?;
+            }
+            Err(e) => {
+                d.key("error", true)?;
+                d.failure(e.kind, &e.failure, e.reason.as_ref())?;
+            }
+        }
+        d.key("output", false)?;
+        d.string(&output)?;
+        d.raw("}")
+    });
+    json_document(ctx, out, doc)?;
+    match result {
+        Ok(_) => Ok(exit::OK),
+        Err(d) => Err(d.failure),
+    }
+}
+
+/// Prints a JSON document, or, if it grew past `--max-output`, an error document in its
+/// place (a cut document would not parse).
+pub fn json_document(ctx: &Ctx, out: &mut Out, doc: render::Limited) -> Result<(), Failure> {
+    if doc.cut {
+        let f = render::too_large(ctx);
+        let small = render::small_document(ctx, |d| {
+            d.raw("{")?;
+            d.key("error", true)?;
+            d.failure("max_output", &f, None)?;
+            d.raw("}")
+        });
+        out.line(&small.text)?;
+        out.flush()?;
+        return Err(f);
+    }
+    out.line(&doc.text)?;
+    out.flush()
 }

@@ -3,10 +3,11 @@
 
 use beamlink::term::Term;
 
-use super::{Failure, Outcome, call_failure, concurrently, parse_args};
+use super::{Failure, Outcome, call_failure, concurrently, json_document, parse_args};
 use crate::ctx::Ctx;
+use crate::explain::Detailed;
 use crate::out::Out;
-use crate::{exit, print};
+use crate::{exit, render};
 
 pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
     // A trailing list literal (or `-`) is ARGS; the two before it are M and F.
@@ -36,23 +37,58 @@ pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
     let reachable: Vec<&str> =
         nodes.iter().zip(&connected).filter(|(_, c)| c.is_ok()).map(|(n, _)| *n).collect();
     let mut results = node.multicall(&reachable, &mf[0], &mf[1], args, ctx.left()).await.into_iter();
-    let mut code = exit::OK;
-    let mut out = Out;
-    for (n, c) in nodes.iter().zip(connected) {
-        let line = match c.map(|()| results.next().expect("one result per reachable node")) {
-            Ok(Ok(v)) => print::term(&v, ctx.g.elixir),
-            Ok(Err(e)) => fail(&mut code, call_failure(&e, ctx)),
-            Err(f) => fail(&mut code, f),
+    let rows: Vec<Result<Term, Detailed>> = nodes
+        .iter()
+        .zip(connected)
+        .map(|(_, c)| match c {
+            Ok(()) => match results.next().expect("one result per reachable node") {
+                Ok(v) => Ok(v),
+                Err(e) => Err(Detailed::of(call_failure(&e, ctx), &e)),
+            },
+            Err(f) => Err(f.into()),
+        })
+        .collect();
+    let code = rows.iter().find_map(|r| r.as_ref().err()).map_or(exit::OK, |d| d.failure.code);
+    let mut out = Out::new(false);
+    if ctx.g.json {
+        let doc = render::document(ctx, |d| {
+            d.raw("[")?;
+            for (i, (n, r)) in nodes.iter().zip(&rows).enumerate() {
+                d.raw(if i == 0 { "{" } else { ", {" })?;
+                d.key("node", true)?;
+                d.string(n)?;
+                match r {
+                    Ok(v) => {
+                        d.key("result", false)?;
+                        d.term(v)?;
+                    }
+                    Err(e) => {
+                        d.key("error", false)?;
+                        d.failure(e.kind, &e.failure, e.reason.as_ref())?;
+                    }
+                }
+                d.raw("}")?;
+            }
+            d.raw("]")
+        });
+        json_document(ctx, &mut out, doc)?;
+        return Ok(code);
+    }
+    let mut cut = false;
+    for (n, r) in nodes.iter().zip(rows) {
+        let line = match r {
+            Ok(v) => {
+                let text = render::term(ctx, &v);
+                cut |= text.cut;
+                text.text
+            }
+            Err(d) => d.failure.message,
         };
         out.line(format_args!("{n}: {line}"))?;
     }
     out.flush()?;
-    Ok(code)
-}
-
-fn fail(code: &mut i32, f: Failure) -> String {
-    if *code == exit::OK {
-        *code = f.code;
+    if cut && code == exit::OK {
+        return Err(render::too_large(ctx));
     }
-    f.message
+    Ok(code)
 }

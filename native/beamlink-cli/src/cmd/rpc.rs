@@ -1,11 +1,10 @@
 //! `beamlink rpc NODE M F [ARGS]`: erpc semantics by default, `--rex` for `rpc:call`'s. What
 //! the call prints comes first, then the result.
 
-use super::{Outcome, parse_args};
+use super::{Outcome, conclude, parse_args};
 use crate::ctx::Ctx;
 use crate::explain::{self, Origin};
 use crate::out::Out;
-use crate::{exit, print};
 
 pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
     let args = parse_args(args)?;
@@ -15,15 +14,11 @@ pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &s
     } else {
         node.call_with_output(target, module, function, args, ctx.left()).await
     };
-    let mut out = Out;
-    out.write(&output)?;
-    let code = match result {
-        Ok(v) => {
-            out.line(print::term(&v, ctx.g.elixir))?;
-            Ok(exit::OK)
-        }
-        Err(e) => Err(explain::failure(ctx, Some(Origin { node: &node, target }), e).await),
+    let mut out = Out::new(ctx.g.json);
+    out.printed(&output)?;
+    let result = match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(explain::detailed(ctx, Some(Origin { node: &node, target }), e).await),
     };
-    out.flush()?;
-    code
+    conclude(ctx, &mut out, result)
 }
