@@ -34,9 +34,9 @@ fn options_before_or_after_the_subcommand() {
     let node = shared(Kind::Otp25);
     let n = node.name.as_str();
     for args in [
-        vec!["--elixir", "rpc", n, "erlang", "list_to_tuple", "[[ok, 1]]"],
-        vec!["rpc", n, "erlang", "list_to_tuple", "[[ok, 1]]", "--elixir"],
-        vec!["rpc", "--elixir", n, "erlang", "list_to_tuple", "[[ok, 1]]"],
+        vec!["--elixir", "rpc", n, "erlang", "list_to_tuple", "[[:ok, 1]]"],
+        vec!["rpc", n, "erlang", "list_to_tuple", "[[:ok, 1]]", "--elixir"],
+        vec!["rpc", "--elixir", n, "erlang", "list_to_tuple", "[[:ok, 1]]"],
     ] {
         let o = beamlink(&args).output();
         expect(&o, 0);

@@ -12,7 +12,7 @@ mod spawn;
 
 use std::time::Duration;
 
-use beamlink::term::{Term, parse};
+use beamlink::term::{Term, parse, parse_elixir};
 use beamlink::{CallError, NodeError};
 
 use crate::cli::{Cli, Command};
@@ -20,6 +20,7 @@ use crate::ctx::{Ctx, watch_signals};
 use crate::exit;
 use crate::explain::Detailed;
 use crate::out::Out;
+use crate::print;
 use crate::render;
 use crate::target;
 
@@ -69,12 +70,12 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
     match command {
         Command::Names { host } => names::run(ctx, &host).await,
         Command::Ping { nodes } => ping::run(ctx, &nodes.iter().map(|n| x(n)).collect::<Vec<_>>()).await,
-        Command::Rpc { node, module, function, args } => {
-            rpc::run(ctx, &x(&node), &module, &function, &input(&args)?).await
+        Command::Rpc { node, module: m, function: f, args } => {
+            rpc::run(ctx, &x(&node), &module(ctx, &m), function(&f), &input(&args)?).await
         }
         Command::Eval { node, expr } => eval::run(ctx, &x(&node), &input(&expr)?).await,
-        Command::Spawn { node, module, function, args } => {
-            spawn::run(ctx, &x(&node), &module, &function, &input(&args)?).await
+        Command::Spawn { node, module: m, function: f, args } => {
+            spawn::run(ctx, &x(&node), &module(ctx, &m), function(&f), &input(&args)?).await
         }
         Command::Info { node } => info::run(ctx, &x(&node)).await,
         Command::Multicall { items } => multicall::run(ctx, &items).await,
@@ -154,13 +155,45 @@ where
     out.into_iter().map(|v| v.expect("every task finished")).collect()
 }
 
-/// Parses ARGS, which must be one Erlang list.
-pub fn parse_args(text: &str) -> Result<Term, Failure> {
-    match parse(text) {
-        Ok(t @ Term::List(_)) => Ok(t),
-        Ok(other) => Err(Failure::usage(format!("ARGS must be a list, like '[1, b]'; got {other}"))),
-        Err(e) => Err(Failure::usage(format!("cannot read ARGS {text:?}: {e}"))),
+/// Parses ARGS, which must be one list: Erlang syntax, or Elixir's with `--elixir`.
+pub fn parse_args(ctx: &Ctx, text: &str) -> Result<Term, Failure> {
+    match parse_term(ctx, text, "ARGS")? {
+        t @ Term::List(_) => Ok(t),
+        other => {
+            let example = if ctx.g.elixir { "[1, :b]" } else { "[1, b]" };
+            Err(Failure::usage(format!(
+                "ARGS must be a list, like '{example}'; got {}",
+                print::term(&other, ctx.g.elixir)
+            )))
+        }
     }
+}
+
+/// Parses one term (`what` names it in the message): Erlang syntax, or Elixir's with
+/// `--elixir`.
+pub fn parse_term(ctx: &Ctx, text: &str, what: &str) -> Result<Term, Failure> {
+    let parsed = if ctx.g.elixir { parse_elixir(text) } else { parse(text) };
+    parsed.map_err(|e| Failure::usage(format!("cannot read {what} {text:?}: {e}")))
+}
+
+/// A module name as typed: with `--elixir`, `Person` is `Elixir.Person` (as Elixir writes
+/// it) and `:lists` is `lists`; without, as it is.
+pub fn module(ctx: &Ctx, name: &str) -> String {
+    if !ctx.g.elixir {
+        return name.to_string();
+    }
+    match name.strip_prefix(':') {
+        Some(erlang) => erlang.to_string(),
+        None if name.starts_with(|c: char| c.is_ascii_uppercase()) && !name.starts_with("Elixir.") => {
+            format!("Elixir.{name}")
+        }
+        None => name.to_string(),
+    }
+}
+
+/// A function name as typed (`:name` is `name` too).
+pub fn function(name: &str) -> &str {
+    name.strip_prefix(':').unwrap_or(name)
 }
 
 /// One line per failure kind; the exit code tells the kind too.

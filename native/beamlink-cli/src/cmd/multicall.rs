@@ -13,7 +13,7 @@ pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
     // A trailing list literal (or `-`) is ARGS; the two before it are M and F.
     let (rest, args) = match items.last() {
         Some(last) if last.trim_start().starts_with('[') || last == "-" => {
-            (&items[..items.len() - 1], parse_args(&super::input(last)?)?)
+            (&items[..items.len() - 1], parse_args(ctx, &super::input(last)?)?)
         }
         _ => (items, Term::nil()),
     };
@@ -36,7 +36,8 @@ pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
     .collect::<Vec<_>>();
     let reachable: Vec<&str> =
         nodes.iter().zip(&connected).filter(|(_, c)| c.is_ok()).map(|(n, _)| *n).collect();
-    let mut results = node.multicall(&reachable, &mf[0], &mf[1], args, ctx.left()).await.into_iter();
+    let (m, f) = (super::module(ctx, &mf[0]), super::function(&mf[1]));
+    let mut results = node.multicall(&reachable, &m, f, args, ctx.left()).await.into_iter();
     let rows: Vec<Result<Term, Detailed>> = nodes
         .iter()
         .zip(connected)

@@ -7,7 +7,7 @@ use crate::explain::{self, Origin};
 use crate::out::Out;
 
 pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
-    let args = parse_args(args)?;
+    let args = parse_args(ctx, args)?;
     let node = ctx.connect_serving_io(target).await?;
     let (result, output) = if ctx.g.rex {
         node.rpc_call_with_output(target, module, function, args, ctx.left()).await

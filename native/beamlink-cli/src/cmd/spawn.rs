@@ -14,7 +14,7 @@ use crate::out::Out;
 use crate::{exit, print, render};
 
 pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
-    let args = parse_args(args)?;
+    let args = parse_args(ctx, args)?;
     let start = async {
         let node = ctx.connect_serving_io(target).await?;
         let opts = SpawnOptions { timeout: ctx.left(), ..SpawnOptions::default() };
