@@ -162,4 +162,32 @@ pub enum Command {
     /// Discover the cluster around NODE: its connected nodes, each connected to.
     #[command(after_help = format!("{NODE}\n\nExample:\n  beamlink cluster fuga@localhost\n\n{EXIT_CODES}"))]
     Cluster { node: String },
+    /// Send TERM to the process registered as NAME on NODE (`{Name, Node} ! Term`).
+    #[command(after_help = format!("{NODE}\nNAME is a registered name; TERM is in Erlang syntax \
+        (Elixir with --elixir), `-` reads it from stdin. Exits 3 when nothing is registered as \
+        NAME.\n\nExample:\n  beamlink send fuga@localhost logger_sink '{{hello, 1}}'\n\n{EXIT_CODES}"))]
+    Send {
+        node: String,
+        /// (`id` apart from the global --name option's.)
+        #[arg(id = "registered_name", value_name = "NAME")]
+        name: String,
+        term: String,
+    },
+    /// Be a C node: publish our name, register NAME, print every message received.
+    #[command(after_help = format!("Our node name comes from --sname/--name (default \
+        beamlink_<pid>@<host>); it is printed first. Each message is printed as a line (JSON \
+        lines with --json); with --reply TERM, TERM is sent back to the sender of each message \
+        (when known). Runs until Ctrl-C, --count messages or --timeout.\n\n\
+        Example:\n  beamlink --sname inbox listen sink\n  \
+        (then, in erl: {{sink, 'inbox@host'}} ! hello)\n\n{EXIT_CODES}"))]
+    Listen {
+        #[arg(id = "registered_name", value_name = "NAME")]
+        name: String,
+        /// Send this term back to each message's sender.
+        #[arg(long, value_name = "TERM")]
+        reply: Option<String>,
+        /// Stop after this many messages.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
 }

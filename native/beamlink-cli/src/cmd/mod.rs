@@ -4,10 +4,12 @@
 mod cluster;
 mod eval;
 mod info;
+mod listen;
 mod multicall;
 mod names;
 mod ping;
 mod rpc;
+mod send;
 mod spawn;
 
 use std::time::Duration;
@@ -31,7 +33,7 @@ const GRACE: Duration = Duration::from_secs(1);
 pub async fn run(cli: Cli) -> i32 {
     // Commands that run until told to stop handle the signal (and their deadline) themselves,
     // to end their remote work their own way.
-    let own_ending = matches!(cli.command, Command::Spawn { .. });
+    let own_ending = matches!(cli.command, Command::Spawn { .. } | Command::Listen { .. });
     let ctx = Ctx::new(cli.global, !own_ending, watch_signals());
     let command = dispatch(&ctx, cli.command);
     let result = if own_ending {
@@ -80,6 +82,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
         Command::Info { node } => info::run(ctx, &x(&node)).await,
         Command::Multicall { items } => multicall::run(ctx, &items).await,
         Command::Cluster { node } => cluster::run(ctx, &x(&node)).await,
+        Command::Send { node, name, term } => send::run(ctx, &x(&node), &name, &input(&term)?).await,
+        Command::Listen { name, reply, count } => listen::run(ctx, &name, reply.as_deref(), count).await,
     }
 }
 
