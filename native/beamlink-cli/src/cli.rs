@@ -72,6 +72,10 @@ pub struct Global {
     /// mapping of terms is in the README ("Terms as JSON").
     #[arg(long, global = true)]
     pub json: bool,
+    /// Connect as a visible node (the peer's `nodes()` lists us) instead of a hidden one. See
+    /// the README on what `global` does with a visible node that does not run it.
+    #[arg(long, global = true)]
+    pub visible: bool,
     /// rpc and multicall: `rpc:call` semantics through the remote `rex` server instead of
     /// erpc's.
     #[arg(long, global = true)]

@@ -61,7 +61,8 @@ impl Ctx {
         }
     }
 
-    /// Starts our hidden node, named after the options or after our process id.
+    /// Starts our node, hidden unless `--visible`, named after the options or after our
+    /// process id.
     pub async fn start_node(&self, target: &str) -> Result<Node, Failure> {
         let g = &self.g;
         let (name, long) = match (&g.sname, &g.name) {
@@ -69,7 +70,7 @@ impl Ctx {
             (None, Some(n)) => (n.clone(), true),
             (None, None) => crate::target::own_default(target),
         };
-        let mut b = Node::builder(name).long_names(long).connect_timeout(self.left());
+        let mut b = Node::builder(name).long_names(long).connect_timeout(self.left()).hidden(!g.visible);
         if let Some(c) = &g.cookie {
             b = b.cookie(c.clone());
         }

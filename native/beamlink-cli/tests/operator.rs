@@ -93,3 +93,16 @@ fn dash_reads_stdin_and_ping_takes_several_nodes() {
     assert_eq!(stdout(&o), format!("{}\tpong\n{absent}\tpang\n{}\tpong\n", a.name, b.name));
     assert!(stderr(&o).contains(&absent), "{}", stderr(&o));
 }
+
+/// `--visible`: the node we call sees us in `nodes()` (our group leader lives on our node).
+#[test]
+fn visible_is_in_the_peers_nodes() {
+    let node = shared(Kind::Otp28);
+    let code = "lists:member(node(group_leader()), nodes())";
+    let o = beamlink(["eval", &node.name, code]).output();
+    expect(&o, 0);
+    assert_eq!(stdout(&o).trim(), "false");
+    let o = beamlink(["eval", &node.name, code, "--visible"]).output();
+    expect(&o, 0);
+    assert_eq!(stdout(&o).trim(), "true");
+}
