@@ -194,4 +194,12 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
+    /// An interactive shell evaluated on NODE (Erlang; IEx-like with --elixir), with line
+    /// editing and history here and no Erlang installed locally.
+    #[command(after_help = format!("{NODE}\nLike `erl -remsh` / `iex --remsh`: each expression runs on \
+        NODE, variables stay bound, and io:get_line/IO.gets read from this terminal. Ctrl-C \
+        interrupts a running evaluation, or clears the line; Ctrl-C twice on an empty line or \
+        Ctrl-D leaves. History is kept in ~/.beamlink_history.\n\n\
+        Example:\n  beamlink shell fuga@localhost\n  beamlink --elixir shell fuga\n\n{EXIT_CODES}"))]
+    Shell { node: String },
 }

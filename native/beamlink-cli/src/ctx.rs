@@ -21,14 +21,14 @@ pub struct Ctx {
     deadline: Option<Instant>,
     /// The limit of each step (connecting, one call) of a command without a deadline.
     step: Duration,
-    /// The number of the signal (SIGINT, SIGTERM) that asked us to stop, once one came.
-    signal: watch::Receiver<Option<i32>>,
+    /// How many signals (SIGINT, SIGTERM) came so far, and the number of the last one.
+    signal: watch::Receiver<(u64, i32)>,
 }
 
 impl Ctx {
     /// `bounded`: the command as a whole is held to the timeout (given or default); otherwise
     /// only an explicit `--timeout` bounds it.
-    pub fn new(g: Global, bounded: bool, signal: watch::Receiver<Option<i32>>) -> Ctx {
+    pub fn new(g: Global, bounded: bool, signal: watch::Receiver<(u64, i32)>) -> Ctx {
         let step = g.timeout.map_or(DEFAULT_TIMEOUT, |s| Duration::from_secs_f64(s.max(0.001)));
         let deadline = (bounded || g.timeout.is_some()).then(|| Instant::now() + step);
         Ctx { g, deadline, step, signal }
@@ -51,11 +51,22 @@ impl Ctx {
         format!("{}s", self.step.as_secs_f64())
     }
 
-    /// Resolves when SIGINT or SIGTERM arrives, with the signal's number.
+    /// Resolves when SIGINT or SIGTERM has arrived, with the signal's number.
     pub async fn interrupted(&self) -> i32 {
+        self.signal_after(0).await
+    }
+
+    /// How many signals have arrived so far (for [`signal_after`](Self::signal_after)).
+    pub fn signals_seen(&self) -> u64 {
+        self.signal.borrow().0
+    }
+
+    /// Resolves when a signal arrives after the first `seen` ones, with its number: for the
+    /// shell, where each Ctrl-C interrupts one evaluation.
+    pub async fn signal_after(&self, seen: u64) -> i32 {
         let mut rx = self.signal.clone();
-        match rx.wait_for(Option::is_some).await {
-            Ok(v) => v.expect("waited for Some"),
+        match rx.wait_for(|(n, _)| *n > seen).await {
+            Ok(v) => v.1,
             // The signal task is gone only when the runtime is: nothing will interrupt us.
             Err(_) => std::future::pending().await,
         }
@@ -116,9 +127,9 @@ impl Ctx {
 
 /// Turns SIGINT and SIGTERM into a value the command can wait for, instead of the default
 /// action that would kill us with the remote work still running.
-pub fn watch_signals() -> watch::Receiver<Option<i32>> {
+pub fn watch_signals() -> watch::Receiver<(u64, i32)> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (tx, rx) = watch::channel(None);
+    let (tx, rx) = watch::channel((0, 0));
     let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
     else {
         // Cannot happen on a working runtime; without handlers the defaults still apply.
@@ -130,7 +141,10 @@ pub fn watch_signals() -> watch::Receiver<Option<i32>> {
                 _ = int.recv() => libc::SIGINT,
                 _ = term.recv() => libc::SIGTERM,
             };
-            let _ = tx.send(Some(n));
+            tx.send_modify(|(count, last)| {
+                *count += 1;
+                *last = n;
+            });
         }
     });
     rx

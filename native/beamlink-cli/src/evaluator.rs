@@ -31,6 +31,11 @@ impl Evaluator {
         Evaluator { node, target: target.to_string(), elixir, bindings: Term::nil() }
     }
 
+    /// Forgets every variable bound so far (the Erlang shell's `f()`).
+    pub fn forget(&mut self) {
+        self.bindings = Term::nil();
+    }
+
     /// Evaluates `code` with `io` as its group leader (what it prints streams there, its reads
     /// come from there) and returns the value of its last expression.
     pub async fn eval(&mut self, code: &str, io: &IoServer, timeout: Duration) -> Result<Term, EvalError> {

@@ -10,6 +10,7 @@ mod evaluator;
 mod exit;
 mod explain;
 mod json;
+mod line_editor;
 mod out;
 mod print;
 mod render;

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 
 const SUBCOMMANDS: &[&str] =
-    &["names", "ping", "rpc", "eval", "spawn", "info", "multicall", "cluster", "send", "listen"];
+    &["names", "ping", "rpc", "eval", "spawn", "info", "multicall", "cluster", "send", "listen", "shell"];
 
 #[test]
 fn every_subcommand_has_a_help_page_with_an_example_and_the_exit_codes() {

@@ -10,6 +10,7 @@ mod names;
 mod ping;
 mod rpc;
 mod send;
+mod shell;
 mod spawn;
 
 use std::time::Duration;
@@ -33,7 +34,8 @@ const GRACE: Duration = Duration::from_secs(1);
 pub async fn run(cli: Cli) -> i32 {
     // Commands that run until told to stop handle the signal (and their deadline) themselves,
     // to end their remote work their own way.
-    let own_ending = matches!(cli.command, Command::Spawn { .. } | Command::Listen { .. });
+    let own_ending =
+        matches!(cli.command, Command::Spawn { .. } | Command::Listen { .. } | Command::Shell { .. });
     let ctx = Ctx::new(cli.global, !own_ending, watch_signals());
     let command = dispatch(&ctx, cli.command);
     let result = if own_ending {
@@ -84,6 +86,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
         Command::Cluster { node } => cluster::run(ctx, &x(&node)).await,
         Command::Send { node, name, term } => send::run(ctx, &x(&node), &name, &input(&term)?).await,
         Command::Listen { name, reply, count } => listen::run(ctx, &name, reply.as_deref(), count).await,
+        Command::Shell { node } => shell::run(ctx, &x(&node)).await,
     }
 }
 
