@@ -56,9 +56,9 @@ run names
 run ping "$fuga"
 run ping "nobody_$suffix@localhost"
 run cluster "$fuga"
-run --elixir rpc "$fuga" Elixir.Person say_hello "[hoge]"
+run --elixir rpc "$fuga" Person say_hello "[:hoge]"
 run --elixir eval "$fuga" 'Node.list()'
-run spawn "$fuga" Elixir.Toukon say
+run --elixir spawn "$fuga" Toukon say
 run rpc "$fuga" erlang error '[boom]'
 run info "$piyo"
 
