@@ -6,6 +6,7 @@
 use beamlink::NodeError;
 use beamlink::epmd::EpmdError;
 use beamlink::handshake::{ConnectError, HandshakeError, State};
+use beamlink::tls::TlsError;
 
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
@@ -24,7 +25,7 @@ pub const CONFIG: i32 = 78;
 /// The exit code for a failure to start our node or to reach another one.
 pub fn node_error(e: &NodeError) -> i32 {
     match e {
-        NodeError::Name(_) | NodeError::Cookie(_) | NodeError::NameInUse { .. } => CONFIG,
+        NodeError::Name(_) | NodeError::Cookie(_) | NodeError::NameInUse { .. } | NodeError::Tls(_) => CONFIG,
         NodeError::Epmd(e) => epmd_error(e),
         NodeError::Connect { source, .. } => connect_error(source),
         NodeError::Listen(_) => UNAVAILABLE,
@@ -54,23 +55,41 @@ fn connect_error(e: &ConnectError) -> i32 {
             HandshakeError::BadCookie { .. }
             | HandshakeError::NotAllowed { .. }
             | HandshakeError::Refused { .. }
-            | HandshakeError::WrongPeer { .. } => CONFIG,
+            | HandshakeError::WrongPeer { .. }
+            | HandshakeError::TlsPeer { .. } => CONFIG,
             HandshakeError::Timeout { .. } => TIMEOUT,
             _ => NOCONNECTION,
+        },
+        ConnectError::Tls(e) => match e {
+            // Silence from a plain-TCP node, or a handshake that ran out of time.
+            TlsError::Timeout { .. } => TIMEOUT,
+            TlsError::Failed { .. } => NOCONNECTION,
+            // A certificate, a CA, a host name or the transport itself is wrong: configuration.
+            _ => CONFIG,
         },
     }
 }
 
 /// What to add to a connection error's message so the reader knows where to look.
 pub fn hint(e: &NodeError) -> Option<&'static str> {
-    let NodeError::Connect { source: ConnectError::Handshake { source, .. }, .. } = e else { return None };
+    let NodeError::Connect { source, .. } = e else { return None };
+    let source = match source {
+        ConnectError::Tls(TlsError::NotTls { .. } | TlsError::Timeout { .. }) => {
+            return Some("the node may use plain TCP distribution: leave out the TLS options");
+        }
+        ConnectError::Handshake { source, .. } => source,
+        _ => return None,
+    };
     match source {
+        HandshakeError::TlsPeer { .. } => Some(
+            "the node uses TLS distribution (-proto_dist inet_tls): give beamlink its certificate, key and CA",
+        ),
         // A TLS listener reads our name as a broken ClientHello and hangs up (or answers
         // with an alert, which is no status either).
         HandshakeError::PeerClosed { state: State::RecvStatus }
-        | HandshakeError::Protocol { state: State::RecvStatus, .. } => {
-            Some("the node may use TLS distribution (-proto_dist inet_tls), which beamlink does not speak")
-        }
+        | HandshakeError::Protocol { state: State::RecvStatus, .. } => Some(
+            "the node may use TLS distribution (-proto_dist inet_tls): give beamlink its certificate, key and CA",
+        ),
         HandshakeError::WrongPeer { .. } => Some(
             "the host part must be the node's own (as `erl -sname` printed it); try the name it answered with",
         ),
