@@ -1,5 +1,7 @@
 //! Command-line arguments.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// beamlink: talk to Erlang/Elixir nodes over the distribution protocol.
@@ -34,6 +36,38 @@ pub struct Global {
     /// Print terms in Elixir syntax (and, for eval, read Elixir code).
     #[arg(long, global = true)]
     pub elixir: bool,
+    /// TLS distribution (for nodes started with -proto_dist inet_tls): our certificate, PEM.
+    /// Needs --tls-key and --tls-ca too.
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_CERT", requires_all = ["tls_key", "tls_ca"])]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS distribution: our private key, PEM.
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_KEY", requires_all = ["tls_cert", "tls_ca"])]
+    pub tls_key: Option<PathBuf>,
+    /// TLS distribution: the CA certificates the node's certificate must chain to, PEM.
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_CA", requires_all = ["tls_cert", "tls_key"])]
+    pub tls_ca: Option<PathBuf>,
+    /// TLS distribution configured as the nodes are: their -ssl_dist_optfile (its `client`
+    /// options are ours).
+    #[arg(
+        long = "ssl-dist-optfile",
+        global = true,
+        value_name = "FILE",
+        env = "BEAMLINK_SSL_DIST_OPTFILE",
+        conflicts_with_all = ["tls_cert", "tls_key", "tls_ca"]
+    )]
+    pub ssl_dist_optfile: Option<PathBuf>,
+}
+
+impl Global {
+    /// The TLS settings the options ask for, if any.
+    pub fn tls(&self) -> Result<Option<beamlink::tls::TlsConfig>, beamlink::tls::TlsConfigError> {
+        use beamlink::tls::TlsConfig;
+        match (&self.ssl_dist_optfile, &self.tls_cert, &self.tls_key, &self.tls_ca) {
+            (Some(optfile), ..) => TlsConfig::from_optfile(optfile).map(Some),
+            (None, Some(cert), Some(key), Some(ca)) => TlsConfig::from_pem_files(cert, key, ca).map(Some),
+            _ => Ok(None),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -87,6 +87,9 @@ pub async fn start_node(g: &Global, target: &str) -> Result<Node, Failure> {
     if let Some(c) = &g.cookie {
         b = b.cookie(c.clone());
     }
+    if let Some(tls) = g.tls().map_err(|e| Failure::node(&NodeError::Tls(e)))? {
+        b = b.tls(tls);
+    }
     b.start().await.map_err(|e| Failure::node(&e))
 }
 
