@@ -112,9 +112,12 @@ impl Builder {
         self.tls = Some(optfile.to_path_buf());
         self
     }
-    /// IPv6 distribution (`-proto_dist inet6_tcp`, or `inet6_tls` with [`tls`](Self::tls)).
+    /// IPv6 distribution (`-proto_dist inet6_tcp`, or `inet6_tls` with [`tls`](Self::tls)),
+    /// with a long name on the IPv6 loopback as OTP writes it: `name@::1`.
     pub fn ipv6(mut self) -> Self {
         self.ipv6 = true;
+        self.long_names = true;
+        self.host = "::1".to_string();
         self
     }
     /// Use exactly this alive part instead of a unique one (to restart a node under its old
