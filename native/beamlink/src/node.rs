@@ -419,6 +419,20 @@ impl Node {
         v
     }
 
+    /// Local processes alive now (each with its mailbox): what a leak would make grow. Every
+    /// call, ping and spawn uses one for its duration.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) {
+    /// let before = node.process_count();
+    /// let _ = node.ping("fuga@localhost").await;
+    /// assert_eq!(node.process_count(), before);
+    /// # }
+    /// ```
+    pub fn process_count(&self) -> usize {
+        self.inner.procs.lock().unwrap().len()
+    }
+
     /// Node up/down events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         self.inner.events.subscribe()
