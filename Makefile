@@ -12,7 +12,8 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	$(CARGO) build --workspace --all-targets
+	$(CARGO) build --workspace
+	$(CARGO) test --workspace --no-run --quiet
 
 test: setup
 	@bash scripts/test.sh

@@ -30,9 +30,10 @@ pub struct Global {
     /// arguments are visible to every user in ps.
     #[arg(long, global = true, value_name = "COOKIE", env = "BEAMLINK_COOKIE", hide_env_values = true)]
     pub cookie: Option<beamlink::cookie::Cookie>,
-    /// Seconds to wait for connections and answers.
-    #[arg(long, global = true, default_value_t = 10.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    /// Seconds the whole command may take, connecting included (default 10; spawn without it:
+    /// 10 s to get started, then as long as the process runs).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
     /// Print terms in Elixir syntax (and, for eval, read Elixir code).
     #[arg(long, global = true)]
     pub elixir: bool,

@@ -11,7 +11,6 @@ use beamlink::tls::TlsError;
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
 pub const PANG: i32 = 1;
-pub const EXIT: i32 = 3;
 /// The node is not there, or the connection was lost.
 pub const NOCONNECTION: i32 = 6;
 pub const TIMEOUT: i32 = 7;
@@ -19,8 +18,18 @@ pub const TIMEOUT: i32 = 7;
 pub const USAGE: i32 = 64;
 /// epmd cannot be reached, or what answered is not epmd (EX_UNAVAILABLE).
 pub const UNAVAILABLE: i32 = 69;
+/// Writing the output failed (EX_IOERR).
+pub const CANNOT_WRITE: i32 = 74;
 /// Our own name, a node name, the cookie or the cookie file is unusable (EX_CONFIG).
 pub const CONFIG: i32 = 78;
+/// stdout was closed by its reader: what a shell reports for a tool killed by SIGPIPE.
+pub const CLOSED_PIPE: i32 = 128 + 13;
+
+/// The exit code for a command stopped by `signal`, as a shell reports a process it killed:
+/// 130 for SIGINT (Ctrl-C), 143 for SIGTERM.
+pub fn interrupted(signal: i32) -> i32 {
+    128 + signal
+}
 
 /// The exit code for a failure to start our node or to reach another one.
 pub fn node_error(e: &NodeError) -> i32 {
@@ -61,10 +70,9 @@ fn connect_error(e: &ConnectError) -> i32 {
             _ => NOCONNECTION,
         },
         ConnectError::Tls(e) => match e {
-            // Silence from a plain-TCP node, or a handshake that ran out of time.
             TlsError::Timeout { .. } => TIMEOUT,
-            TlsError::Failed { .. } => NOCONNECTION,
-            // A certificate, a CA, a host name or the transport itself is wrong: configuration.
+            TlsError::NotTls { .. } | TlsError::Failed { .. } => NOCONNECTION,
+            // Certificates, names and what the peer requires: a retry changes nothing.
             _ => CONFIG,
         },
     }
@@ -87,9 +95,9 @@ pub fn hint(e: &NodeError) -> Option<&'static str> {
         // A TLS listener reads our name as a broken ClientHello and hangs up (or answers
         // with an alert, which is no status either).
         HandshakeError::PeerClosed { state: State::RecvStatus }
-        | HandshakeError::Protocol { state: State::RecvStatus, .. } => Some(
-            "the node may use TLS distribution (-proto_dist inet_tls): give beamlink its certificate, key and CA",
-        ),
+        | HandshakeError::Protocol { state: State::RecvStatus, .. } => {
+            Some("the node may use TLS distribution (-proto_dist inet_tls): see the TLS options in --help")
+        }
         HandshakeError::WrongPeer { .. } => Some(
             "the host part must be the node's own (as `erl -sname` printed it); try the name it answered with",
         ),

@@ -6,7 +6,9 @@
 mod argv;
 mod cli;
 mod cmd;
+mod ctx;
 mod exit;
+mod out;
 mod print;
 
 use clap::Parser;
@@ -14,6 +16,16 @@ use clap::Parser;
 /// Whether the cookie was given as an argument (not through BEAMLINK_COOKIE).
 fn cookie_on_command_line(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
     args.take_while(|a| a != "--").any(|a| a == "--cookie" || a.to_string_lossy().starts_with("--cookie="))
+}
+
+/// Ends the process as SIGPIPE ends other tools (Rust ignores the signal, so writes fail
+/// with EPIPE instead and we get here once the command has wound down).
+fn die_of_sigpipe() {
+    // SAFETY: resetting a signal disposition and raising it; nothing else runs by now.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
 }
 
 fn main() {
@@ -29,9 +41,9 @@ fn main() {
         }
     };
     if cookie_on_command_line(std::env::args_os()) {
-        eprintln!(
-            "beamlink: warning: --cookie is visible to every user of this machine (ps, /proc/<pid>/cmdline); \
-             put the cookie in ~/.erlang.cookie (mode 0400) or in the BEAMLINK_COOKIE environment variable instead"
+        out::warn(
+            "warning: --cookie is visible to every user of this machine (ps, /proc/<pid>/cmdline); \
+             put the cookie in ~/.erlang.cookie (mode 0400) or in the BEAMLINK_COOKIE environment variable instead",
         );
         argv::hide_cookie();
     }
@@ -41,5 +53,8 @@ fn main() {
     let code = rt.block_on(cmd::run(args));
     // Do not wait for connection tasks to wind down: the answer is out.
     rt.shutdown_background();
+    if code == exit::CLOSED_PIPE {
+        die_of_sigpipe();
+    }
     std::process::exit(code);
 }

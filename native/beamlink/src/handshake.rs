@@ -1024,12 +1024,14 @@ pub enum ConnectError {
 }
 
 /// Looks `peer` up in the epmd on its host, connects (TCP_NODELAY), wraps the connection in
-/// TLS when `cfg.tls` says so, and runs [`initiate`].
+/// TLS when `cfg.tls` says so, and runs [`initiate`]. `cfg.timeout` bounds the epmd lookup as
+/// it bounds each later step.
 pub async fn connect(
     cfg: &HandshakeConfig,
     peer: &NodeName,
 ) -> Result<(Transport, Negotiated), ConnectError> {
     let info = epmd::Client::from_env(peer.host.clone())
+        .with_timeout(cfg.timeout)
         .port_please(&peer.alive)
         .await?
         .ok_or_else(|| ConnectError::NodeNotFound { alive: peer.alive.clone(), host: peer.host.clone() })?;

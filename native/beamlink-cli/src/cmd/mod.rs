@@ -1,5 +1,5 @@
-//! One module per subcommand; this one starts our node, connects, and turns every failure
-//! into its exit code the same way for all of them.
+//! One module per subcommand; this one runs the chosen one under its deadline and the
+//! signals that stop it, and turns every failure into its exit code the same way for all.
 
 mod cluster;
 mod eval;
@@ -13,38 +13,74 @@ mod spawn;
 use std::time::Duration;
 
 use beamlink::term::{Term, parse};
-use beamlink::{CallError, Node, NodeError};
+use beamlink::{CallError, NodeError};
 
-use crate::cli::{Cli, Command, Global};
+use crate::cli::{Cli, Command};
+use crate::ctx::{Ctx, watch_signals};
 use crate::exit;
+use crate::out::Out;
 use crate::print;
 
+/// How long a command that missed its deadline (or was interrupted) gets to wind down: the
+/// steps inside honour the deadline themselves; this only catches one that does not.
+const GRACE: Duration = Duration::from_secs(1);
+
 pub async fn run(cli: Cli) -> i32 {
-    let g = cli.global;
-    let result = match cli.command {
-        Command::Names { host } => names::run(&host).await,
-        Command::Ping { node } => ping::run(&g, &node).await,
-        Command::Rpc { node, module, function, args, rex } => {
-            rpc::run(&g, &node, &module, &function, &args, rex).await
+    // Commands that run until told to stop handle the signal (and their deadline) themselves,
+    // to end their remote work their own way.
+    let own_ending = matches!(cli.command, Command::Spawn { .. });
+    let ctx = Ctx::new(cli.global, !own_ending, watch_signals());
+    let command = dispatch(&ctx, cli.command);
+    let result = if own_ending {
+        command.await
+    } else {
+        let overdue = async {
+            match ctx.deadline() {
+                Some(d) => tokio::time::sleep_until(d + GRACE).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = command => r,
+            () = overdue => Err(Failure::timeout(&ctx, "the command")),
+            sig = ctx.interrupted() => Err(Failure::interrupted(sig)),
         }
-        Command::Eval { node, expr } => eval::run(&g, &node, &expr).await,
-        Command::Spawn { node, module, function, args } => {
-            spawn::run(&g, &node, &module, &function, &args).await
-        }
-        Command::Info { node, json } => info::run(&g, &node, json).await,
-        Command::Multicall { items } => multicall::run(&g, &items).await,
-        Command::Cluster { node } => cluster::run(&g, &node).await,
     };
     match result {
         Ok(code) => code,
         Err(Failure { code, message }) => {
-            eprintln!("beamlink: {message}");
+            if code == exit::interrupted(libc::SIGINT) || code == exit::interrupted(libc::SIGTERM) {
+                // The dropped command cancelled its calls (the engine kills their remote
+                // processes); give those signals a moment to leave before we exit.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if !message.is_empty() {
+                crate::out::warn(message);
+            }
             code
         }
     }
 }
 
-/// A one-line reason and the exit code that goes with it.
+async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
+    match command {
+        Command::Names { host } => names::run(ctx, &host).await,
+        Command::Ping { node } => ping::run(ctx, &node).await,
+        Command::Rpc { node, module, function, args, rex } => {
+            rpc::run(ctx, &node, &module, &function, &args, rex).await
+        }
+        Command::Eval { node, expr } => eval::run(ctx, &node, &expr).await,
+        Command::Spawn { node, module, function, args } => {
+            spawn::run(ctx, &node, &module, &function, &args).await
+        }
+        Command::Info { node, json } => info::run(ctx, &node, json).await,
+        Command::Multicall { items } => multicall::run(ctx, &items).await,
+        Command::Cluster { node } => cluster::run(ctx, &node).await,
+    }
+}
+
+/// A one-line reason and the exit code that goes with it. An empty message is a quiet end
+/// (stdout closed).
 pub struct Failure {
     pub code: i32,
     pub message: String,
@@ -56,50 +92,33 @@ impl Failure {
     }
 
     /// Our node could not start, or a node could not be reached: the code says which.
-    pub fn node(e: &NodeError) -> Failure {
+    pub fn node(e: &NodeError, ctx: &Ctx) -> Failure {
+        let code = exit::node_error(e);
+        if code == exit::TIMEOUT {
+            return Failure::timeout(ctx, &e.to_string());
+        }
         let mut message = e.to_string();
         if let Some(h) = exit::hint(e) {
             message = format!("{message} ({h})");
         }
-        Failure { code: exit::node_error(e), message }
+        Failure { code, message }
+    }
+
+    /// `what` did not finish within the command's limit.
+    pub fn timeout(ctx: &Ctx, what: &str) -> Failure {
+        Failure {
+            code: exit::TIMEOUT,
+            message: format!("timeout: {what}: not done within {} (--timeout)", ctx.limit_text()),
+        }
+    }
+
+    pub fn interrupted(signal: i32) -> Failure {
+        let what = if signal == libc::SIGTERM { "terminated" } else { "interrupted" };
+        Failure { code: exit::interrupted(signal), message: format!("{what}; the remote work was stopped") }
     }
 }
 
 pub type Outcome = Result<i32, Failure>;
-
-pub fn timeout(g: &Global) -> Duration {
-    Duration::from_secs_f64(g.timeout.max(0.001))
-}
-
-/// Starts our hidden node, named after the options or after our process id.
-pub async fn start_node(g: &Global, target: &str) -> Result<Node, Failure> {
-    let long_target =
-        target.split_once('@').is_some_and(|(_, h)| h.contains('.') || h.parse::<std::net::IpAddr>().is_ok());
-    let (name, long) = match (&g.sname, &g.name) {
-        (Some(s), _) => (s.clone(), false),
-        (None, Some(n)) => (n.clone(), true),
-        (None, None) => {
-            let host = if long_target { "127.0.0.1" } else { "localhost" };
-            (format!("beamlink_{}@{host}", std::process::id()), long_target)
-        }
-    };
-    let mut b = Node::builder(name).long_names(long).connect_timeout(timeout(g));
-    if let Some(c) = &g.cookie {
-        b = b.cookie(c.clone());
-    }
-    if let Some(tls) = g.tls().map_err(|e| Failure::node(&NodeError::Tls(e)))? {
-        b = b.tls(tls);
-    }
-    b.start().await.map_err(|e| Failure::node(&e))
-}
-
-/// Starts our node and connects to `target`, so that a failure to get there is told apart
-/// (epmd down, unknown node, wrong cookie, bad name) before any call is made.
-pub async fn connect(g: &Global, target: &str) -> Result<Node, Failure> {
-    let node = start_node(g, target).await?;
-    node.connect(target).await.map_err(|e| Failure::node(&e))?;
-    Ok(node)
-}
 
 /// Runs the futures at once (as tasks) and returns their outputs in order.
 pub async fn concurrently<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
@@ -131,15 +150,15 @@ pub fn parse_args(text: &str) -> Result<Term, Failure> {
 }
 
 /// One line per failure kind; the exit code tells the kind too.
-pub fn call_failure(e: &CallError, elixir: bool) -> Failure {
-    let t = |t: &Term| print::term(t, elixir);
+pub fn call_failure(e: &CallError, ctx: &Ctx) -> Failure {
+    let t = |t: &Term| print::term(t, ctx.g.elixir);
     let message = match e {
         CallError::Error { reason, .. } => format!("error: {}", t(reason)),
         CallError::Exit { reason, .. } => format!("exit: {}", t(reason)),
         CallError::Throw { value } => format!("throw: {}", t(value)),
         CallError::Undef { module, function, arity, .. } => format!("undef: {module}:{function}/{arity}"),
         CallError::NoConnection { node, detail } => format!("noconnection: {node}: {detail}"),
-        CallError::Timeout { node, after } => format!("timeout: no answer from {node} within {after:?}"),
+        CallError::Timeout { node, .. } => return Failure::timeout(ctx, &format!("no answer from {node}")),
         CallError::SpawnFailed { node, reason } => format!("spawn refused by {node}: {}", t(reason)),
         CallError::BadRpc { reason } => format!("badrpc: {}", t(reason)),
         CallError::Decode(d) => format!("decode: {d}"),
@@ -148,15 +167,16 @@ pub fn call_failure(e: &CallError, elixir: bool) -> Failure {
 }
 
 /// What a call printed, then its value; or the failure.
-pub fn print_outcome(output: &str, result: Result<Term, CallError>, elixir: bool) -> Outcome {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(output.as_bytes());
-    match result {
+pub fn print_outcome(output: &str, result: Result<Term, CallError>, ctx: &Ctx) -> Outcome {
+    let mut out = Out;
+    out.write(output)?;
+    let code = match result {
         Ok(v) => {
-            let _ = writeln!(out, "{}", print::term(&v, elixir));
+            out.line(print::term(&v, ctx.g.elixir))?;
             Ok(exit::OK)
         }
-        Err(e) => Err(call_failure(&e, elixir)),
-    }
+        Err(e) => Err(call_failure(&e, ctx)),
+    };
+    out.flush()?;
+    code
 }

@@ -5,8 +5,9 @@
 //! can but bounds neither their depth nor the size a compressed term expands to. The scan walks
 //! the encoding once, without recursion and without allocating per term, and stops at the
 //! first byte that breaks a limit or the format, with its offset. It accepts everything
-//! [`decode`](super::decode) accepts under the same limits; the few semantic checks it leaves
-//! out (float text, duplicate map keys) are the receiving decoder's to make.
+//! [`decode`](super::decode) accepts under the same limits, and leaves the few semantic checks
+//! BEAM and the decoder differ on (float text, duplicate map keys, a bignum sign byte other
+//! than 0 or 1, which BEAM reads as minus) to the receiving decoder.
 
 use std::io::Read;
 
@@ -260,11 +261,8 @@ impl<'a, F: FnMut(AtomSeen<'_>) -> bool> Walker<'a, '_, F> {
             INTEGER_EXT => self.skip(4),
             SMALL_BIG_EXT | LARGE_BIG_EXT => {
                 let n = if tag == SMALL_BIG_EXT { self.u8()? as usize } else { self.u32()? as usize };
-                let sign_at = self.pos;
-                if self.u8()? > 1 {
-                    return Err(DecodeError::Invalid { offset: sign_at, what: "bignum sign" });
-                }
-                self.skip(n)
+                // Any sign byte: BEAM reads every non-zero one as minus.
+                self.skip(1 + n)
             }
             NEW_FLOAT_EXT => {
                 let bits = u64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes"));

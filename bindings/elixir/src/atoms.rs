@@ -1,0 +1,53 @@
+//! Atoms the NIF sends.
+
+rustler::atoms! {
+    ok,
+    error,
+    none,
+    pong,
+    pang,
+    up,
+    down,
+    // Message tags, all starting with `$beamlink` so a caller can receive them selectively.
+    beamlink = "$beamlink",
+    beamlink_output = "$beamlink_output",
+    beamlink_exit = "$beamlink_exit",
+    beamlink_node = "$beamlink_node",
+    beamlink_undecodable = "$beamlink_undecodable",
+    // Error kinds (see errors.rs).
+    raised,
+    exited,
+    thrown,
+    undef,
+    noconnection,
+    timeout,
+    spawn_failed,
+    badrpc,
+    decode,
+    panic,
+    node,
+    // Decode error reasons.
+    truncated,
+    bad_version,
+    unknown_tag,
+    invalid,
+    too_deep,
+    too_large,
+    atom_cache_ref,
+    compression,
+    trailing_bytes,
+    unknown_atom,
+    // Node error kinds.
+    bad_name,
+    bad_cookie,
+    epmd,
+    connect,
+    name_in_use,
+    listen,
+    shutdown,
+    closed,
+    // Signals forwarded to an owning Elixir process.
+    exit_tag = "EXIT",
+    down_tag = "DOWN",
+    process,
+}

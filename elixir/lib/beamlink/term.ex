@@ -1,0 +1,123 @@
+defmodule Beamlink.Term do
+  @moduledoc """
+  The external term format with limits.
+
+  `decode/2` is `:erlang.binary_to_term/2` for bytes you do not trust: it bounds the input
+  size, the nesting depth and what a compressed term may expand to, refuses atoms that do not
+  exist yet unless told otherwise, and says what is wrong and at which byte
+  (`Beamlink.DecodeError`). The bytes are checked first (by the engine's scanner, without
+  building anything) and then built by BEAM's own `binary_to_term`, so the terms are exactly
+  the ones BEAM would build. Inputs over #{div(32 * 1024, 1024)} KiB, and compressed ones,
+  are decoded on a dirty scheduler, so no normal scheduler is held for long.
+
+  `encode/2` is `:erlang.term_to_binary/2` itself (a native encoder could not see inside
+  funs, and BEAM's yields to other processes on large terms): byte for byte what BEAM writes,
+  with the options checked.
+  """
+
+  # Above this size, decoding runs on a dirty scheduler (a normal one stays under ~1 ms).
+  @dirty_above 32 * 1024
+  @infinity 18_446_744_073_709_551_615
+
+  @typedoc """
+  Options for `decode/2`:
+
+    * `:max_size` — the longest input accepted, in bytes (default `:infinity`);
+    * `:max_depth` — the deepest nesting of tuples, lists, maps and funs (default 1024; a
+      list is one level however long);
+    * `:max_decompressed` — the most a compressed term may expand to (default 64 MiB);
+    * `:atoms` — `:existing` (default: as `binary_to_term(bin, [:safe])`, an atom that does
+      not exist is an error) or `:create`.
+  """
+  @type decode_option ::
+          {:max_size, non_neg_integer() | :infinity}
+          | {:max_depth, pos_integer() | :infinity}
+          | {:max_decompressed, non_neg_integer() | :infinity}
+          | {:atoms, :existing | :create}
+
+  @typedoc "Options for `encode/2`: those of `:erlang.term_to_binary/2`."
+  @type encode_option ::
+          :compressed
+          | {:compressed, 0..9}
+          | {:minor_version, 0..2}
+          | :deterministic
+
+  @doc """
+  Decodes one term (version byte first, nothing after it) within limits.
+
+      iex> Beamlink.Term.decode(:erlang.term_to_binary({:ok, [1, "two", 3.0]}))
+      {:ok, {:ok, [1, "two", 3.0]}}
+      iex> deep = Enum.reduce(1..100, :leaf, fn _, t -> [t] end) |> :erlang.term_to_binary()
+      iex> {:error, %Beamlink.DecodeError{reason: :too_deep, offset: offset}} =
+      ...>   Beamlink.Term.decode(deep, max_depth: 10)
+      iex> offset
+      56
+      iex> Beamlink.Term.decode(<<131, 100, 0, 9, "no_such_a">>)
+      {:error, %Beamlink.DecodeError{reason: :unknown_atom, offset: 1,
+        detail: "invalid atom (not an existing atom) at byte 1"}}
+      iex> Beamlink.Term.decode(<<131, 104, 2, 97, 1>>) |> elem(1) |> Map.take([:reason, :offset])
+      %{offset: 5, reason: :truncated}
+  """
+  @spec decode(binary(), [decode_option()]) :: {:ok, term()} | {:error, Beamlink.DecodeError.t()}
+  def decode(binary, opts \\ []) when is_binary(binary) do
+    limits = {
+      limit(Keyword.get(opts, :max_size, :infinity)),
+      limit(Keyword.get(opts, :max_depth, 1024)),
+      limit(Keyword.get(opts, :max_decompressed, 64 * 1024 * 1024)),
+      existing?(Keyword.get(opts, :atoms, :existing))
+    }
+
+    native =
+      if byte_size(binary) > @dirty_above or compressed?(binary),
+        do: Beamlink.Native.decode_dirty(binary, limits),
+        else: Beamlink.Native.decode(binary, limits)
+
+    case native do
+      {:ok, term} -> {:ok, term}
+      {:error, e} -> {:error, Beamlink.Error.from_native(e)}
+    end
+  end
+
+  @doc """
+  Like `decode/2`, returning the term or raising `Beamlink.DecodeError`.
+
+      iex> Beamlink.Term.decode!(<<131, 97, 42>>)
+      42
+  """
+  @spec decode!(binary(), [decode_option()]) :: term()
+  def decode!(binary, opts \\ []) do
+    case decode(binary, opts) do
+      {:ok, term} -> term
+      {:error, e} -> raise e
+    end
+  end
+
+  @doc """
+  Encodes a term exactly as `:erlang.term_to_binary/2` does.
+
+      iex> Beamlink.Term.encode({:ok, "x"}) == :erlang.term_to_binary({:ok, "x"})
+      true
+      iex> Beamlink.Term.encode(%{b: 1, a: 2}, [:deterministic]) |> Beamlink.Term.decode!()
+      %{a: 2, b: 1}
+  """
+  @spec encode(term(), [encode_option()]) :: binary()
+  def encode(term, opts \\ []) do
+    Enum.each(opts, &check_encode_option/1)
+    :erlang.term_to_binary(term, opts)
+  end
+
+  defp check_encode_option(:compressed), do: :ok
+  defp check_encode_option({:compressed, l}) when l in 0..9, do: :ok
+  defp check_encode_option({:minor_version, v}) when v in 0..2, do: :ok
+  defp check_encode_option(:deterministic), do: :ok
+  defp check_encode_option(o), do: raise(ArgumentError, "unknown encode option #{inspect(o)}")
+
+  defp limit(:infinity), do: @infinity
+  defp limit(n) when is_integer(n) and n >= 0, do: n
+
+  defp existing?(:existing), do: true
+  defp existing?(:create), do: false
+
+  defp compressed?(<<131, 80, _::binary>>), do: true
+  defp compressed?(_), do: false
+end
