@@ -133,7 +133,7 @@ impl Runtime {
         let completer = slot.clone();
         // A running task keeps the runtime up, even one whose handle was dropped for a
         // callback; the marker tells a cancel when the future has been dropped.
-        let f = Watched { fut: CatchUnwind(Box::pin(f)), _keep: self.clone(), _gone: Gone(slot.clone()) };
+        let f = Watched { fut: Box::pin(f), _keep: self.clone(), _gone: Gone(slot.clone()) };
         let join = self.handle().spawn(async move {
             // `f` and its runtime handle are gone before the value is handed over, so whoever
             // takes it and then drops the last handle of its own stops the runtime from
@@ -165,31 +165,6 @@ impl std::fmt::Display for Panic {
 
 impl std::error::Error for Panic {}
 
-/// Polls a future, turning a panic into a [`Panic`] value.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Panic>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = self.0.as_mut();
-        // After a panic the future is never polled again, so a broken invariant inside it
-        // cannot be observed: asserting unwind safety is sound here.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic without a message".to_string());
-                Poll::Ready(Err(Panic { message }))
-            }
-        }
-    }
-}
-
 type Callback<T> = Box<dyn FnOnce(T) + Send>;
 
 enum State<T> {
@@ -213,7 +188,7 @@ struct Gone<T>(Arc<Slot<T>>);
 /// A task's future with the runtime handle it holds and its [`Gone`] marker; fields drop in
 /// order, the marker last.
 struct Watched<F: Future> {
-    fut: CatchUnwind<F>,
+    fut: Pin<Box<F>>,
     _keep: Runtime,
     _gone: Gone<Result<F::Output, Panic>>,
 }
@@ -222,8 +197,21 @@ impl<F: Future> Future for Watched<F> {
     type Output = Result<F::Output, Panic>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `CatchUnwind` holds its future boxed, so it is `Unpin`.
-        Pin::new(&mut self.fut).poll(cx)
+        let fut = self.fut.as_mut();
+        // After a panic the future is never polled again, so a broken invariant inside it
+        // cannot be observed: asserting unwind safety is sound here.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                Poll::Ready(Err(Panic { message }))
+            }
+        }
     }
 }
 
