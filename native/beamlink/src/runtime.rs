@@ -133,7 +133,7 @@ impl Runtime {
         let completer = slot.clone();
         // A running task keeps the runtime up, even one whose handle was dropped for a
         // callback; the marker tells a cancel when the future has been dropped.
-        let f = Watched { fut: Box::pin(f), _keep: self.clone(), _gone: Gone(slot.clone()) };
+        let f = Watched { fut: Caught(Box::pin(f)), _keep: self.clone(), _gone: Gone(slot.clone()) };
         let join = self.handle().spawn(async move {
             // `f` and its runtime handle are gone before the value is handed over, so whoever
             // takes it and then drops the last handle of its own stops the runtime from
@@ -142,6 +142,52 @@ impl Runtime {
             completer.complete(value);
         });
         Task { slot, abort: join.abort_handle() }
+    }
+
+    /// Runs `f` on this thread until it is done, waking every `every` to run `check` (a
+    /// binding looks for pending signals there, Python's Ctrl-C say); when `check` fails, `f`
+    /// is dropped (which cancels it, as dropping a [`Task`] does) and the error returned. For
+    /// a caller that waits anyway this is one thread hand-off fewer than a [`Task`]: `f`
+    /// sends from this thread and the reply wakes this thread directly. A panic in `f` comes
+    /// back as `Err(Panic)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlink::runtime::Runtime;
+    /// let rt = Runtime::shared().unwrap();
+    /// let v = rt.block_on_checking(async { 6 * 7 }, Duration::from_millis(50), || Ok::<(), ()>(()));
+    /// assert_eq!(v, Ok(Ok(42)));
+    /// let mut checks = 0;
+    /// let r = rt.block_on_checking(std::future::pending::<()>(), Duration::from_millis(5), || {
+    ///     checks += 1;
+    ///     if checks == 3 { Err("interrupted") } else { Ok(()) }
+    /// });
+    /// assert_eq!(r, Err("interrupted"));
+    /// ```
+    ///
+    /// # Panics
+    /// When called from inside an async context (as tokio's `block_on` does).
+    pub fn block_on_checking<F, E>(
+        &self,
+        f: F,
+        every: Duration,
+        mut check: impl FnMut() -> Result<(), E>,
+    ) -> Result<Result<F::Output, Panic>, E>
+    where
+        F: Future,
+    {
+        self.handle().block_on(async move {
+            let mut f = Caught(Box::pin(f));
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    biased;
+                    v = &mut f => return Ok(v),
+                    _ = tick.tick() => check()?,
+                }
+            }
+        })
     }
 }
 
@@ -188,7 +234,7 @@ struct Gone<T>(Arc<Slot<T>>);
 /// A task's future with the runtime handle it holds and its [`Gone`] marker; fields drop in
 /// order, the marker last.
 struct Watched<F: Future> {
-    fut: Pin<Box<F>>,
+    fut: Caught<F>,
     _keep: Runtime,
     _gone: Gone<Result<F::Output, Panic>>,
 }
@@ -197,7 +243,18 @@ impl<F: Future> Future for Watched<F> {
     type Output = Result<F::Output, Panic>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = self.fut.as_mut();
+        Pin::new(&mut self.fut).poll(cx)
+    }
+}
+
+/// A future whose panic comes out as a [`Panic`] value.
+struct Caught<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for Caught<F> {
+    type Output = Result<F::Output, Panic>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
         // After a panic the future is never polled again, so a broken invariant inside it
         // cannot be observed: asserting unwind safety is sound here.
         match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
@@ -575,6 +632,26 @@ mod tests {
             got = task.try_take();
         }
         assert_eq!(got, Some(Ok("x")));
+    }
+
+    #[test]
+    fn block_on_checking_catches_a_panic_and_drops_a_cancelled_future() {
+        let rt = Runtime::shared().unwrap();
+        let r: Result<Result<(), Panic>, ()> =
+            rt.block_on_checking(async { panic!("inline bug") }, Duration::from_millis(5), || Ok(()));
+        assert_eq!(r.unwrap().unwrap_err().message(), "inline bug");
+        let dropped = Arc::new(AtomicBool::new(false));
+        let guard = SetOnDrop(dropped.clone());
+        let r = rt.block_on_checking(
+            async move {
+                let _g = guard;
+                std::future::pending::<()>().await
+            },
+            Duration::from_millis(1),
+            || Err("stop"),
+        );
+        assert_eq!(r, Err("stop"));
+        assert!(dropped.load(Ordering::SeqCst), "dropped before returning");
     }
 
     #[test]
