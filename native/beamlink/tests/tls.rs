@@ -167,10 +167,13 @@ fn typed_errors_against_otp25() {
     let plain = TestNode::start(Otp::V25, "plain");
     let ours = pki.node_cert("beamlink", HOSTS);
     rt().block_on(async {
+        // Generous: an OTP node's first TLS handshake loads and parses a lot, and the machine
+        // may be busy.
         let start =
-            |cfg: TlsConfig| builder("blerr").tls(cfg).connect_timeout(Duration::from_secs(3)).start();
+            |cfg: TlsConfig| builder("blerr").tls(cfg).connect_timeout(Duration::from_secs(20)).start();
         let ok = start(tls(&pki, &ours)).await.unwrap();
-        assert!(ok.ping(&good.name).await, "the good configuration works");
+        let r = ok.connect(&good.name).await;
+        assert!(r.is_ok(), "the good configuration works: {r:?}");
 
         // Our certificate comes from a CA the node does not know: it says so.
         let stranger = other.node_cert("stranger", HOSTS);
@@ -200,12 +203,13 @@ fn typed_errors_against_otp25() {
 
         // A plain-TCP node reads our ClientHello as the length of a handshake message and
         // waits in silence: we give up after the connect timeout and say why it may be.
-        let e = tls_error(ok.connect(&plain.name).await);
+        let impatient = builder("blerr").tls(tls(&pki, &ours)).connect_timeout(Duration::from_secs(3));
+        let e = tls_error(impatient.start().await.unwrap().connect(&plain.name).await);
         assert!(matches!(e, TlsError::Timeout { .. } | TlsError::NotTls { .. }), "{e:?}");
         assert!(e.to_string().contains("plain-TCP"), "{e}");
 
         // Plain TCP toward a TLS node: its TLS answer is recognised.
-        let plain_client = builder("blplain").connect_timeout(Duration::from_secs(3)).start().await.unwrap();
+        let plain_client = builder("blplain").connect_timeout(Duration::from_secs(20)).start().await.unwrap();
         let r = plain_client.connect(&good.name).await;
         assert!(
             matches!(
@@ -253,10 +257,9 @@ fn beamlink_to_beamlink_and_mismatched_transports() {
         let plain_server = builder("blpsrv").listen(0).start().await.unwrap();
         let plain_client = builder("blpcli").start().await.unwrap();
 
-        let started = std::time::Instant::now();
+        // Closed at once by the plain listener (a wait would end in TlsError::Timeout).
         let e = tls_error(client.connect(plain_server.name().as_str()).await);
         assert!(matches!(e, TlsError::NotTls { .. }), "{e:?}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
         assert!(logged("the peer speaks TLS").await, "{:?}", log_lines());
 
         let r = plain_client.connect(server.name().as_str()).await;
