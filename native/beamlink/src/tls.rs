@@ -59,15 +59,6 @@ impl TlsVersion {
             TlsVersion::Tls13 => &rustls::version::TLS13,
         }
     }
-
-    /// The version a connection negotiated.
-    fn of(v: rustls::ProtocolVersion) -> Option<TlsVersion> {
-        match v {
-            rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
-            rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
-            _ => None,
-        }
-    }
 }
 
 /// A certificate with its private key.
@@ -571,11 +562,6 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
         },
         _ => TlsError::Failed { peer: peer.to_string(), detail: e.to_string() },
     }
-}
-
-/// The version a finished client or server stream negotiated.
-pub fn negotiated_version(conn: &rustls::CommonState) -> Option<TlsVersion> {
-    conn.protocol_version().and_then(TlsVersion::of)
 }
 
 /// The name a server's certificate is checked against: the host part of a node name, which
