@@ -544,8 +544,11 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
         return t;
     }
     use std::io::ErrorKind as K;
-    let closed =
-        matches!(e.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted);
+    // tokio-rustls may carry the socket's error inside another one: look at both.
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<io::Error>());
+    let closed = [Some(e), inner].into_iter().flatten().any(|e| {
+        matches!(e.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted)
+    });
     match (closed, heard) {
         // Closed before a single TLS byte came back: a plain-TCP beamlink node does that when
         // it sees a ClientHello.

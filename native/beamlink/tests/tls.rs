@@ -230,7 +230,7 @@ fn typed_errors_against_otp25() {
         // waits in silence: we give up after the connect timeout and say why it may be.
         let impatient = builder("blerr").tls(tls(&pki, &ours)).connect_timeout(Duration::from_secs(3));
         let e = tls_error(impatient.start().await.unwrap().connect(&plain.name).await);
-        assert!(matches!(e, TlsError::Timeout { .. } | TlsError::NotTls { .. }), "{e:?}");
+        assert!(matches!(e, TlsError::Timeout { .. } | TlsError::NotTls { .. }), "{}: {e:?}", plain.name);
         assert!(e.to_string().contains("plain-TCP"), "{e}");
 
         // Plain TCP toward a TLS node: its TLS answer is recognised.
