@@ -4,7 +4,7 @@
 CARGO ?= cargo
 QUICK ?=
 
-.PHONY: all setup build test demo bench fuzz fuzz-long soak wheel clean
+.PHONY: all setup build test demo bench fuzz fuzz-long soak wheel install clean
 
 all: build
 
@@ -27,6 +27,12 @@ bench: setup
 # The Python package as an abi3 wheel (CPython >= 3.9) in dist/.
 wheel: setup
 	@bash scripts/python.sh wheel
+
+# libbeamlink for C: PREFIX/include/beamlink.h, PREFIX/lib/libbeamlink.{so,a}, and
+# PREFIX/lib/pkgconfig/beamlink.pc (then: pkg-config --cflags --libs beamlink).
+PREFIX ?= /usr/local
+install:
+	@bash scripts/c.sh install "$(PREFIX)"
 
 fuzz-long: setup
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh

@@ -11,9 +11,13 @@ use beamlink::tls::TlsError;
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
 pub const PANG: i32 = 1;
+/// What was named is not there (`noproc`): an exit, as a call to it would report.
+pub const NOPROC: i32 = 3;
 /// The node is not there, or the connection was lost.
 pub const NOCONNECTION: i32 = 6;
 pub const TIMEOUT: i32 = 7;
+/// A value was larger than `--max-output`.
+pub const TOO_LARGE: i32 = 11;
 /// Bad command line (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// epmd cannot be reached, or what answered is not epmd (EX_UNAVAILABLE).

@@ -7,9 +7,15 @@ mod argv;
 mod cli;
 mod cmd;
 mod ctx;
+mod evaluator;
 mod exit;
+mod explain;
+mod json;
+mod line_editor;
 mod out;
 mod print;
+mod render;
+mod target;
 
 use clap::Parser;
 
