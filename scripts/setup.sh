@@ -17,6 +17,8 @@ command -v elixir >/dev/null 2>&1 || need_apt+=(elixir)
 # certificate with openssl.
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# The fault tests cut a node off in a network namespace (ip netns, veth).
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]} from Debian"
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"

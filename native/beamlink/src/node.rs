@@ -148,7 +148,8 @@ impl NodeBuilder {
     /// The address to listen on (OTP's `inet_dist_use_interface`). The default is every
     /// address, IPv4 and IPv6 (`::` with IPv4-mapped addresses, so nodes of
     /// `-proto_dist inet_tcp` and `inet6_tcp` both reach us; `0.0.0.0` where the host has no
-    /// IPv6). `::` given here listens on IPv6 only, `0.0.0.0` on IPv4 only.
+    /// IPv6). An address given here is bound as the system binds it: `0.0.0.0` is IPv4 only,
+    /// `::1` the IPv6 loopback only.
     pub fn bind(mut self, addr: IpAddr) -> Self {
         self.bind = Some(addr);
         self

@@ -59,15 +59,6 @@ impl TlsVersion {
             TlsVersion::Tls13 => &rustls::version::TLS13,
         }
     }
-
-    /// The version a connection negotiated.
-    fn of(v: rustls::ProtocolVersion) -> Option<TlsVersion> {
-        match v {
-            rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
-            rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
-            _ => None,
-        }
-    }
 }
 
 /// A certificate with its private key.
@@ -553,8 +544,11 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
         return t;
     }
     use std::io::ErrorKind as K;
-    let closed =
-        matches!(e.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted);
+    // tokio-rustls may carry the socket's error inside another one: look at both.
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<io::Error>());
+    let closed = [Some(e), inner].into_iter().flatten().any(|e| {
+        matches!(e.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted)
+    });
     match (closed, heard) {
         // Closed before a single TLS byte came back: a plain-TCP beamlink node does that when
         // it sees a ClientHello.
@@ -571,11 +565,6 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
         },
         _ => TlsError::Failed { peer: peer.to_string(), detail: e.to_string() },
     }
-}
-
-/// The version a finished client or server stream negotiated.
-pub fn negotiated_version(conn: &rustls::CommonState) -> Option<TlsVersion> {
-    conn.protocol_version().and_then(TlsVersion::of)
 }
 
 /// The name a server's certificate is checked against: the host part of a node name, which

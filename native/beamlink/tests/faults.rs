@@ -152,23 +152,19 @@ fn frozen_node_is_found_by_the_tick() {
     let peer = TestNode::builder(Otp::V28).prefix("frozen").start().unwrap();
     rt().block_on(async {
         let node = node("localhost", ticktime).await;
-        node.connect(&peer.name).await.unwrap();
+        let t = Duration::from_secs(60);
+        // Connected and answering before the freeze.
+        assert_eq!(
+            node.call(&peer.name, "erlang", "node", Term::nil(), t).await.unwrap(),
+            Term::atom(&peer.name)
+        );
         let mut events = node.subscribe();
-        let call = {
-            let (n, p) = (node.clone(), peer.name.clone());
-            tokio::spawn(
-                async move { n.call(&p, "erlang", "node", Term::nil(), Duration::from_secs(60)).await },
-            )
-        };
         peer.pause();
         let stopped = Instant::now();
+        // A call sent to the frozen node waits; the tick ends it.
         let call = {
-            // The call sent after the freeze waits; the tick ends it.
             let (n, p) = (node.clone(), peer.name.clone());
-            let _ = call.await;
-            tokio::spawn(
-                async move { n.call(&p, "erlang", "node", Term::nil(), Duration::from_secs(60)).await },
-            )
+            tokio::spawn(async move { n.call(&p, "erlang", "node", Term::nil(), t).await })
         };
         let reason = tokio::time::timeout(ticktime * 3, wait_down(&mut events, &peer.name)).await;
         peer.resume();

@@ -16,7 +16,10 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn v6_builder(prefix: &str) -> NodeBuilder {
-    Node::builder(format!("{}@::1", unique_name(prefix))).long_names(true).cookie(DEFAULT_COOKIE)
+    Node::builder(format!("{}@::1", unique_name(prefix)))
+        .long_names(true)
+        .cookie(DEFAULT_COOKIE)
+        .connect_timeout(Duration::from_secs(20))
 }
 
 /// We call the node, then it pings us on a fresh connection and we call it again; its view of

@@ -20,8 +20,12 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
+/// Generous connect timeout: an OTP node's first TLS handshake loads and parses a lot, and the
+/// machine may be busy.
 fn builder(prefix: &str) -> NodeBuilder {
-    Node::builder(format!("{}@localhost", unique_name(prefix))).cookie(DEFAULT_COOKIE)
+    Node::builder(format!("{}@localhost", unique_name(prefix)))
+        .cookie(DEFAULT_COOKIE)
+        .connect_timeout(Duration::from_secs(20))
 }
 
 fn tls(pki: &Pki, cert: &NodeCert) -> TlsConfig {
@@ -39,6 +43,25 @@ fn tls_error(r: Result<impl std::fmt::Debug, NodeError>) -> TlsError {
         Err(NodeError::Connect { source: ConnectError::Tls(e), .. }) => e,
         other => panic!("expected a TLS error, got {other:?}"),
     }
+}
+
+/// The error when the peer refuses our certificate. Its alert can be lost: OTP closes right
+/// after sending it, with our last records unread, so a reset may overtake the alert (on some
+/// network stacks the reset discards it). Such an attempt reads as `Refused`, never as another
+/// kind; it is tried again, a few times, for the alert.
+async fn refused_by_peer<F, Fut>(attempt: F) -> TlsError
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<beamlink::connection::Connection, NodeError>>,
+{
+    let mut last = None;
+    for _ in 0..8 {
+        match tls_error(attempt().await) {
+            e @ TlsError::Refused { .. } => last = Some(e),
+            e => return e,
+        }
+    }
+    panic!("the peer's alert was never read: {last:?}")
 }
 
 /// Log records of `beamlink::security` (what an accepting node says about refused peers).
@@ -167,15 +190,19 @@ fn typed_errors_against_otp25() {
     let plain = TestNode::start(Otp::V25, "plain");
     let ours = pki.node_cert("beamlink", HOSTS);
     rt().block_on(async {
+        // Generous: an OTP node's first TLS handshake loads and parses a lot, and the machine
+        // may be busy.
         let start =
-            |cfg: TlsConfig| builder("blerr").tls(cfg).connect_timeout(Duration::from_secs(3)).start();
+            |cfg: TlsConfig| builder("blerr").tls(cfg).connect_timeout(Duration::from_secs(20)).start();
         let ok = start(tls(&pki, &ours)).await.unwrap();
-        assert!(ok.ping(&good.name).await, "the good configuration works");
+        let r = ok.connect(&good.name).await;
+        assert!(r.is_ok(), "the good configuration works: {r:?}");
 
         // Our certificate comes from a CA the node does not know: it says so.
         let stranger = other.node_cert("stranger", HOSTS);
         let cfg = TlsConfig::from_pem_files(&stranger.cert, &stranger.key, &pki.ca).unwrap();
-        let e = tls_error(start(cfg).await.unwrap().connect(&good.name).await);
+        let client = start(cfg).await.unwrap();
+        let e = refused_by_peer(|| client.connect(&good.name)).await;
         assert_eq!(e, TlsError::UnknownCa { peer: good.name.clone(), whose: Whose::Ours }, "{e}");
 
         // We do not know the node's CA.
@@ -185,7 +212,8 @@ fn typed_errors_against_otp25() {
 
         // Our certificate has expired: the node refuses it.
         let old = pki.expired_cert("beamlink_old", HOSTS);
-        let e = tls_error(start(tls(&pki, &old)).await.unwrap().connect(&good.name).await);
+        let client = start(tls(&pki, &old)).await.unwrap();
+        let e = refused_by_peer(|| client.connect(&good.name)).await;
         assert_eq!(e, TlsError::Expired { peer: good.name.clone(), whose: Whose::Ours }, "{e}");
 
         // The node's certificate has expired: we refuse it.
@@ -200,12 +228,13 @@ fn typed_errors_against_otp25() {
 
         // A plain-TCP node reads our ClientHello as the length of a handshake message and
         // waits in silence: we give up after the connect timeout and say why it may be.
-        let e = tls_error(ok.connect(&plain.name).await);
-        assert!(matches!(e, TlsError::Timeout { .. } | TlsError::NotTls { .. }), "{e:?}");
+        let impatient = builder("blerr").tls(tls(&pki, &ours)).connect_timeout(Duration::from_secs(3));
+        let e = tls_error(impatient.start().await.unwrap().connect(&plain.name).await);
+        assert!(matches!(e, TlsError::Timeout { .. } | TlsError::NotTls { .. }), "{}: {e:?}", plain.name);
         assert!(e.to_string().contains("plain-TCP"), "{e}");
 
         // Plain TCP toward a TLS node: its TLS answer is recognised.
-        let plain_client = builder("blplain").connect_timeout(Duration::from_secs(3)).start().await.unwrap();
+        let plain_client = builder("blplain").connect_timeout(Duration::from_secs(20)).start().await.unwrap();
         let r = plain_client.connect(&good.name).await;
         assert!(
             matches!(
@@ -253,10 +282,9 @@ fn beamlink_to_beamlink_and_mismatched_transports() {
         let plain_server = builder("blpsrv").listen(0).start().await.unwrap();
         let plain_client = builder("blpcli").start().await.unwrap();
 
-        let started = std::time::Instant::now();
+        // Closed at once by the plain listener (a wait would end in TlsError::Timeout).
         let e = tls_error(client.connect(plain_server.name().as_str()).await);
         assert!(matches!(e, TlsError::NotTls { .. }), "{e:?}");
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
         assert!(logged("the peer speaks TLS").await, "{:?}", log_lines());
 
         let r = plain_client.connect(server.name().as_str()).await;
