@@ -1,19 +1,21 @@
-//! How Python waits for the engine: every operation that talks to the network runs as a
-//! [`beamlink::runtime::Task`] on the process's shared engine runtime and is handed to Python
-//! as a [`Pending`]. The sync API blocks on it with the GIL released, waking every
-//! [`SIGNAL_CHECK`] to run Python's signal handlers (Ctrl-C cancels the task, which cancels
-//! the remote work); asyncio hands it a callback that resolves an `asyncio.Future` through
-//! `loop.call_soon_threadsafe`. One mechanism, the engine's: no second runtime, no thread of
-//! our own.
+//! How Python waits for the engine: every operation that talks to the network is an engine
+//! future on the process's shared runtime, handed to Python as a [`Pending`]. The sync API
+//! runs it on the calling thread with the GIL released
+//! ([`Runtime::block_on_checking`](beamlink::runtime::Runtime::block_on_checking)), waking
+//! every [`SIGNAL_CHECK`] to run Python's signal handlers (Ctrl-C drops the future, which
+//! cancels the remote work); asyncio starts it as a [`beamlink::runtime::Task`] whose callback
+//! resolves an `asyncio.Future` through `loop.call_soon_threadsafe`. The engine's mechanisms
+//! only: no second runtime, no thread of our own.
 //!
-//! A task's value is a [`Done`]: the engine's result, turned into a Python object (or
+//! An operation's value is a [`Done`]: the engine's result, turned into a Python object (or
 //! exception) only once the GIL is held, by whoever takes it.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use beamlink::runtime::{Cancel, Panic, Runtime, Task};
+use beamlink::runtime::{Cancel, Panic, Runtime};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
@@ -38,13 +40,14 @@ pub(crate) fn duration(timeout: Option<f64>) -> PyResult<Duration> {
     }
 }
 
-/// Starts `fut` on the engine runtime. A panic inside the engine future (caught by the
-/// engine) becomes a Python `PanicException` for the waiter.
+/// An operation on the engine, started by whoever takes its result: a sync wait runs it on
+/// the waiting thread (one thread hand-off fewer per call), asyncio starts it as a task. A
+/// panic inside the engine future (caught by the engine) becomes a Python `PanicException`.
 pub(crate) fn start<F>(rt: &Runtime, fut: F) -> Pending
 where
     F: Future<Output = Done> + Send + 'static,
 {
-    Pending { state: Mutex::new(State::Waiting(rt.spawn(fut))) }
+    Pending { state: Mutex::new(State::Ready(rt.clone(), Box::pin(fut))) }
 }
 
 /// The engine's report of a panic, as the `Done` that raises it.
@@ -52,25 +55,31 @@ fn panicked(p: Panic) -> Done {
     Box::new(move |_py: Python<'_>| Err(PanicException::new_err(p.to_string())))
 }
 
+/// An engine operation not started yet.
+type Work = Pin<Box<dyn Future<Output = Done> + Send>>;
+
 enum State {
-    Waiting(Task<Result<Done, Panic>>),
+    /// Not started: the first taker decides where it runs.
+    Ready(Runtime, Work),
+    /// Started as a task for asyncio, its result promised to a callback.
     Scheduled(Cancel),
     Over,
 }
 
-/// An engine operation in flight. Take its result once: [`wait`](Pending::wait) (blocking,
-/// GIL released, Ctrl-C cancels) or [`schedule`](Pending::schedule) (asyncio). Dropping a
-/// pending operation that nobody took cancels it.
+/// An engine operation. Take its result once: [`wait`](Pending::wait) (blocking, GIL
+/// released, Ctrl-C cancels) or [`schedule`](Pending::schedule) (asyncio). An operation that
+/// nobody takes never runs.
 #[pyclass(frozen, module = "beamlink._native", name = "Pending")]
 pub struct Pending {
     state: Mutex<State>,
 }
 
 impl Pending {
-    fn take_task(&self) -> PyResult<Task<Result<Done, Panic>>> {
+    /// The operation, if nobody took it yet.
+    fn take(&self) -> PyResult<(Runtime, Work)> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         match std::mem::replace(&mut *state, State::Over) {
-            State::Waiting(task) => Ok(task),
+            State::Ready(rt, fut) => Ok((rt, fut)),
             other => {
                 *state = other;
                 Err(PyRuntimeError::new_err("this operation's result was already taken"))
@@ -81,25 +90,23 @@ impl Pending {
 
 #[pymethods]
 impl Pending {
-    /// Blocks until the result is in and returns it (or raises its exception). The GIL is
-    /// released meanwhile; every 50 ms the wait runs Python's signal handlers, and if one
-    /// raises (KeyboardInterrupt) the operation is cancelled and the exception propagates.
+    /// Runs the operation on this thread until its result is in and returns it (or raises
+    /// its exception). The GIL is released meanwhile; every 50 ms the wait runs Python's
+    /// signal handlers, and if one raises (KeyboardInterrupt) the operation is dropped, which
+    /// cancels it (an erpc call's kill signal is out before the exception reaches Python).
     fn wait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let task = self.take_task()?;
-        let waited =
-            py.detach(|| task.wait_checking(None, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
-        match waited {
-            Ok(Some(done)) => done.unwrap_or_else(panicked)(py),
-            Ok(None) => Err(crate::errors::closed(py, "the operation was cancelled")),
-            Err(e) => Err(e),
-        }
+        let (rt, fut) = self.take()?;
+        let done = py
+            .detach(|| rt.block_on_checking(fut, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())))?;
+        done.unwrap_or_else(panicked)(py)
     }
 
-    /// Hands the result to `completions` (the event loop's queue) for `future` once it is in.
+    /// Starts the operation on the engine and hands its result to `completions` (the event
+    /// loop's queue) for `future` once it is in.
     fn schedule(&self, completions: &Completions, future: Py<PyAny>) -> PyResult<()> {
-        let task = self.take_task()?;
+        let (rt, fut) = self.take()?;
         let queue = completions.queue.clone();
-        let cancel = task.on_complete(move |done| queue.push(future, done.unwrap_or_else(panicked)));
+        let cancel = rt.spawn(fut).on_complete(move |done| queue.push(future, done.unwrap_or_else(panicked)));
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if matches!(*state, State::Over) {
             *state = State::Scheduled(cancel);
@@ -113,19 +120,16 @@ impl Pending {
         let state =
             std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Over);
         // Without the GIL: the engine thread dropping the future may be waiting for it.
-        py.detach(move || match state {
-            State::Waiting(task) => task.cancel(),
-            State::Scheduled(cancel) => cancel.cancel(),
-            State::Over => {}
+        py.detach(move || {
+            if let State::Scheduled(cancel) = state {
+                cancel.cancel();
+            }
         });
     }
 
     /// Whether the engine has finished (the result may not be taken yet).
     fn done(&self) -> bool {
-        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
-            State::Waiting(task) => task.is_finished(),
-            _ => true,
-        }
+        !matches!(&*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Ready(..))
     }
 }
 
@@ -216,20 +220,15 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Runs `fut` on the engine and blocks for its value with the GIL released, running Python's
-/// signal handlers every [`SIGNAL_CHECK`] (an exception from one cancels `fut`). For values
-/// that are not Python objects, such as a started engine node.
+/// Runs `fut` on this thread with the GIL released, running Python's signal handlers every
+/// [`SIGNAL_CHECK`] (an exception from one drops `fut`). For values that are not Python
+/// objects, such as a started engine node.
 pub(crate) fn block<F>(py: Python<'_>, rt: &Runtime, fut: F) -> PyResult<F::Output>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + Send,
+    F::Output: Send,
 {
-    let task = rt.spawn(fut);
     let waited =
-        py.detach(|| task.wait_checking(None, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
-    match waited? {
-        Some(Ok(v)) => Ok(v),
-        Some(Err(panic)) => Err(PanicException::new_err(panic.to_string())),
-        None => Err(crate::errors::closed(py, "the operation was cancelled")),
-    }
+        py.detach(|| rt.block_on_checking(fut, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())))?;
+    waited.map_err(|panic| PanicException::new_err(panic.to_string()))
 }
