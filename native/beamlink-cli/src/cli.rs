@@ -28,6 +28,8 @@ const ENVIRONMENT: &str = "\
 Environment:
   BEAMLINK_COOKIE  the cookie (default: ~/.erlang.cookie, which must be mode 0400 or 0600)
   ERL_EPMD_PORT    the port of epmd, as erl reads it (default 4369)
+  BEAMLINK_TLS_CERT, BEAMLINK_TLS_KEY, BEAMLINK_TLS_CA, BEAMLINK_SSL_DIST_OPTFILE
+                   TLS distribution, as the --tls-* and --ssl-dist-optfile options
   HOME             where .erlang.cookie is looked for";
 
 const NODE: &str = "\
@@ -86,16 +88,16 @@ pub struct Global {
     pub max_output: usize,
     /// TLS distribution (`-proto_dist inet_tls`), set up as erl reads it: an OTP
     /// `ssl_dist_optfile` (`[{server, Opts}, {client, Opts}]`).
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "tls_cert")]
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_SSL_DIST_OPTFILE", conflicts_with_all = ["tls_cert", "tls_key", "tls_ca"])]
     pub ssl_dist_optfile: Option<std::path::PathBuf>,
     /// TLS distribution with this certificate (PEM); needs --tls-key and --tls-ca.
-    #[arg(long, global = true, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_CERT", requires_all = ["tls_key", "tls_ca"])]
     pub tls_cert: Option<std::path::PathBuf>,
     /// The private key of --tls-cert (PEM).
-    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
     /// The CA certificates the peers' certificates must chain to (PEM).
-    #[arg(long, global = true, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, global = true, value_name = "FILE", env = "BEAMLINK_TLS_CA", requires = "tls_cert")]
     pub tls_ca: Option<std::path::PathBuf>,
     /// Print the remote stacktrace of an exception (on stderr, after the message).
     #[arg(long, global = true)]

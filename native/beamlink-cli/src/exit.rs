@@ -70,7 +70,8 @@ fn connect_error(e: &ConnectError) -> i32 {
             HandshakeError::BadCookie { .. }
             | HandshakeError::NotAllowed { .. }
             | HandshakeError::Refused { .. }
-            | HandshakeError::WrongPeer { .. } => CONFIG,
+            | HandshakeError::WrongPeer { .. }
+            | HandshakeError::TlsPeer { .. } => CONFIG,
             HandshakeError::Timeout { .. } => TIMEOUT,
             _ => NOCONNECTION,
         },
@@ -85,8 +86,18 @@ fn connect_error(e: &ConnectError) -> i32 {
 
 /// What to add to a connection error's message so the reader knows where to look.
 pub fn hint(e: &NodeError) -> Option<&'static str> {
-    let NodeError::Connect { source: ConnectError::Handshake { source, .. }, .. } = e else { return None };
+    let NodeError::Connect { source, .. } = e else { return None };
+    let source = match source {
+        ConnectError::Tls(TlsError::NotTls { .. } | TlsError::Timeout { .. }) => {
+            return Some("the node may use plain TCP distribution: leave out the TLS options");
+        }
+        ConnectError::Handshake { source, .. } => source,
+        _ => return None,
+    };
     match source {
+        HandshakeError::TlsPeer { .. } => Some(
+            "the node uses TLS distribution (-proto_dist inet_tls): give beamlink its certificate, key and CA",
+        ),
         // A TLS listener reads our name as a broken ClientHello and hangs up (or answers
         // with an alert, which is no status either).
         HandshakeError::PeerClosed { state: State::RecvStatus }

@@ -5,6 +5,7 @@
 //! unreachable, 74 output not written, 78 bad name, cookie or TLS settings, 128 + the signal
 //! that stopped us (130 Ctrl-C, 141 stdout closed, 143 SIGTERM).
 
+mod argv;
 mod cli;
 mod cmd;
 mod ctx;
@@ -52,6 +53,7 @@ fn main() {
             "warning: --cookie is visible to every user of this machine (ps, /proc/<pid>/cmdline); \
              put the cookie in ~/.erlang.cookie (mode 0400) or in the BEAMLINK_COOKIE environment variable instead",
         );
+        argv::hide_cookie();
     }
     // One thread: a command is a handful of round trips, and starting worker threads costs
     // more than it saves.

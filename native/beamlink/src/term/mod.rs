@@ -25,7 +25,7 @@ pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_wi
 pub use order::compare;
 pub use parse::{ParseError, parse};
 pub use parse_elixir::parse_elixir;
-pub use scan::{AtomSeen, Scanned, scan, scan_with};
+pub use scan::{AtomSeen, Scanned, scan, scan_with, scan_within};
 pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
