@@ -1,7 +1,7 @@
 //! Command-line arguments: the global options (accepted before or after the subcommand) and
 //! one variant per subcommand, each with its own help page.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -204,4 +204,31 @@ pub enum Command {
         Ctrl-D leaves. History is kept in ~/.beamlink_history.\n\n\
         Example:\n  beamlink shell fuga@localhost\n  beamlink --elixir shell fuga\n\n{EXIT_CODES}"))]
     Shell { node: String },
+    /// A live view of NODE like etop/observer_cli: the busiest processes, memory, schedulers.
+    #[command(after_help = format!("{NODE}\nProcesses are sorted by reductions in the last \
+        interval (or memory, message queue); quit with `q`. --once prints one view and exits \
+        (JSON with --json).\n\nExample:\n  beamlink top fuga@localhost\n  \
+        beamlink top --once --sort memory --limit 5 fuga\n\n{EXIT_CODES}"))]
+    Top {
+        node: String,
+        /// Print one view and exit.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between refreshes (and, for --once, the interval measured).
+        #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+        interval: f64,
+        /// What to sort processes by.
+        #[arg(long, value_enum, default_value_t = SortBy::Reductions)]
+        sort: SortBy,
+        /// How many processes to show.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Reductions,
+    Memory,
+    Msgq,
 }

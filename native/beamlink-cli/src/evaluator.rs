@@ -31,6 +31,20 @@ impl Evaluator {
         Evaluator { node, target: target.to_string(), elixir, bindings: Term::nil() }
     }
 
+    /// Binds an Erlang variable for the next evaluations (`top` passes pids this way).
+    pub fn bind(&mut self, name: &str, value: Term) {
+        let mut pairs: Vec<Term> = match &self.bindings {
+            Term::List(l) => l
+                .iter()
+                .filter(|b| !matches!(b.as_tuple(), Some([k, _]) if k.is_atom(name)))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        pairs.push(Term::tuple([Term::atom(name), value]));
+        self.bindings = Term::List(pairs);
+    }
+
     /// Forgets every variable bound so far (the Erlang shell's `f()`).
     pub fn forget(&mut self) {
         self.bindings = Term::nil();

@@ -16,6 +16,8 @@ pub const NOPROC: i32 = 3;
 /// The node is not there, or the connection was lost.
 pub const NOCONNECTION: i32 = 6;
 pub const TIMEOUT: i32 = 7;
+/// An answer of a shape no node sends (as [`beamlink::CallError::Decode`]).
+pub const UNEXPECTED: i32 = 10;
 /// A value was larger than `--max-output`.
 pub const TOO_LARGE: i32 = 11;
 /// Bad command line (sysexits EX_USAGE).

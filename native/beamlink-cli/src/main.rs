@@ -1,7 +1,9 @@
 //! `beamlink`: talk to Erlang and Elixir nodes from the shell, as a hidden node of the cluster.
 //!
-//! Exit status is part of the interface (see [`exit`]): 0 success, 1 pang, 2–10 one code per
-//! kind of call failure, 64 bad usage, 69 epmd or node unreachable, 78 bad name or cookie.
+//! Exit status is part of the interface (see [`exit`] and `--help`): 0 success, 1 pang, 2–10
+//! one code per kind of call failure, 11 output cut at --max-output, 64 bad usage, 69 epmd
+//! unreachable, 74 output not written, 78 bad name, cookie or TLS settings, 128 + the signal
+//! that stopped us (130 Ctrl-C, 141 stdout closed, 143 SIGTERM).
 
 mod argv;
 mod cli;

@@ -142,6 +142,7 @@ fn the_erlang_shell() {
     t.wait_for("\n42\n");
     // Not finished before the dot.
     t.line("lists:seq(1,");
+    t.wait_for(&format!("...({})3> ", node.name));
     t.line("3).");
     t.wait_for("[1,2,3]");
     t.line(r#"io:get_line("name? ")."#);
@@ -159,4 +160,33 @@ fn the_erlang_shell() {
     t.wait_for("Ctrl-C again");
     t.keys(&["C-c"]);
     t.wait_for("EXIT=0");
+}
+
+/// `top` live (refreshing, `q` quits) and `--once` (text and JSON), on an Elixir node with a
+/// process kept busy so that it leads by reductions.
+#[test]
+fn top_live_and_once() {
+    let ex = shared(Kind::Elixir);
+    let busy = unique_name("cli_top_busy");
+    ex.eval_ok(&format!("register({busy}, spawn(fun Busy() -> receive after 1 -> ok end, Busy() end))."));
+    let t = Tmux::start(&["top", &ex.name, "--interval", "0.5", "--limit", "8"]);
+    t.wait_for("NAME OR INITIAL CALL");
+    t.wait_for(&busy);
+    t.wait_for("schedulers");
+    t.wait_for("memory ");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let o = beamlink(["top", "--once", "--json", "--interval", "0.5", "--limit", "3", &ex.name]).output();
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let procs = v["processes"].as_array().unwrap();
+    assert!(!procs.is_empty() && procs.len() <= 3, "{v}");
+    assert_eq!(procs[0]["name"], busy.as_str(), "{v}");
+    assert!(v["memory"]["total"].as_i64().unwrap() > 1_000_000, "{v}");
+    let o = beamlink(["top", "--once", "--sort", "memory", "--interval", "0.2", &ex.name]).output();
+    expect(&o, 0);
+    assert!(stdout(&o).contains("by memory"), "{}", stdout(&o));
+    let o = beamlink(["top", "--json", &ex.name]).output();
+    expect(&o, 64);
+    ex.eval_ok(&format!("exit(whereis({busy}), kill)."));
 }

@@ -44,6 +44,10 @@ fn every_command_speaks_json() {
     let o = beamlink(["--json", "multicall", na, nb, "erlang", "node"]).output();
     expect(&o, 0);
     assert_eq!(parse(&o), json!([{"node": na, "result": na}, {"node": nb, "result": nb}]));
+    // --rex: rpc:call's semantics on every node (a returned 'EXIT' is badrpc).
+    let o = beamlink(["--rex", "multicall", na, nb, "erlang", "exit", "[bye]"]).output();
+    expect(&o, 9);
+    assert_eq!(stdout(&o).lines().filter(|l| l.contains("badrpc")).count(), 2, "{}", stdout(&o));
     let o = beamlink(["--json", "ping", na, "absent_x@localhost"]).output();
     expect(&o, 1);
     let v = parse(&o);

@@ -5,8 +5,20 @@ mod common;
 
 use common::*;
 
-const SUBCOMMANDS: &[&str] =
-    &["names", "ping", "rpc", "eval", "spawn", "info", "multicall", "cluster", "send", "listen", "shell"];
+const SUBCOMMANDS: &[&str] = &[
+    "names",
+    "ping",
+    "rpc",
+    "eval",
+    "spawn",
+    "info",
+    "multicall",
+    "cluster",
+    "send",
+    "listen",
+    "shell",
+    "top",
+];
 
 #[test]
 fn every_subcommand_has_a_help_page_with_an_example_and_the_exit_codes() {

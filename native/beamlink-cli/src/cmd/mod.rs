@@ -12,6 +12,7 @@ mod rpc;
 mod send;
 mod shell;
 mod spawn;
+mod top;
 
 use std::time::Duration;
 
@@ -34,8 +35,10 @@ const GRACE: Duration = Duration::from_secs(1);
 pub async fn run(cli: Cli) -> i32 {
     // Commands that run until told to stop handle the signal (and their deadline) themselves,
     // to end their remote work their own way.
-    let own_ending =
-        matches!(cli.command, Command::Spawn { .. } | Command::Listen { .. } | Command::Shell { .. });
+    let own_ending = matches!(
+        cli.command,
+        Command::Spawn { .. } | Command::Listen { .. } | Command::Shell { .. } | Command::Top { .. }
+    );
     let ctx = Ctx::new(cli.global, !own_ending, watch_signals());
     let command = dispatch(&ctx, cli.command);
     let result = if own_ending {
@@ -87,6 +90,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Outcome {
         Command::Send { node, name, term } => send::run(ctx, &x(&node), &name, &input(&term)?).await,
         Command::Listen { name, reply, count } => listen::run(ctx, &name, reply.as_deref(), count).await,
         Command::Shell { node } => shell::run(ctx, &x(&node)).await,
+        Command::Top { node, once, interval, sort, limit } => {
+            top::run(ctx, &x(&node), once, interval, sort, limit).await
+        }
     }
 }
 

@@ -37,7 +37,18 @@ pub async fn run(ctx: &Ctx, items: &[String]) -> Outcome {
     let reachable: Vec<&str> =
         nodes.iter().zip(&connected).filter(|(_, c)| c.is_ok()).map(|(n, _)| *n).collect();
     let (m, f) = (super::module(ctx, &mf[0]), super::function(&mf[1]));
-    let mut results = node.multicall(&reachable, &m, f, args, ctx.left()).await.into_iter();
+    let results = if ctx.g.rex {
+        // rpc:call semantics on each node, all at once.
+        let t = ctx.left();
+        concurrently(reachable.iter().map(|n| {
+            let (node, n, m, f, args) = (node.clone(), n.to_string(), m.clone(), f.to_string(), args.clone());
+            async move { node.rpc_call(&n, &m, &f, args, t).await }
+        }))
+        .await
+    } else {
+        node.multicall(&reachable, &m, f, args, ctx.left()).await
+    };
+    let mut results = results.into_iter();
     let rows: Vec<Result<Term, Detailed>> = nodes
         .iter()
         .zip(connected)

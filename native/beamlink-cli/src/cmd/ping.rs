@@ -14,7 +14,12 @@ pub async fn run(ctx: &Ctx, targets: &[String]) -> Outcome {
     let t = ctx.left();
     let answers = concurrently(targets.iter().map(|target| {
         let (node, target) = (node.clone(), target.clone());
-        async move { node.ping_timeout(&target, t).await }
+        // Connecting first keeps the cause apart (epmd down, a timeout, a wrong cookie), which
+        // ping's own answer folds into "no connection".
+        async move {
+            node.connect(&target).await?;
+            node.ping_timeout(&target, t).await
+        }
     }))
     .await;
     let mut out = Out::new(false);

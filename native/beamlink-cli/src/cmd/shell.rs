@@ -54,7 +54,8 @@ pub async fn run(ctx: &Ctx, target: &str) -> Outcome {
             (true, true) => format!("iex({target}){number}> "),
             (true, false) => format!("...({target}){number}> "),
             (false, true) => format!("({target}){number}> "),
-            (false, false) => String::new(),
+            // erl shows nothing here; a prompt says the expression goes on (until its dot).
+            (false, false) => format!("...({target}){number}> "),
         };
         let read = prompt_for_line(ctx, &mut editor, &mut out, &mut output, &mut reads, &prompt).await?;
         match read {
