@@ -1,42 +1,23 @@
 //! How C waits for the engine: every operation is a future started on the shared engine
 //! runtime as a [`Task`]; a blocking function waits on it with the caller's timeout (and drops
 //! it on timeout, which cancels the engine work), a pollable handle keeps the task, a callback
-//! is handed to [`Task::on_complete`]. A panic inside an engine future comes back as
-//! BL_INTERNAL instead of leaving the waiter without an answer.
+//! is handed to [`Task::on_complete`]. A panic inside an engine future, which the runtime
+//! catches, comes back as BL_INTERNAL.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::task::{Context, Poll};
+
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use beamlink::runtime::{Runtime, Task};
+use beamlink::runtime::{Panic, Runtime, Task};
 
-use crate::ffi::panic_message;
 use crate::status::Failure;
 
-/// The result of an engine future: its output, or the message of its panic.
-pub type Caught<T> = Result<T, String>;
-
-/// A future whose panics are caught and returned as `Err`.
-pub struct CatchUnwind<F>(F);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Caught<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: the inner future is never moved out of `self` (structural pinning).
-        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(p) => Poll::Ready(Err(panic_message(&*p))),
-        }
-    }
-}
+/// The result of an engine future: its output, or its panic (caught by the engine runtime).
+pub type Caught<T> = Result<T, Panic>;
 
 /// Starts `fut` on the engine.
 pub fn start<F>(rt: &Runtime, fut: F) -> Task<Caught<F::Output>>
@@ -44,13 +25,14 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    rt.spawn(CatchUnwind(fut))
+    rt.spawn(fut)
 }
 
-/// A panic's message as a failure.
-pub fn panicked(what: &str, message: String) -> Failure {
+/// A panic as a failure.
+pub fn panicked(what: &str, p: Panic) -> Failure {
     Failure::internal(format_args!(
-        "{what}: internal error in beamlink (a Rust panic: {message}); please report it"
+        "{what}: internal error in beamlink (a Rust panic: {}); please report it",
+        p.message()
     ))
 }
 
@@ -179,7 +161,7 @@ mod tests {
         let rt = Runtime::shared().unwrap();
         let rt2 = rt.clone();
         let task = rt.spawn(async move { run(&rt2, "inner", None, async { 1 }).map(|_| ()) });
-        let f = task.wait(Some(Duration::from_secs(5))).unwrap().unwrap_err();
+        let f = task.wait(Some(Duration::from_secs(5))).expect("done").expect("no panic").unwrap_err();
         assert_eq!(f.status, crate::status::bl_status::BL_BAD_ARGUMENT);
     }
 

@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 use crate::atoms;
 use crate::errors;
 use crate::etf::{self, Atoms};
-use crate::guard::{self, CatchUnwind};
+use crate::guard;
 use crate::node::NodeRes;
 use crate::reply;
 
@@ -173,8 +173,7 @@ fn proxy_create<'a>(env: Env<'a>, res: ResourceArc<NodeRes>, owner: LocalPid) ->
                 let process = Arc::new(res.node.spawn_process());
                 let named = NamedMonitors::default();
                 let (stop, stopped) = oneshot::channel();
-                let work =
-                    CatchUnwind::new(forward(process.clone(), owner, res.atoms, named.clone(), stopped));
+                let work = forward(process.clone(), owner, res.atoms, named.clone(), stopped);
                 let cancel = res.rt().spawn(work).on_complete(|_| {});
                 let p = Arc::new(Proxy {
                     process,

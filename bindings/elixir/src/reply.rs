@@ -17,7 +17,7 @@ use rustler::thread::is_scheduler_thread;
 use rustler::{Encoder, Env, LocalPid, Monitor, OwnedEnv, Resource, ResourceArc, Term};
 
 use crate::atoms;
-use crate::guard::{self, CatchUnwind};
+use crate::guard;
 
 /// An operation in flight, and the tag its result comes with.
 #[derive(Default)]
@@ -57,7 +57,7 @@ where
     *pending.monitor.lock().unwrap_or_else(|p| p.into_inner()) = pending.monitor(Some(env), &caller);
     let tag = pending.clone();
     let rt_for_send = rt.clone();
-    let cancel = rt.spawn(CatchUnwind::new(work)).on_complete(move |outcome| {
+    let cancel = rt.spawn(work).on_complete(move |outcome| {
         let send = move || {
             let monitor = tag.monitor.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(m) = monitor {
@@ -70,7 +70,7 @@ where
                 let body = match outcome {
                     Ok(value) => catch_unwind(AssertUnwindSafe(|| reply(e, value)))
                         .unwrap_or_else(|p| guard::panic_error(e, &guard::message(p))),
-                    Err(panic) => guard::panic_error(e, &panic),
+                    Err(panic) => guard::panic_error(e, panic.message()),
                 };
                 (atoms::beamlink(), tag.clone(), body).encode(e)
             });

@@ -10,13 +10,10 @@
 //! exception) only once the GIL is held, by whoever takes it.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use beamlink::runtime::{Cancel, Runtime, Task};
+use beamlink::runtime::{Cancel, Panic, Runtime, Task};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
@@ -41,49 +38,22 @@ pub(crate) fn duration(timeout: Option<f64>) -> PyResult<Duration> {
     }
 }
 
-/// Starts `fut` on the engine runtime. A panic inside the engine future becomes a Python
-/// `PanicException` for the waiter instead of a task that never completes.
+/// Starts `fut` on the engine runtime. A panic inside the engine future (caught by the
+/// engine) becomes a Python `PanicException` for the waiter.
 pub(crate) fn start<F>(rt: &Runtime, fut: F) -> Pending
 where
     F: Future<Output = Done> + Send + 'static,
 {
-    let task = rt.spawn(async move {
-        match (CatchUnwind { fut: Box::pin(fut) }).await {
-            Ok(done) => done,
-            Err(message) => Box::new(move |_py: Python<'_>| Err(PanicException::new_err(message))) as Done,
-        }
-    });
-    Pending { state: Mutex::new(State::Waiting(task)) }
+    Pending { state: Mutex::new(State::Waiting(rt.spawn(fut))) }
 }
 
-struct CatchUnwind<F> {
-    fut: Pin<Box<F>>,
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, String>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = self.fut.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(panic_message(payload.as_ref()))),
-        }
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_string());
-    format!("beamlink engine panicked: {what}")
+/// The engine's report of a panic, as the `Done` that raises it.
+fn panicked(p: Panic) -> Done {
+    Box::new(move |_py: Python<'_>| Err(PanicException::new_err(p.to_string())))
 }
 
 enum State {
-    Waiting(Task<Done>),
+    Waiting(Task<Result<Done, Panic>>),
     Scheduled(Cancel),
     Over,
 }
@@ -97,7 +67,7 @@ pub struct Pending {
 }
 
 impl Pending {
-    fn take_task(&self) -> PyResult<Task<Done>> {
+    fn take_task(&self) -> PyResult<Task<Result<Done, Panic>>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         match std::mem::replace(&mut *state, State::Over) {
             State::Waiting(task) => Ok(task),
@@ -119,7 +89,7 @@ impl Pending {
         let waited =
             py.detach(|| task.wait_checking(None, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
         match waited {
-            Ok(Some(done)) => done(py),
+            Ok(Some(done)) => done.unwrap_or_else(panicked)(py),
             Ok(None) => Err(crate::errors::closed(py, "the operation was cancelled")),
             Err(e) => Err(e),
         }
@@ -129,7 +99,7 @@ impl Pending {
     fn schedule(&self, completions: &Completions, future: Py<PyAny>) -> PyResult<()> {
         let task = self.take_task()?;
         let queue = completions.queue.clone();
-        let cancel = task.on_complete(move |done| queue.push(future, done));
+        let cancel = task.on_complete(move |done| queue.push(future, done.unwrap_or_else(panicked)));
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if matches!(*state, State::Over) {
             *state = State::Scheduled(cancel);
@@ -252,12 +222,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task = rt.spawn(CatchUnwind { fut: Box::pin(fut) });
+    let task = rt.spawn(fut);
     let waited =
         py.detach(|| task.wait_checking(None, SIGNAL_CHECK, || Python::attach(|py| py.check_signals())));
     match waited? {
         Some(Ok(v)) => Ok(v),
-        Some(Err(message)) => Err(PanicException::new_err(message)),
+        Some(Err(panic)) => Err(PanicException::new_err(panic.to_string())),
         None => Err(crate::errors::closed(py, "the operation was cancelled")),
     }
 }

@@ -16,19 +16,27 @@
 //!
 //! let rt = Runtime::shared().unwrap();
 //! let task = rt.spawn(async { 6 * 7 });
-//! assert_eq!(task.wait(Some(Duration::from_secs(5))), Some(42));
+//! assert_eq!(task.wait(Some(Duration::from_secs(5))), Some(Ok(42)));
 //!
 //! // The callback form: runs on an engine thread once the future is done.
 //! let (tx, rx) = std::sync::mpsc::channel();
-//! rt.spawn(async { "done" }).on_complete(move |v| tx.send(v).unwrap());
+//! rt.spawn(async { "done" }).on_complete(move |v| tx.send(v.unwrap()).unwrap());
 //! assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("done"));
+//!
+//! // A panic (a bug) is caught and reported, so no waiter is left hanging.
+//! let task = rt.spawn(async { if true { panic!("bug") }; 0 });
+//! let panic = task.wait(None).unwrap().unwrap_err();
+//! assert!(panic.message().contains("bug"));
 //! ```
 //!
 //! The runtime starts with the first [`Runtime::shared`] and stops when the last handle is
 //! dropped, so a program that closes every node it opened is left with no engine threads.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// How long dropping the last handle waits for the engine threads to finish (outside the
@@ -104,8 +112,10 @@ impl Runtime {
         self.handle().block_on(f)
     }
 
-    /// Starts `f` on the runtime; the [`Task`] tells when it is done.
-    pub fn spawn<F>(&self, f: F) -> Task<F::Output>
+    /// Starts `f` on the runtime; the [`Task`] tells when it is done. Its value is `Err` only
+    /// when `f` panicked (a bug): the panic is caught so that whoever waits is told, and a
+    /// binding reports it as its language's error instead of unwinding into foreign code.
+    pub fn spawn<F>(&self, f: F) -> Task<Result<F::Output, Panic>>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -115,11 +125,56 @@ impl Runtime {
         // A running task keeps the runtime up, even one whose handle was dropped for a callback.
         let keep = self.clone();
         let join = self.handle().spawn(async move {
-            let value = f.await;
+            let value = CatchUnwind(Box::pin(f)).await;
             completer.complete(value);
             drop(keep);
         });
         Task { slot, abort: join.abort_handle() }
+    }
+}
+
+/// An engine future panicked: the message it panicked with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Panic {
+    message: String,
+}
+
+impl Panic {
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "beamlink engine panicked: {}", self.message)
+    }
+}
+
+impl std::error::Error for Panic {}
+
+/// Polls a future, turning a panic into a [`Panic`] value.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Panic>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        // After a panic the future is never polled again, so a broken invariant inside it
+        // cannot be observed: asserting unwind safety is sound here.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                Poll::Ready(Err(Panic { message }))
+            }
+        }
     }
 }
 
@@ -377,7 +432,7 @@ mod tests {
         });
         assert_eq!(task.wait(Some(Duration::from_millis(1))), None);
         assert!(!task.is_finished());
-        assert_eq!(task.wait(None), Some(7));
+        assert_eq!(task.wait(None), Some(Ok(7)));
         assert!(task.is_finished());
         assert_eq!(task.try_take(), None, "taken once");
     }
@@ -422,7 +477,7 @@ mod tests {
         }
         let (tx, rx) = std::sync::mpsc::channel();
         task.on_complete(move |v| tx.send(v).unwrap());
-        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Ok(Ok(1)));
     }
 
     #[test]
@@ -434,6 +489,19 @@ mod tests {
         while got.is_none() && Instant::now() < end {
             got = task.try_take();
         }
-        assert_eq!(got, Some("x"));
+        assert_eq!(got, Some(Ok("x")));
+    }
+
+    #[test]
+    fn a_panicking_future_completes_its_task_with_the_message() {
+        let rt = Runtime::shared().unwrap();
+        let task = rt.spawn(async {
+            tokio::task::yield_now().await;
+            panic!("engine bug {}", 7);
+        });
+        let r: Result<(), Panic> = task.wait(Some(Duration::from_secs(5))).expect("completed");
+        assert_eq!(r.unwrap_err().message(), "engine bug 7");
+        // The runtime is still fine.
+        assert_eq!(rt.spawn(async { 1 }).wait(None), Some(Ok(1)));
     }
 }
