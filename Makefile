@@ -4,7 +4,7 @@
 CARGO ?= cargo
 QUICK ?=
 
-.PHONY: all setup build test demo bench fuzz fuzz-long wheel install clean
+.PHONY: all setup build test demo bench fuzz fuzz-long soak wheel install clean
 
 all: build
 
@@ -36,6 +36,11 @@ install:
 
 fuzz-long: setup
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh
+
+# Minutes of calls in flight on real nodes killed at random (BEAMLINK_SOAK_SECONDS, default
+# 300): every call ends, nothing leaks, RSS stays flat. Not part of `make test`.
+soak: setup
+	BEAMLINK_SOAK_SECONDS=$${BEAMLINK_SOAK_SECONDS:-300} $(CARGO) test --release -p beamlink --test faults -- --ignored --nocapture soak
 
 clean:
 	$(CARGO) clean

@@ -56,9 +56,9 @@ run names
 run ping "$fuga"
 run ping "nobody_$suffix@localhost"
 run cluster "$fuga"
-run --elixir rpc "$fuga" Elixir.Person say_hello "[hoge]"
+run --elixir rpc "$fuga" Person say_hello "[:hoge]"
 run --elixir eval "$fuga" 'Node.list()'
-run spawn "$fuga" Elixir.Toukon say
+run --elixir spawn "$fuga" Toukon say
 run rpc "$fuga" erlang error '[boom]'
 run info "$piyo"
 
@@ -69,3 +69,13 @@ echo "== the same from Rust (native/beamlink/examples/seed.rs)"
 echo
 echo "== the same from C (bindings/c/examples/seed.c, linked with libbeamlink via pkg-config)"
 "$root/target/c/seed_c" "$fuga" "$cookie" "$piyo"
+
+echo
+echo "== the same from a non-distributed Elixir script (elixir/examples/seed.exs)"
+# The mix project builds the NIF itself (a release build in prod); then a plain `elixir` runs
+# the script with the package on its code path.
+if ! built=$(cd "$root/elixir" && MIX_ENV=prod mix compile 2>&1); then
+  echo "$built" >&2
+  exit 1
+fi
+elixir -pa "$root/elixir/_build/prod/lib/beamlink/ebin" "$root/elixir/examples/seed.exs" "$fuga" "$piyo" "$cookie"

@@ -291,8 +291,10 @@ defmodule Beamlink do
   `NEW_FUN_EXT`: the defining module, the fun's index and that module version's checksum,
   and its free variables). The remote node runs it only if it has that very version of the
   module: a fun from a compiled module needs the same `.beam` loaded there; a fun typed in
-  iex or evaluated from a script is an `:erl_eval` fun, which runs on a node of the same OTP
-  release (and, to call Elixir, one with Elixir loaded). Otherwise the spawn still succeeds,
+  iex or made by `Code.eval_string/1` is an `:erl_eval` fun, which runs on a node of the same
+  OTP release (and, to call Elixir, one with Elixir loaded). A `fn` written in the body of an
+  `.exs` script belongs to a module compiled for that script run (`:elixir_compiler_0`…), which
+  no remote node has: make it with `Code.eval_string/1` instead. Otherwise the spawn still succeeds,
   and the process exits at once, as with `Node.spawn/2`: with `{{:badfun, fun}, stack}` when
   the module is loaded there in another version (an iex fun on a node of another OTP
   release), with `{:undef, [{fun, [], []}]}` when it is not loaded at all. `spawn_monitor/3`

@@ -1,6 +1,7 @@
 defmodule Beamlink.NodeTest do
   use ExUnit.Case, async: false
   doctest Beamlink.Node
+  doctest Beamlink, only: [ping: 3]
 
   alias Beamlink.{TestNode, TestNodes}
 

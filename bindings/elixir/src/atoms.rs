@@ -6,6 +6,7 @@ rustler::atoms! {
     none,
     pong,
     pang,
+    dirty,
     up,
     down,
     // Message tags, all starting with `$beamlink` so a caller can receive them selectively.

@@ -112,18 +112,29 @@ impl AsRef<[u8]> for HeldBinary {
 
 /// Checks `bytes` against `limits` and builds the term with BEAM's `binary_to_term`, which
 /// is faster at building terms than anything outside the VM but checks no limits itself.
+/// With `budget`, gives up (`Ok(None)`) before building when the term has more terms than
+/// that.
 pub(crate) fn decode_limited<'a>(
     env: Env<'a>,
     bytes: &[u8],
     limits: &Limits,
     atoms: Atoms,
-) -> Result<Term<'a>, Undecodable> {
-    let inflated = match term::scan(bytes, limits)? {
-        Scanned::Plain => None,
-        Scanned::Inflated(plain) => Some(plain),
+    budget: Option<usize>,
+) -> Result<Option<Term<'a>>, Undecodable> {
+    let scanned = match budget {
+        Some(n) => term::scan_within(bytes, limits, n)?,
+        None => Some(term::scan(bytes, limits)?),
+    };
+    let inflated = match scanned {
+        None => return Ok(None),
+        Some(Scanned::Plain) => None,
+        Some(Scanned::Inflated(plain)) => Some(plain),
     };
     let plain = inflated.as_deref().unwrap_or(bytes);
-    binary_to_term(env, plain, atoms).ok_or_else(|| why_refused(env, plain, atoms, limits))
+    match binary_to_term(env, plain, atoms) {
+        Some(t) => Ok(Some(t)),
+        None => Err(why_refused(env, plain, atoms, limits)),
+    }
 }
 
 /// What `why_refused` says when nothing but BEAM itself objects.

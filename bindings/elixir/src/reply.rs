@@ -93,3 +93,13 @@ fn cancel(pending: ResourceArc<Pending>) -> rustler::Atom {
     pending.cancel_now();
     atoms::ok()
 }
+
+/// The completion path alone: an engine future that does nothing, its `:ok` sent back. What
+/// every operation costs on top of its engine work (measured by `make bench`).
+#[rustler::nif]
+fn roundtrip<'a>(env: Env<'a>, node: ResourceArc<crate::node::NodeRes>) -> Term<'a> {
+    guard::nif(env, || {
+        let tag = start(env, node.rt(), async {}, |e, ()| atoms::ok().encode(e));
+        (atoms::ok(), tag).encode(env)
+    })
+}

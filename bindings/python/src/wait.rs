@@ -108,14 +108,16 @@ impl Pending {
     }
 
     /// Cancels the operation: the engine future is dropped (an erpc call stops its remote
-    /// process), and no result follows.
-    fn cancel(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match std::mem::replace(&mut *state, State::Over) {
+    /// process), and no result follows. Returns once the engine's clean-up has run.
+    fn cancel(&self, py: Python<'_>) {
+        let state =
+            std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Over);
+        // Without the GIL: the engine thread dropping the future may be waiting for it.
+        py.detach(move || match state {
             State::Waiting(task) => task.cancel(),
             State::Scheduled(cancel) => cancel.cancel(),
             State::Over => {}
-        }
+        });
     }
 
     /// Whether the engine has finished (the result may not be taken yet).

@@ -42,4 +42,5 @@ defmodule Beamlink.Native do
   def decode_dirty(_bin, _opts), do: nif()
 
   def panic_for_test(_node, _place), do: nif()
+  def roundtrip(_node), do: nif()
 end

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use beamlink::Node;
+use beamlink::tls::TlsConfig;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -20,14 +21,14 @@ pub struct Ctx {
     deadline: Option<Instant>,
     /// The limit of each step (connecting, one call) of a command without a deadline.
     step: Duration,
-    /// The number of the signal (SIGINT, SIGTERM) that asked us to stop, once one came.
-    signal: watch::Receiver<Option<i32>>,
+    /// How many signals (SIGINT, SIGTERM) came so far, and the number of the last one.
+    signal: watch::Receiver<(u64, i32)>,
 }
 
 impl Ctx {
     /// `bounded`: the command as a whole is held to the timeout (given or default); otherwise
     /// only an explicit `--timeout` bounds it.
-    pub fn new(g: Global, bounded: bool, signal: watch::Receiver<Option<i32>>) -> Ctx {
+    pub fn new(g: Global, bounded: bool, signal: watch::Receiver<(u64, i32)>) -> Ctx {
         let step = g.timeout.map_or(DEFAULT_TIMEOUT, |s| Duration::from_secs_f64(s.max(0.001)));
         let deadline = (bounded || g.timeout.is_some()).then(|| Instant::now() + step);
         Ctx { g, deadline, step, signal }
@@ -50,33 +51,42 @@ impl Ctx {
         format!("{}s", self.step.as_secs_f64())
     }
 
-    /// Resolves when SIGINT or SIGTERM arrives, with the signal's number.
+    /// Resolves when SIGINT or SIGTERM has arrived, with the signal's number.
     pub async fn interrupted(&self) -> i32 {
+        self.signal_after(0).await
+    }
+
+    /// How many signals have arrived so far (for [`signal_after`](Self::signal_after)).
+    pub fn signals_seen(&self) -> u64 {
+        self.signal.borrow().0
+    }
+
+    /// Resolves when a signal arrives after the first `seen` ones, with its number: for the
+    /// shell, where each Ctrl-C interrupts one evaluation.
+    pub async fn signal_after(&self, seen: u64) -> i32 {
         let mut rx = self.signal.clone();
-        match rx.wait_for(Option::is_some).await {
-            Ok(v) => v.expect("waited for Some"),
+        match rx.wait_for(|(n, _)| *n > seen).await {
+            Ok(v) => v.1,
             // The signal task is gone only when the runtime is: nothing will interrupt us.
             Err(_) => std::future::pending().await,
         }
     }
 
-    /// Starts our hidden node, named after the options or after our process id.
+    /// Starts our node, hidden unless `--visible`, named after the options or after our
+    /// process id.
     pub async fn start_node(&self, target: &str) -> Result<Node, Failure> {
         let g = &self.g;
-        let long_target = target
-            .split_once('@')
-            .is_some_and(|(_, h)| h.contains('.') || h.parse::<std::net::IpAddr>().is_ok());
         let (name, long) = match (&g.sname, &g.name) {
             (Some(s), _) => (s.clone(), false),
             (None, Some(n)) => (n.clone(), true),
-            (None, None) => {
-                let host = if long_target { "127.0.0.1" } else { "localhost" };
-                (format!("beamlink_{}@{host}", std::process::id()), long_target)
-            }
+            (None, None) => crate::target::own_default(target),
         };
-        let mut b = Node::builder(name).long_names(long).connect_timeout(self.left());
+        let mut b = Node::builder(name).long_names(long).connect_timeout(self.left()).hidden(!g.visible);
         if let Some(c) = &g.cookie {
             b = b.cookie(c.clone());
+        }
+        if let Some(tls) = self.tls()? {
+            b = b.tls(tls);
         }
         b.start().await.map_err(|e| Failure::node(&e, self))
     }
@@ -88,13 +98,38 @@ impl Ctx {
         node.connect(target).await.map_err(|e| Failure::node(&e, self))?;
         Ok(node)
     }
+
+    /// Like [`connect`](Self::connect) for a command whose node serves I/O (our group leader
+    /// prints what the remote code prints): the node also publishes its name and accepts
+    /// connections, as a BEAM node would, so that a process the remote code starts on a third
+    /// node can reach its group leader. Publishing runs alongside the connection; if it
+    /// fails (epmd refuses the name), the command still runs, only such output is lost.
+    pub async fn connect_serving_io(&self, target: &str) -> Result<Node, Failure> {
+        let node = self.start_node(target).await?;
+        let (_, connected) = tokio::join!(node.listen(0), node.connect(target));
+        connected.map_err(|e| Failure::node(&e, self))?;
+        Ok(node)
+    }
+}
+
+impl Ctx {
+    /// The TLS settings the options name, if any; unusable ones are a configuration error.
+    fn tls(&self) -> Result<Option<TlsConfig>, Failure> {
+        let g = &self.g;
+        let loaded = match (&g.ssl_dist_optfile, &g.tls_cert, &g.tls_key, &g.tls_ca) {
+            (Some(optfile), ..) => TlsConfig::from_optfile(optfile),
+            (None, Some(cert), Some(key), Some(ca)) => TlsConfig::from_pem_files(cert, key, ca),
+            _ => return Ok(None),
+        };
+        loaded.map(Some).map_err(|e| Failure { code: crate::exit::CONFIG, message: format!("TLS: {e}") })
+    }
 }
 
 /// Turns SIGINT and SIGTERM into a value the command can wait for, instead of the default
 /// action that would kill us with the remote work still running.
-pub fn watch_signals() -> watch::Receiver<Option<i32>> {
+pub fn watch_signals() -> watch::Receiver<(u64, i32)> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (tx, rx) = watch::channel(None);
+    let (tx, rx) = watch::channel((0, 0));
     let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
     else {
         // Cannot happen on a working runtime; without handlers the defaults still apply.
@@ -106,7 +141,10 @@ pub fn watch_signals() -> watch::Receiver<Option<i32>> {
                 _ = int.recv() => libc::SIGINT,
                 _ = term.recv() => libc::SIGTERM,
             };
-            let _ = tx.send(Some(n));
+            tx.send_modify(|(count, last)| {
+                *count += 1;
+                *last = n;
+            });
         }
     });
     rx

@@ -11,9 +11,13 @@ use beamlink::tls::TlsError;
 pub const OK: i32 = 0;
 /// `ping`: a node did not answer.
 pub const PANG: i32 = 1;
+/// What was named is not there (`noproc`): an exit, as a call to it would report.
+pub const NOPROC: i32 = 3;
 /// The node is not there, or the connection was lost.
 pub const NOCONNECTION: i32 = 6;
 pub const TIMEOUT: i32 = 7;
+/// A value was larger than `--max-output`.
+pub const TOO_LARGE: i32 = 11;
 /// Bad command line (sysexits EX_USAGE).
 pub const USAGE: i32 = 64;
 /// epmd cannot be reached, or what answered is not epmd (EX_UNAVAILABLE).
@@ -64,7 +68,8 @@ fn connect_error(e: &ConnectError) -> i32 {
             HandshakeError::BadCookie { .. }
             | HandshakeError::NotAllowed { .. }
             | HandshakeError::Refused { .. }
-            | HandshakeError::WrongPeer { .. } => CONFIG,
+            | HandshakeError::WrongPeer { .. }
+            | HandshakeError::TlsPeer { .. } => CONFIG,
             HandshakeError::Timeout { .. } => TIMEOUT,
             _ => NOCONNECTION,
         },
@@ -79,8 +84,18 @@ fn connect_error(e: &ConnectError) -> i32 {
 
 /// What to add to a connection error's message so the reader knows where to look.
 pub fn hint(e: &NodeError) -> Option<&'static str> {
-    let NodeError::Connect { source: ConnectError::Handshake { source, .. }, .. } = e else { return None };
+    let NodeError::Connect { source, .. } = e else { return None };
+    let source = match source {
+        ConnectError::Tls(TlsError::NotTls { .. } | TlsError::Timeout { .. }) => {
+            return Some("the node may use plain TCP distribution: leave out the TLS options");
+        }
+        ConnectError::Handshake { source, .. } => source,
+        _ => return None,
+    };
     match source {
+        HandshakeError::TlsPeer { .. } => Some(
+            "the node uses TLS distribution (-proto_dist inet_tls): give beamlink its certificate, key and CA",
+        ),
         // A TLS listener reads our name as a broken ClientHello and hangs up (or answers
         // with an alert, which is no status either).
         HandshakeError::PeerClosed { state: State::RecvStatus }

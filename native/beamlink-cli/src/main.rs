@@ -3,12 +3,19 @@
 //! Exit status is part of the interface (see [`exit`]): 0 success, 1 pang, 2–10 one code per
 //! kind of call failure, 64 bad usage, 69 epmd or node unreachable, 78 bad name or cookie.
 
+mod argv;
 mod cli;
 mod cmd;
 mod ctx;
+mod evaluator;
 mod exit;
+mod explain;
+mod json;
+mod line_editor;
 mod out;
 mod print;
+mod render;
+mod target;
 
 use clap::Parser;
 
@@ -44,6 +51,7 @@ fn main() {
             "warning: --cookie is visible to every user of this machine (ps, /proc/<pid>/cmdline); \
              put the cookie in ~/.erlang.cookie (mode 0400) or in the BEAMLINK_COOKIE environment variable instead",
         );
+        argv::hide_cookie();
     }
     // One thread: a command is a handful of round trips, and starting worker threads costs
     // more than it saves.

@@ -8,11 +8,39 @@ use std::io::{self, Write};
 use crate::cmd::Failure;
 use crate::exit;
 
-/// Writes to stdout, turning write errors into the command's failure.
+/// Writes to stdout, turning write errors into the command's failure. What remote code
+/// prints goes through [`printed`](Self::printed): straight out, or (for `--json`) kept for
+/// the document's `"output"` field.
 #[derive(Default)]
-pub struct Out;
+pub struct Out {
+    keep: Option<String>,
+}
 
 impl Out {
+    /// An `Out` that keeps printed text for a JSON document when `json` is set.
+    pub fn new(json: bool) -> Out {
+        Out { keep: json.then(String::new) }
+    }
+
+    /// Text the remote code printed.
+    pub fn printed(&mut self, s: &str) -> Result<(), Failure> {
+        match &mut self.keep {
+            Some(k) => {
+                k.push_str(s);
+                Ok(())
+            }
+            None => {
+                self.write(s)?;
+                self.flush()
+            }
+        }
+    }
+
+    /// The printed text kept so far (for `--json`).
+    pub fn kept(&self) -> &str {
+        self.keep.as_deref().unwrap_or("")
+    }
+
     pub fn write(&mut self, s: &str) -> Result<(), Failure> {
         io::stdout().write_all(s.as_bytes()).map_err(failure)
     }

@@ -8,6 +8,11 @@ use std::process::Stdio;
 
 use common::*;
 
+/// Held while a child is started (and, for a closed pipe, until our read end is gone): a
+/// child forked by another test in between would hold a copy of the read end until its exec,
+/// and a write landing then would not see the pipe closed.
+static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn every_command(n: &str) -> Vec<Vec<String>> {
     let v = |a: &[&str]| a.iter().map(|s| s.replace('N', n)).collect::<Vec<String>>();
     vec![
@@ -30,7 +35,13 @@ fn a_full_disk_is_an_error_exit() {
         .map(|args| {
             let mut r = beamlink(&args);
             r.command().stdout(std::fs::File::create("/dev/full").unwrap());
-            std::thread::spawn(move || (args, r.command().stderr(Stdio::piped()).output().unwrap()))
+            std::thread::spawn(move || {
+                let child = {
+                    let _held = SPAWNING.lock().unwrap();
+                    r.command().stdin(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
+                };
+                (args, child.wait_with_output().unwrap())
+            })
         })
         .collect::<Vec<_>>();
     for r in runs {
@@ -50,16 +61,20 @@ fn a_closed_pipe_ends_the_command_quietly() {
         .map(|args| {
             let mut r = beamlink(&args);
             std::thread::spawn(move || {
-                let mut child = r
-                    .command()
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                // The reader goes away before anything is written, as `head` does once it has
-                // what it wants.
-                drop(child.stdout.take());
+                let child = {
+                    let _held = SPAWNING.lock().unwrap();
+                    let mut child = r
+                        .command()
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    // The reader goes away before anything is written, as `head` does once it
+                    // has what it wants.
+                    drop(child.stdout.take());
+                    child
+                };
                 (args, child.wait_with_output().unwrap())
             })
         })

@@ -145,8 +145,10 @@ impl NodeBuilder {
         self
     }
 
-    /// The address to listen on (OTP's `inet_dist_use_interface`; default every IPv4 address,
-    /// `0.0.0.0`). An IPv6 address listens on IPv6.
+    /// The address to listen on (OTP's `inet_dist_use_interface`). The default is every
+    /// address, IPv4 and IPv6 (`::` with IPv4-mapped addresses, so nodes of
+    /// `-proto_dist inet_tcp` and `inet6_tcp` both reach us; `0.0.0.0` where the host has no
+    /// IPv6). `::` given here listens on IPv6 only, `0.0.0.0` on IPv4 only.
     pub fn bind(mut self, addr: IpAddr) -> Self {
         self.bind = Some(addr);
         self
@@ -415,6 +417,20 @@ impl Node {
         let mut v: Vec<Atom> = self.inner.conns.lock().unwrap().keys().cloned().collect();
         v.sort();
         v
+    }
+
+    /// Local processes alive now (each with its mailbox): what a leak would make grow. Every
+    /// call, ping and spawn uses one for its duration.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) {
+    /// let before = node.process_count();
+    /// let _ = node.ping("fuga@localhost").await;
+    /// assert_eq!(node.process_count(), before);
+    /// # }
+    /// ```
+    pub fn process_count(&self) -> usize {
+        self.inner.procs.lock().unwrap().len()
     }
 
     /// Node up/down events from now on.
@@ -1105,11 +1121,31 @@ async fn bind_and_publish(
     port: u16,
     hidden: bool,
 ) -> Result<(TcpListener, Registration), NodeError> {
-    let ip = bind.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let l = TcpListener::bind((ip, port)).await.map_err(NodeError::Listen)?;
+    let l = match bind {
+        Some(ip) => TcpListener::bind((ip, port)).await.map_err(NodeError::Listen)?,
+        None => match dual_stack(port) {
+            Ok(l) => l,
+            Err(e) => {
+                log::debug!("no IPv6 listener ({e}): listening on IPv4 only");
+                TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await.map_err(NodeError::Listen)?
+            }
+        },
+    };
     let port = l.local_addr().map_err(NodeError::Listen)?.port();
     let reg = epmd::Client::from_env("localhost").register(alive, port, hidden).await?;
     Ok((l, reg))
+}
+
+/// A listener on `[::]:port` that takes IPv4 too (whatever `net.ipv6.bindv6only` says).
+fn dual_stack(port: u16) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV6, Type::STREAM, None)?;
+    s.set_only_v6(false)?;
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), port).into())?;
+    s.listen(1024)?;
+    TcpListener::from_std(s.into())
 }
 
 /// Accepts connections for as long as the node lives. A failed `accept` (descriptors exhausted,
@@ -1123,9 +1159,10 @@ async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {
             return;
         }
         let (stream, addr) = match accepted {
-            Ok(a) => {
+            Ok((s, a)) => {
                 pause = Duration::from_millis(10);
-                a
+                // An IPv4 peer on the dual-stack listener shows as ::ffff:a.b.c.d.
+                (s, SocketAddr::new(a.ip().to_canonical(), a.port()))
             }
             Err(e) => {
                 log::warn!(target: "beamlink::security", "{}: accept failed ({e}); retrying in {pause:?}", inner.name);

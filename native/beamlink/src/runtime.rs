@@ -35,6 +35,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -42,6 +43,10 @@ use std::time::{Duration, Instant};
 /// How long dropping the last handle waits for the engine threads to finish (outside the
 /// runtime; from inside one of its own threads nothing can be waited for).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a cancel waits for the future to be dropped (its clean-up is quick; the bound
+/// only matters when an engine thread is stuck, e.g. waiting for a lock the canceller holds).
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 static SHARED: Mutex<Weak<Shared>> = Mutex::new(Weak::new());
 
@@ -120,14 +125,21 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Slot { state: Mutex::new(State::Running(None)), done: Condvar::new() });
+        let slot = Arc::new(Slot {
+            state: Mutex::new(State::Running(None)),
+            done: Condvar::new(),
+            dropped: AtomicBool::new(false),
+        });
         let completer = slot.clone();
-        // A running task keeps the runtime up, even one whose handle was dropped for a callback.
-        let keep = self.clone();
+        // A running task keeps the runtime up, even one whose handle was dropped for a
+        // callback; the marker tells a cancel when the future has been dropped.
+        let f = Watched { fut: Box::pin(f), _keep: self.clone(), _gone: Gone(slot.clone()) };
         let join = self.handle().spawn(async move {
-            let value = CatchUnwind(Box::pin(f)).await;
+            // `f` and its runtime handle are gone before the value is handed over, so whoever
+            // takes it and then drops the last handle of its own stops the runtime from
+            // outside (waiting for the threads), not from inside (leaving them running).
+            let value = f.await;
             completer.complete(value);
-            drop(keep);
         });
         Task { slot, abort: join.abort_handle() }
     }
@@ -153,14 +165,39 @@ impl std::fmt::Display for Panic {
 
 impl std::error::Error for Panic {}
 
-/// Polls a future, turning a panic into a [`Panic`] value.
-struct CatchUnwind<F>(Pin<Box<F>>);
+type Callback<T> = Box<dyn FnOnce(T) + Send>;
 
-impl<F: Future> Future for CatchUnwind<F> {
+enum State<T> {
+    /// Not done; the callback to call with the value, if one was given.
+    Running(Option<Callback<T>>),
+    Done(T),
+    /// The value was taken, handed to the callback, or the task was cancelled.
+    Over,
+}
+
+struct Slot<T> {
+    state: Mutex<State<T>>,
+    done: Condvar,
+    /// The future is gone: finished or dropped after a cancel.
+    dropped: AtomicBool,
+}
+
+/// Marks its slot's future as dropped (see [`Slot::wait_dropped`]).
+struct Gone<T>(Arc<Slot<T>>);
+
+/// A task's future with the runtime handle it holds and its [`Gone`] marker; fields drop in
+/// order, the marker last.
+struct Watched<F: Future> {
+    fut: Pin<Box<F>>,
+    _keep: Runtime,
+    _gone: Gone<Result<F::Output, Panic>>,
+}
+
+impl<F: Future> Future for Watched<F> {
     type Output = Result<F::Output, Panic>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let fut = self.0.as_mut();
+        let fut = self.fut.as_mut();
         // After a panic the future is never polled again, so a broken invariant inside it
         // cannot be observed: asserting unwind safety is sound here.
         match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
@@ -178,19 +215,14 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-type Callback<T> = Box<dyn FnOnce(T) + Send>;
-
-enum State<T> {
-    /// Not done; the callback to call with the value, if one was given.
-    Running(Option<Callback<T>>),
-    Done(T),
-    /// The value was taken, handed to the callback, or the task was cancelled.
-    Over,
-}
-
-struct Slot<T> {
-    state: Mutex<State<T>>,
-    done: Condvar,
+impl<T> Drop for Gone<T> {
+    fn drop(&mut self) {
+        // Under the lock, so a waiter cannot check the flag and then miss the wake-up.
+        let state = self.0.lock();
+        self.0.dropped.store(true, Ordering::SeqCst);
+        drop(state);
+        self.0.done.notify_all();
+    }
 }
 
 impl<T> Slot<T> {
@@ -198,6 +230,24 @@ impl<T> Slot<T> {
         // A panicking callback runs outside the lock, so poisoning only means a waiter
         // panicked; the state itself is always whole.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Blocks until the future has been dropped (at most [`CANCEL_GRACE`]), so the engine's
+    /// clean-up (an erpc call's kill signal, say) has run when a cancel returns. Not on an
+    /// engine thread, which may be the very one that has to drop it.
+    fn wait_dropped(&self) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return;
+        }
+        let deadline = Instant::now() + CANCEL_GRACE;
+        let mut state = self.lock();
+        while !self.dropped.load(Ordering::SeqCst) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self.done.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     fn complete(&self, value: T) {
@@ -315,10 +365,13 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Cancels the task: its future is dropped on the runtime (running the engine's clean-up)
-    /// and no value or callback follows. A value already in is dropped.
+    /// and no value or callback follows. A value already in is dropped. Called outside the
+    /// runtime, it returns once the future is gone, so what the clean-up sends (an erpc
+    /// call's kill signal) is out before, say, the caller closes the node.
     pub fn cancel(&self) {
         *self.slot.lock() = State::Over;
         self.abort.abort();
+        self.slot.wait_dropped();
     }
 
     /// Hands the value to `callback` once it is in, on an engine thread (or on this thread
@@ -377,26 +430,32 @@ impl std::fmt::Debug for Cancel {
 
 trait CancelSlot: Send + Sync {
     fn cancel(&self);
+    fn wait_dropped(&self);
 }
 
 impl<T: Send> CancelSlot for Slot<T> {
     fn cancel(&self) {
         *self.lock() = State::Over;
     }
+
+    fn wait_dropped(&self) {
+        Slot::wait_dropped(self);
+    }
 }
 
 impl Cancel {
     /// Drops the future on the runtime; the callback will not run (unless it already has).
+    /// Like [`Task::cancel`], returns once the future is gone when called outside the runtime.
     pub fn cancel(&self) {
         self.slot.cancel();
         self.abort.abort();
+        self.slot.wait_dropped();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     struct SetOnDrop(Arc<AtomicBool>);
     impl Drop for SetOnDrop {
@@ -448,6 +507,32 @@ mod tests {
         });
         drop(task);
         assert!(wait_for(&dropped));
+    }
+
+    #[test]
+    fn cancel_returns_once_the_future_is_dropped() {
+        let rt = Runtime::shared().unwrap();
+        for _ in 0..50 {
+            let dropped = Arc::new(AtomicBool::new(false));
+            let guard = SetOnDrop(dropped.clone());
+            let task = rt.spawn(async move {
+                let _g = guard;
+                std::future::pending::<()>().await
+            });
+            task.cancel();
+            assert!(dropped.load(Ordering::SeqCst), "the clean-up ran before cancel returned");
+
+            let dropped = Arc::new(AtomicBool::new(false));
+            let guard = SetOnDrop(dropped.clone());
+            let cancel = rt
+                .spawn(async move {
+                    let _g = guard;
+                    std::future::pending::<()>().await
+                })
+                .on_complete(|_| {});
+            cancel.cancel();
+            assert!(dropped.load(Ordering::SeqCst), "the clean-up ran before Cancel::cancel returned");
+        }
     }
 
     #[test]

@@ -552,7 +552,9 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
     if let Some(t) = TlsError::from_io(e, peer, host) {
         return t;
     }
-    let closed = matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset);
+    use std::io::ErrorKind as K;
+    let closed =
+        matches!(e.kind(), K::UnexpectedEof | K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted);
     match (closed, heard) {
         // Closed before a single TLS byte came back: a plain-TCP beamlink node does that when
         // it sees a ClientHello.
@@ -560,10 +562,11 @@ fn handshake_io(e: &std::io::Error, peer: &str, host: &str, heard: bool) -> TlsE
             peer: peer.to_string(),
             detail: "it closed the connection without a TLS answer".into(),
         },
-        (true, true) => TlsError::Failed {
+        // It spoke TLS, then hung up: it refused us (its alert, if any, was lost with the
+        // connection — a write can fail before the alert is read).
+        (true, true) => TlsError::Refused {
             peer: peer.to_string(),
-            detail: "it closed the connection during the TLS handshake, without an alert \
-                     (a TLS option or certificate it could not use?)"
+            alert: "it closed the connection during the TLS handshake (our certificate or TLS options?)"
                 .into(),
         },
         _ => TlsError::Failed { peer: peer.to_string(), detail: e.to_string() },

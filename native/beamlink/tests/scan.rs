@@ -1,11 +1,12 @@
 //! `term::scan` against the decoder: it accepts everything the decoder accepts under the same
 //! limits, finds depth and size violations at the decoder's offsets, never panics, and hands
-//! back the inflated form of compressed terms.
+//! back the inflated form of compressed terms; with a budget it ends the same way or gives up.
 
 mod common;
 
 use beamlink::term::{
     DecodeError, Decoder, EncodeOptions, Limits, Scanned, Term, decode, encode, encode_with, scan, scan_with,
+    scan_within,
 };
 use common::{arb_term, hex};
 use proptest::prelude::*;
@@ -110,6 +111,22 @@ fn malformed_input_stops_with_the_decoders_offsets() {
     }
 }
 
+#[test]
+fn a_budget_counts_every_term_once_and_gives_up_past_it() {
+    // A list of 100 integers: the list, its elements and its `[]` tail are 102 terms.
+    let b = encode(&Term::list((0..100).map(|i| Term::from(i * 1000))));
+    let l = Limits::default();
+    assert_eq!(scan_within(&b, &l, 102), Ok(Some(Scanned::Plain)));
+    assert_eq!(scan_within(&b, &l, 101), Ok(None));
+    // An error before the budget runs out is still an error.
+    assert!(matches!(scan_within(&b[..50], &l, 1_000), Err(DecodeError::UnexpectedEof { .. })));
+    // Nested containers and leaves of every kind count alike.
+    let t = Term::tuple([Term::atom("a"), Term::binary(&b"xy"[..]), Term::list([Term::from(1.5)])]);
+    let b = encode(&t);
+    assert_eq!(scan_within(&b, &l, 6), Ok(Some(Scanned::Plain)));
+    assert_eq!(scan_within(&b, &l, 5), Ok(None));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -145,6 +162,9 @@ proptest! {
             if decode(bytes).is_ok() {
                 prop_assert!(scanned.is_ok(), "{:?} in {}", scanned, hex(bytes));
             }
+            // With a budget it ends the same way, or gives up.
+            let within = scan_within(bytes, &Limits::default(), 7);
+            prop_assert!(within == Ok(None) || within == scanned.clone().map(Some), "{:?} vs {:?}", within, scanned);
         }
     }
 }

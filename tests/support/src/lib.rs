@@ -15,6 +15,7 @@
 //! assert_eq!(node.eval("1 + 1.").unwrap(), "{ok,2}");
 //! ```
 
+pub mod netns;
 pub mod pki;
 
 use std::io::{BufRead, BufReader, Write};
@@ -102,9 +103,17 @@ pub struct Builder {
     alive: Option<String>,
     tls: Option<PathBuf>,
     ipv6: bool,
+    prefix_cmd: Vec<String>,
 }
 
 impl Builder {
+    /// Runs the node inside a network namespace (see [`netns`]), named `alive@<its address>`.
+    pub fn netns(mut self, ns: &netns::NetNs) -> Self {
+        self.prefix_cmd = ns.exec_prefix();
+        self.long_names = true;
+        self.host = ns.inside.clone();
+        self
+    }
     /// TLS distribution (`-proto_dist inet_tls -ssl_dist_optfile FILE`, see [`pki`]). The OTP 28
     /// runtime here ships without the `ssl` application: an OTP 28 node gets OTP 25's `ssl`,
     /// `public_key` and `asn1` on its code path (see [`otp25_ssl_ebins`]).
@@ -112,9 +121,12 @@ impl Builder {
         self.tls = Some(optfile.to_path_buf());
         self
     }
-    /// IPv6 distribution (`-proto_dist inet6_tcp`, or `inet6_tls` with [`tls`](Self::tls)).
+    /// IPv6 distribution (`-proto_dist inet6_tcp`, or `inet6_tls` with [`tls`](Self::tls)),
+    /// with a long name on the IPv6 loopback as OTP writes it: `name@::1`.
     pub fn ipv6(mut self) -> Self {
         self.ipv6 = true;
+        self.long_names = true;
+        self.host = "::1".to_string();
         self
     }
     /// Use exactly this alive part instead of a unique one (to restart a node under its old
@@ -173,7 +185,15 @@ impl Builder {
         // Its own working directory, so a crash dump (or anything else it writes) stays out of
         // the tree; removed again when the node is dropped, unless a crash dump is in it.
         let work_dir = scratch_dir(&alive);
-        let mut cmd = Command::new(self.otp.erl());
+        let mut cmd = match self.prefix_cmd.split_first() {
+            None => Command::new(self.otp.erl()),
+            Some((first, rest)) => {
+                // `ip netns exec` execs the program: the PID is still the node's.
+                let mut c = Command::new(first);
+                c.args(rest).arg(self.otp.erl());
+                c
+            }
+        };
         cmd.current_dir(&work_dir).env("ERL_CRASH_DUMP", work_dir.join("erl_crash.dump"));
         cmd.arg(if self.long_names { "-name" } else { "-sname" })
             .arg(&full)
@@ -336,6 +356,7 @@ impl TestNode {
             alive: None,
             tls: None,
             ipv6: false,
+            prefix_cmd: Vec::new(),
         }
     }
 
@@ -403,6 +424,16 @@ impl TestNode {
         let mut child = self.child.lock().unwrap();
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// SIGSTOP: the node stops answering (ticks included) while its sockets stay open.
+    pub fn pause(&self) {
+        let _ = Command::new("kill").args(["-STOP", &self.os_pid().to_string()]).status();
+    }
+
+    /// SIGCONT after [`pause`](Self::pause).
+    pub fn resume(&self) {
+        let _ = Command::new("kill").args(["-CONT", &self.os_pid().to_string()]).status();
     }
 
     pub fn is_running(&self) -> bool {

@@ -59,6 +59,10 @@ impl Pki {
     }
 
     /// A node certificate for `hosts` (DNS names or IP addresses), good for both TLS roles.
+    ///
+    /// An IPv6 literal goes in twice: as an iPAddress, and as a dNSName with the same text,
+    /// because OTP 25's `inet6_tls_dist` checks a server's certificate against the host part of
+    /// `name@::1` as a DNS name (and sends it as SNI), so only the latter satisfies it.
     pub fn node_cert(&self, name: &str, hosts: &[&str]) -> NodeCert {
         self.cert_with(name, hosts, false)
     }
@@ -69,8 +73,12 @@ impl Pki {
     }
 
     fn cert_with(&self, name: &str, hosts: &[&str], expired: bool) -> NodeCert {
-        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
-        let mut params = CertificateParams::new(hosts).unwrap();
+        let names: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        for h in hosts.iter().filter(|h| h.parse::<std::net::Ipv6Addr>().is_ok()) {
+            let text = rcgen::string::Ia5String::try_from(h.to_string()).unwrap();
+            params.subject_alt_names.push(rcgen::SanType::DnsName(text));
+        }
         params.distinguished_name.push(DnType::CommonName, name);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         params.extended_key_usages =

@@ -2,10 +2,11 @@
 
 use beamlink::term::Term;
 
-use super::{Outcome, call_failure, concurrently};
+use super::{Outcome, call_failure, concurrently, json_document};
 use crate::ctx::Ctx;
 use crate::exit;
 use crate::out::Out;
+use crate::render;
 
 pub async fn run(ctx: &Ctx, seed: &str) -> Outcome {
     let node = ctx.connect(seed).await?;
@@ -23,7 +24,23 @@ pub async fn run(ctx: &Ctx, seed: &str) -> Outcome {
         async move { node.ping_timeout(&m, t).await.is_ok() }
     }))
     .await;
-    let mut out = Out;
+    let mut out = Out::new(false);
+    if ctx.g.json {
+        let doc = render::document(ctx, |d| {
+            d.raw("[")?;
+            for (i, (m, up)) in members.iter().zip(&up).enumerate() {
+                d.raw(if i == 0 { "{" } else { ", {" })?;
+                d.key("node", true)?;
+                d.string(m)?;
+                d.key("up", false)?;
+                d.raw(if *up { "true" } else { "false" })?;
+                d.raw("}")?;
+            }
+            d.raw("]")
+        });
+        json_document(ctx, &mut out, doc)?;
+        return Ok(exit::OK);
+    }
     for (m, up) in members.iter().zip(up) {
         out.line(format_args!("{m}\t{}", if up { "up" } else { "unreachable" }))?;
     }

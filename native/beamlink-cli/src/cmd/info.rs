@@ -26,7 +26,7 @@ const QUERIES: &[(&str, &str, &str, &str)] = &[
     ("hidden_nodes", "erlang", "nodes", "[hidden]"),
 ];
 
-pub async fn run(ctx: &Ctx, target: &str, as_json: bool) -> Outcome {
+pub async fn run(ctx: &Ctx, target: &str) -> Outcome {
     let node = ctx.connect(target).await?;
     let mut set = tokio::task::JoinSet::new();
     for (i, (_, m, f, a)) in QUERIES.iter().enumerate() {
@@ -41,8 +41,8 @@ pub async fn run(ctx: &Ctx, target: &str, as_json: bool) -> Outcome {
     }
     let v: Vec<Term> = answers.into_iter().map(|a| a.expect("every query answered")).collect();
     let get = |key: &str| &v[QUERIES.iter().position(|q| q.0 == key).expect("known key")];
-    let mut out = Out;
-    if as_json {
+    let mut out = Out::new(false);
+    if ctx.g.json {
         out.line(serde_json::to_string_pretty(&to_json(&v)).expect("json"))?;
     } else {
         out.write(&report(&get))?;

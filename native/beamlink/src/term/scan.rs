@@ -18,7 +18,7 @@ use super::tags::*;
 const ZLIB_MAX_RATIO: u64 = 1032;
 
 /// A term [`scan`] found acceptable.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scanned {
     /// An uncompressed term: the input as it is.
     Plain,
@@ -65,14 +65,59 @@ pub fn scan_with(
     limits: &Limits,
     atom: impl FnMut(AtomSeen<'_>) -> bool,
 ) -> Result<Scanned, DecodeError> {
-    let mut w = Walker { input: bytes, pos: 0, limits, atom };
+    match run(bytes, limits, usize::MAX, atom) {
+        Ok(s) => Ok(s),
+        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Budget) => unreachable!("no budget to run out of"),
+    }
+}
+
+/// Like [`scan`], giving up (`Ok(None)`) once more than `max_terms` terms have been seen: for
+/// a caller that must bound the time it spends here (the Elixir binding scans on a normal
+/// scheduler only what is quick to scan, and moves bigger terms to a dirty one).
+///
+/// ```
+/// use beamlink::term::{Limits, Scanned, Term, encode, scan_within};
+/// let bytes = encode(&Term::list((0..100).map(|i| Term::from(i * 1000))));
+/// assert_eq!(scan_within(&bytes, &Limits::default(), 1000), Ok(Some(Scanned::Plain)));
+/// assert_eq!(scan_within(&bytes, &Limits::default(), 50), Ok(None));
+/// ```
+pub fn scan_within(bytes: &[u8], limits: &Limits, max_terms: usize) -> Result<Option<Scanned>, DecodeError> {
+    match run(bytes, limits, max_terms, |_| true) {
+        Ok(s) => Ok(Some(s)),
+        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Budget) => Ok(None),
+    }
+}
+
+/// Why a walk stopped early.
+enum Stop {
+    Error(DecodeError),
+    /// More terms than the budget allowed.
+    Budget,
+}
+
+impl From<DecodeError> for Stop {
+    fn from(e: DecodeError) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+fn run(
+    bytes: &[u8],
+    limits: &Limits,
+    budget: usize,
+    atom: impl FnMut(AtomSeen<'_>) -> bool,
+) -> Result<Scanned, Stop> {
+    let mut w = Walker { input: bytes, pos: 0, limits, atom, budget };
     let v = w.u8()?;
     if v != VERSION_MAGIC {
-        return Err(DecodeError::BadVersion { offset: 0, found: v });
+        return Err(DecodeError::BadVersion { offset: 0, found: v }.into());
     }
     if bytes.get(1) != Some(&COMPRESSED) {
         w.walk()?;
-        return w.finish().map(|_| Scanned::Plain);
+        w.finish()?;
+        return Ok(Scanned::Plain);
     }
     w.pos = 2;
     let at = w.pos;
@@ -81,7 +126,7 @@ pub fn scan_with(
     let limit =
         (limits.max_decompressed as u64).min((packed.len() as u64).saturating_mul(ZLIB_MAX_RATIO) + 64);
     if size > limit {
-        return Err(DecodeError::TooLarge { offset: at, what: "decompressed term", size, limit });
+        return Err(DecodeError::TooLarge { offset: at, what: "decompressed term", size, limit }.into());
     }
     let mut out = Vec::with_capacity(size as usize + 1);
     out.push(VERSION_MAGIC);
@@ -95,14 +140,15 @@ pub fn scan_with(
         return Err(DecodeError::Compression {
             offset: at,
             reason: format!("expected {size} bytes, inflated {}", out.len() - 1),
-        });
+        }
+        .into());
     }
     let used = w.pos + z.total_in() as usize;
     if used != bytes.len() {
-        return Err(DecodeError::TrailingBytes { offset: used, count: bytes.len() - used });
+        return Err(DecodeError::TrailingBytes { offset: used, count: bytes.len() - used }.into());
     }
-    let Walker { limits, atom, .. } = w;
-    let mut inner = Walker { input: &out[1..], pos: 0, limits, atom };
+    let Walker { limits, atom, budget, .. } = w;
+    let mut inner = Walker { input: &out[1..], pos: 0, limits, atom, budget };
     inner.walk()?;
     inner.finish()?;
     Ok(Scanned::Inflated(out))
@@ -122,14 +168,25 @@ struct Walker<'a, 'l, F> {
     pos: usize,
     limits: &'l Limits,
     atom: F,
+    /// Terms that may still be seen.
+    budget: usize,
 }
 
 impl<'a, F: FnMut(AtomSeen<'_>) -> bool> Walker<'a, '_, F> {
     /// Walks one term and everything in it. Nesting is counted as the decoder counts it: each
     /// tuple, list (however many `LIST_EXT`s it is split into), map, fun and export is a level.
-    fn walk(&mut self) -> Result<(), DecodeError> {
+    fn walk(&mut self) -> Result<(), Stop> {
         let mut open: Vec<Frame> = Vec::new();
         loop {
+            if let Some(top) = open.last_mut() {
+                self.leaves(top);
+                if top.left == 0 {
+                    if self.close(&mut open)? {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
             let at = self.pos;
             let tag = self.u8()?;
             if tag == LIST_EXT
@@ -143,6 +200,7 @@ impl<'a, F: FnMut(AtomSeen<'_>) -> bool> Walker<'a, '_, F> {
                 top.left = n + 1;
                 continue;
             }
+            self.spend()?;
             let frame = match tag {
                 SMALL_TUPLE_EXT => {
                     let n = self.u8()? as usize;
@@ -174,7 +232,7 @@ impl<'a, F: FnMut(AtomSeen<'_>) -> bool> Walker<'a, '_, F> {
                         _ => u32::MAX,
                     };
                     if arity > 255 {
-                        return Err(DecodeError::Invalid { offset: arity_at, what: "export arity" });
+                        return Err(DecodeError::Invalid { offset: arity_at, what: "export arity" }.into());
                     }
                     None
                 }
@@ -187,20 +245,81 @@ impl<'a, F: FnMut(AtomSeen<'_>) -> bool> Walker<'a, '_, F> {
                 open.push(f);
                 continue;
             }
-            // A term is complete: close every container it completes.
-            loop {
-                let Some(top) = open.last_mut() else { return Ok(()) };
-                top.left -= 1;
-                if top.left > 0 {
-                    break;
-                }
-                if let Some((fun_at, end)) = open.pop().and_then(|f| f.fun)
-                    && self.pos != end
-                {
-                    return Err(DecodeError::Invalid { offset: fun_at, what: "fun size" });
+            // A leaf (or an empty container) is complete.
+            match open.last_mut() {
+                None => return Ok(()),
+                Some(top) => {
+                    top.left -= 1;
+                    if top.left == 0 && self.close(&mut open)? {
+                        return Ok(());
+                    }
                 }
             }
         }
+    }
+
+    /// Closes the top container, which holds no more terms, and every container that
+    /// completes with it. True when the outermost term is complete.
+    fn close(&self, open: &mut Vec<Frame>) -> Result<bool, Stop> {
+        loop {
+            let done = open.pop().expect("a container to close");
+            if let Some((fun_at, end)) = done.fun
+                && self.pos != end
+            {
+                return Err(DecodeError::Invalid { offset: fun_at, what: "fun size" }.into());
+            }
+            match open.last_mut() {
+                None => return Ok(true),
+                Some(parent) => {
+                    parent.left -= 1;
+                    if parent.left > 0 {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes a run of the commonest leaves of the open container (small integers, integers,
+    /// `[]`, short atoms, binaries) without going round the main loop. Stops at anything else,
+    /// at a list's tail (which may continue the list) and at anything malformed, leaving it to
+    /// the main loop.
+    #[inline(always)]
+    fn leaves(&mut self, top: &mut Frame) {
+        let keep = top.list as usize;
+        while top.left > keep && self.budget > 0 {
+            let p = self.pos;
+            match self.input.get(p..p + 5) {
+                Some([SMALL_INTEGER_EXT, ..]) => self.pos = p + 2,
+                Some([INTEGER_EXT, ..]) => self.pos = p + 5,
+                Some([NIL_EXT, ..]) => self.pos = p + 1,
+                Some([BINARY_EXT, a, b, c, d]) => {
+                    let n = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+                    if n > self.input.len() - p - 5 {
+                        return;
+                    }
+                    self.pos = p + 5 + n;
+                }
+                Some([SMALL_ATOM_UTF8_EXT | ATOM_EXT | SMALL_ATOM_EXT | ATOM_UTF8_EXT, ..]) => {
+                    if self.atom().is_err() {
+                        self.pos = p;
+                        return;
+                    }
+                }
+                _ => return,
+            }
+            top.left -= 1;
+            self.budget -= 1;
+        }
+    }
+
+    #[inline(always)]
+    fn spend(&mut self) -> Result<(), Stop> {
+        if self.budget == 0 {
+            return Err(Stop::Budget);
+        }
+        self.budget -= 1;
+        Ok(())
     }
 
     /// A container of `n` terms of at least `min_bytes` each at nesting `depth`: a frame to
