@@ -19,6 +19,12 @@ command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # The fault tests cut a node off in a network namespace (ip netns, veth).
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# The C library's suite: the header compiled as C++, the programs run under valgrind, the
+# installed library found through pkg-config.
+command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]} from Debian"
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"

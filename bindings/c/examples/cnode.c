@@ -20,6 +20,10 @@
 #include <beamlink.h>
 #include <ei.h>
 
+/* How long any one step may take. Generous: a first contact also pays for the epmd lookup and
+ * the handshake, and `make test` runs these examples under valgrind on a loaded machine. */
+#define TIMEOUT_MS 15000
+
 static long foo(long x) { return x + 1; }
 static long bar(long y) { return y * 2; }
 
@@ -43,7 +47,7 @@ static int serve(bl_process *self, const char *buf) {
     ei_x_encode_tuple_header(&reply, 2);
     ei_x_encode_atom(&reply, "cnode");
     ei_x_encode_long(&reply, strcmp(fn, "foo") == 0 ? foo(arg) : bar(arg));
-    if (bl_send(self, to.buff, (size_t)to.index, reply.buff, (size_t)reply.index, 5000) != BL_OK)
+    if (bl_send(self, to.buff, (size_t)to.index, reply.buff, (size_t)reply.index, TIMEOUT_MS) != BL_OK)
         fprintf(stderr, "cnode: reply lost: %s\n", bl_error_message());
     ei_x_free(&to);
     ei_x_free(&reply);
@@ -60,7 +64,7 @@ int main(int argc, char **argv) {
     options.listen = 1; /* accept connections, publish NODE in epmd */
     bl_node *node = NULL;
     bl_process *any = NULL;
-    if (bl_node_start(argv[1], &options, 5000, &node) != BL_OK || bl_process_new(node, &any) != BL_OK ||
+    if (bl_node_start(argv[1], &options, TIMEOUT_MS, &node) != BL_OK || bl_process_new(node, &any) != BL_OK ||
         bl_register(any, "any") != BL_OK) {
         fprintf(stderr, "cnode: %s\n", bl_error_message());
         bl_node_close(node);

@@ -14,6 +14,10 @@
 #include <beamlink.h>
 #include <ei.h>
 
+/* How long any one step may take. Generous: a first contact also pays for the epmd lookup and
+ * the handshake, and `make test` runs these examples under valgrind on a loaded machine. */
+#define TIMEOUT_MS 15000
+
 #define FAIL(...)                     \
     do {                              \
         fprintf(stderr, __VA_ARGS__); \
@@ -39,7 +43,7 @@ static int ei_to_beamlink(bl_node *node, const char *target) {
     ei_x_buff args;
     encode_args(&args);
     bl_buf result = {0};
-    int s = bl_call(node, target, "lists", "reverse", args.buff, (size_t)args.index, 5000, &result);
+    int s = bl_call(node, target, "lists", "reverse", args.buff, (size_t)args.index, TIMEOUT_MS, &result);
     ei_x_free(&args);
     if (s != BL_OK) FAIL("lists:reverse: %s", bl_error_message());
 
@@ -66,7 +70,7 @@ static int ei_to_beamlink(bl_node *node, const char *target) {
     ei_x_encode_list_header(&one, 1);
     ei_x_encode_atom_as(&one, "h\xc3\xa9llo", ERLANG_UTF8, ERLANG_UTF8);
     ei_x_encode_empty_list(&one);
-    s = bl_call(node, target, "erlang", "atom_to_binary", one.buff, (size_t)one.index, 5000, &result);
+    s = bl_call(node, target, "erlang", "atom_to_binary", one.buff, (size_t)one.index, TIMEOUT_MS, &result);
     ei_x_free(&one);
     if (s != BL_OK) FAIL("erlang:atom_to_binary: %s", bl_error_message());
     index = 1;
@@ -125,7 +129,7 @@ int main(int argc, char **argv) {
     bl_node_options options = {0};
     options.cookie = argv[2];
     bl_node *node = NULL;
-    if (bl_node_start(name, &options, 5000, &node) != BL_OK) FAIL("start: %s", bl_error_message());
+    if (bl_node_start(name, &options, TIMEOUT_MS, &node) != BL_OK) FAIL("start: %s", bl_error_message());
     int failed = ei_to_beamlink(node, argv[1]) || beamlink_to_ei();
     bl_node_close(node);
     return failed;

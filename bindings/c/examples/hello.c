@@ -10,6 +10,10 @@
 
 #include <beamlink.h>
 
+/* How long any one step may take. Generous: a first contact also pays for the epmd lookup and
+ * the handshake, and `make test` runs these examples under valgrind on a loaded machine. */
+#define TIMEOUT_MS 15000
+
 /* Prints an ETF term as Erlang text. */
 static void print_term(const char *label, const bl_buf *etf) {
     bl_buf text = {0};
@@ -29,20 +33,20 @@ int main(int argc, char **argv) {
     bl_node_options options = {0};
     options.cookie = argv[2];
     bl_node *node = NULL;
-    int s = bl_node_start(name, &options, 5000, &node);
+    int s = bl_node_start(name, &options, TIMEOUT_MS, &node);
     if (s != BL_OK) {
         fprintf(stderr, "cannot start: %s\n", bl_error_message());
         return 1;
     }
 
-    s = bl_ping(node, target, 5000);
+    s = bl_ping(node, target, TIMEOUT_MS);
     printf("ping %s: %s\n", target, s == BL_OK ? "pong" : bl_error_message());
     int failed = s != BL_OK;
 
     /* lists:reverse([1, 2, 3]) */
     bl_buf args = {0}, result = {0};
     bl_term_parse("[[1, 2, 3]]", &args);
-    s = bl_call(node, target, "lists", "reverse", args.data, args.len, 5000, &result);
+    s = bl_call(node, target, "lists", "reverse", args.data, args.len, TIMEOUT_MS, &result);
     if (s == BL_OK) {
         print_term("lists:reverse([1, 2, 3]) = ", &result);
     } else {
@@ -54,7 +58,7 @@ int main(int argc, char **argv) {
 
     /* erlang:error(boom): the status says what happened, the error term says which. */
     bl_term_parse("[boom]", &args);
-    s = bl_call(node, target, "erlang", "error", args.data, args.len, 5000, &result);
+    s = bl_call(node, target, "erlang", "error", args.data, args.len, TIMEOUT_MS, &result);
     if (s == BL_ERROR) {
         bl_buf reason = {0};
         bl_error_term(&reason);

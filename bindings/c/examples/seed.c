@@ -11,6 +11,10 @@
 
 #include <beamlink.h>
 
+/* How long any one step may take. Generous: a first contact also pays for the epmd lookup and
+ * the handshake, and `make test` runs these examples under valgrind on a loaded machine. */
+#define TIMEOUT_MS 15000
+
 /* An ETF term printed as Elixir (inspect/1). */
 static void elixir(const bl_buf *etf) {
     bl_buf text = {0};
@@ -30,7 +34,7 @@ int main(int argc, char **argv) {
     bl_node_options options = {0};
     options.cookie = argv[2];
     bl_node *node = NULL;
-    if (bl_node_start(name, &options, 5000, &node) != BL_OK) {
+    if (bl_node_start(name, &options, TIMEOUT_MS, &node) != BL_OK) {
         fprintf(stderr, "seed: %s\n", bl_error_message());
         return 1;
     }
@@ -39,7 +43,7 @@ int main(int argc, char **argv) {
     /* Node.ping/1 */
     for (int i = 1; i < argc; i++) {
         if (i == 2) continue;
-        int s = bl_ping(node, argv[i], 5000);
+        int s = bl_ping(node, argv[i], TIMEOUT_MS);
         printf("Node.ping(:\"%s\")  #=> :%s\n", argv[i], s == BL_OK ? "pong" : "pang");
         failed |= s != BL_OK;
     }
@@ -57,7 +61,7 @@ int main(int argc, char **argv) {
     snprintf(text, sizeof text, "['%s']", bl_node_name(node));
     bl_buf args = {0}, hello = {0};
     bl_term_parse(text, &args);
-    int s = bl_rpc_call(node, fuga, "Elixir.Person", "say_hello", args.data, args.len, 5000, &hello);
+    int s = bl_rpc_call(node, fuga, "Elixir.Person", "say_hello", args.data, args.len, TIMEOUT_MS, &hello);
     bl_buf_free(&args);
     printf(":rpc.call(:\"%s\", Person, :say_hello, [node()])  #=> ", fuga);
     if (s == BL_OK) elixir(&hello);
@@ -69,11 +73,11 @@ int main(int argc, char **argv) {
     /* Node.spawn(:"fuga@localhost", fn -> Toukon.aisatsu() |> IO.puts() end): the output
      * comes back here. */
     bl_spawned *p = NULL;
-    s = bl_spawn(node, fuga, "Elixir.Toukon", "say", NULL, 0, 5000, &p);
+    s = bl_spawn(node, fuga, "Elixir.Toukon", "say", NULL, 0, TIMEOUT_MS, &p);
     if (s == BL_OK) {
         printf("Node.spawn(:\"%s\", Toukon, :say, []) printed here: ", fuga);
         bl_spawn_event e;
-        while (bl_spawned_next(p, 5000, &e) == BL_OK) {
+        while (bl_spawned_next(p, TIMEOUT_MS, &e) == BL_OK) {
             int over = e.kind == BL_SPAWN_EXIT;
             if (over) {
                 printf("(exit: ");
@@ -94,7 +98,7 @@ int main(int argc, char **argv) {
     /* One error: :erlang.error(:boom) raised over there, reported here. */
     bl_buf boom = {0}, none = {0};
     bl_term_parse("[boom]", &boom);
-    s = bl_call(node, fuga, "erlang", "error", boom.data, boom.len, 5000, &none);
+    s = bl_call(node, fuga, "erlang", "error", boom.data, boom.len, TIMEOUT_MS, &none);
     bl_buf_free(&boom);
     if (s == BL_ERROR) {
         bl_buf reason = {0};

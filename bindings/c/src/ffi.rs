@@ -37,7 +37,7 @@ pub fn entry_value<T>(name: &str, fallback: T, body: impl FnOnce() -> T) -> T {
     }
 }
 
-pub fn panic_message(p: &(dyn Any + Send)) -> String {
+fn panic_message(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {

@@ -3,6 +3,7 @@
 
 use std::ffi::{CString, c_char, c_int};
 use std::ptr;
+use std::time::Duration;
 
 use beamlink::Node;
 use beamlink::epmd;
@@ -232,7 +233,7 @@ pub unsafe extern "C" fn bl_ping(node: *mut bl_node, target: *const c_char, time
         let target = unsafe { ffi::text(target, "target") }?.to_string();
         let node = n.node.clone();
         // The engine's own limit comes after ours, so a slow pong is our BL_TIMEOUT.
-        let limit = ffi::timeout_or_long(timeout_ms).saturating_mul(2);
+        let limit = ffi::timeout_or_long(timeout_ms).saturating_add(Duration::from_secs(2));
         n.run("bl_ping", timeout_ms, async move {
             node.connect(&target).await.map_err(Failure::node)?;
             node.ping_timeout(&target, limit).await.map_err(Failure::node)

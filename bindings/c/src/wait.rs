@@ -1,13 +1,14 @@
 //! How C waits for the engine: every operation is a future started on the shared engine
 //! runtime as a [`Task`]; a blocking function waits on it with the caller's timeout (and drops
 //! it on timeout, which cancels the engine work), a pollable handle keeps the task, a callback
-//! is handed to [`Task::on_complete`]. A panic inside an engine future (caught by the
-//! engine) comes back as BL_INTERNAL.
+//! is handed to [`Task::on_complete`]. A panic inside an engine future, which the runtime
+//! catches, comes back as BL_INTERNAL.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use beamlink::runtime::{Panic, Runtime, Task};
 
 use crate::status::Failure;
 
-/// The result of an engine future: its output, or the engine's report of its panic.
+/// The result of an engine future: its output, or its panic (caught by the engine runtime).
 pub type Caught<T> = Result<T, Panic>;
 
 /// Starts `fut` on the engine.
@@ -27,11 +28,11 @@ where
     rt.spawn(fut)
 }
 
-/// A panic's message as a failure.
-pub fn panicked(what: &str, panic: Panic) -> Failure {
+/// A panic as a failure.
+pub fn panicked(what: &str, p: Panic) -> Failure {
     Failure::internal(format_args!(
         "{what}: internal error in beamlink (a Rust panic: {}); please report it",
-        panic.message()
+        p.message()
     ))
 }
 
@@ -160,7 +161,7 @@ mod tests {
         let rt = Runtime::shared().unwrap();
         let rt2 = rt.clone();
         let task = rt.spawn(async move { run(&rt2, "inner", None, async { 1 }).map(|_| ()) });
-        let f = task.wait(Some(Duration::from_secs(5))).unwrap().unwrap().unwrap_err();
+        let f = task.wait(Some(Duration::from_secs(5))).expect("done").expect("no panic").unwrap_err();
         assert_eq!(f.status, crate::status::bl_status::BL_BAD_ARGUMENT);
     }
 

@@ -105,6 +105,7 @@ fn main() {
     };
     let started = Instant::now();
     suite.header_in_cxx();
+    suite.readme_example();
     let only = std::env::var("BEAMLINK_C_ONLY").unwrap_or_default();
     let chosen = |p: &&Program| only.is_empty() || only.split(',').any(|n| n == p.name);
     let chosen: Vec<&Program> = PROGRAMS.iter().filter(chosen).collect();
@@ -258,6 +259,39 @@ impl Suite {
             );
         } else {
             self.fail("header_cxx run".into(), &String::from_utf8_lossy(&run.stderr));
+        }
+    }
+
+    /// The README's C example compiles as it is shown (in a `main`, against the installed
+    /// library), so it cannot drift from the header.
+    fn readme_example(&self) {
+        let readme = std::fs::read_to_string(self.root.join("README.md")).expect("reading README.md");
+        let Some(block) = readme
+            .split_once("### From C: libbeamlink")
+            .and_then(|(_, rest)| rest.split_once("```c\n"))
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(code, _)| code)
+        else {
+            return self
+                .fail("README example".into(), "no ```c block in the section \"From C: libbeamlink\"");
+        };
+        let (includes, body): (Vec<&str>, Vec<&str>) = block.lines().partition(|l| l.starts_with("#include"));
+        let source = format!(
+            "#include <stdio.h>\n{}\nint main(void) {{\n{}\n    return 0;\n}}\n",
+            includes.join("\n"),
+            body.join("\n")
+        );
+        let src = self.bin.join("readme_example.c");
+        std::fs::write(&src, source).expect("writing readme_example.c");
+        let mut args: Vec<String> = C_FLAGS.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            src.display().to_string(),
+            "-o".into(),
+            self.bin.join("readme_example").display().to_string(),
+        ]);
+        args.extend(self.pkg_config(&["--cflags", "--libs"]));
+        if self.compile("README example".into(), args) {
+            println!("ok   the README's C example compiles");
         }
     }
 

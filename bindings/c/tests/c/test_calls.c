@@ -196,7 +196,7 @@ static int wait_done(struct outcome *o) {
 
 static void async_calls(void) {
     bl_buf r = {0};
-    bl_buf a = term_of("[300]");
+    bl_buf a = term_of("[1000]");
     bl_async *call = NULL;
     CHECK_STATUS(bl_call_async(node, target, "timer", "sleep", a.data, a.len, LONG_MS, &call), BL_OK, "start a call");
     CHECK_STATUS(bl_async_wait(call, 0, &r), BL_PENDING, "polling it at once");
