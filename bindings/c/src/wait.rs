@@ -47,9 +47,9 @@ pub fn may_block(what: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs `fut` on the engine and blocks this thread until it is done, or `timeout` (`None`: no
-/// limit) passes — then the task is dropped, which cancels the engine work, and `Ok(None)`
-/// comes back.
+/// Runs `fut` on this thread until it is done, or `timeout` (`None`: no limit) passes — then
+/// it is dropped, which cancels the engine work, and `Ok(None)` comes back. On the caller's
+/// thread, not an engine one: the reply wakes the caller directly.
 pub fn run<F>(
     rt: &Runtime,
     what: &str,
@@ -61,8 +61,7 @@ where
     F::Output: Send + 'static,
 {
     may_block(what)?;
-    let task = start(rt, fut);
-    match task.wait(timeout) {
+    match rt.block_on_timeout(fut, timeout) {
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(p)) => Err(panicked(what, p)),
         None => Ok(None),

@@ -144,6 +144,35 @@ impl Runtime {
         Task { slot, abort: join.abort_handle() }
     }
 
+    /// Runs `f` on this thread for at most `timeout` (`None`: no limit), for a caller that
+    /// waits anyway (one thread hand-off fewer than a [`Task`]). `None` when the time ran out;
+    /// `f` is then dropped, which cancels it. A panic in `f` comes back as `Err(Panic)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use beamlink::runtime::Runtime;
+    /// let rt = Runtime::shared().unwrap();
+    /// assert_eq!(rt.block_on_timeout(async { 7 }, None), Some(Ok(7)));
+    /// let slow = std::future::pending::<()>();
+    /// assert_eq!(rt.block_on_timeout(slow, Some(Duration::from_millis(5))), None);
+    /// ```
+    ///
+    /// # Panics
+    /// When called from inside an async context (as tokio's `block_on` does).
+    pub fn block_on_timeout<F: Future>(
+        &self,
+        f: F,
+        timeout: Option<Duration>,
+    ) -> Option<Result<F::Output, Panic>> {
+        let f = Caught(Box::pin(f));
+        self.handle().block_on(async move {
+            match timeout {
+                None => Some(f.await),
+                Some(t) => tokio::time::timeout(t, f).await.ok(),
+            }
+        })
+    }
+
     /// Runs `f` on this thread until it is done, waking every `every` to run `check` (a
     /// binding looks for pending signals there, Python's Ctrl-C say); when `check` fails, `f`
     /// is dropped (which cancels it, as dropping a [`Task`] does) and the error returned. For
