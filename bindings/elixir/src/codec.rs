@@ -3,7 +3,7 @@
 //! built by BEAM's own `binary_to_term`.
 //!
 //! [`decode`] runs on a normal scheduler and does only work that is quick there: at most
-//! [`INLINE_TERMS`] terms in at most [`INLINE_BYTES`] bytes, uncompressed (about half a
+//! [`INLINE_TERMS`] terms in at most [`INLINE_BYTES`] bytes, uncompressed (a quarter of a
 //! millisecond on one core). Anything bigger gets the answer `:dirty`, and the Elixir side
 //! calls [`decode_dirty`], which runs on a dirty CPU scheduler, so no normal scheduler is held
 //! for long whatever the input.
@@ -17,7 +17,7 @@ use crate::etf::{self, Atoms};
 use crate::guard;
 
 /// Terms a normal scheduler scans and builds in one call.
-const INLINE_TERMS: usize = 20_000;
+const INLINE_TERMS: usize = 10_000;
 /// Bytes a normal scheduler copies in one call (a large binary is one term but a long copy).
 const INLINE_BYTES: usize = 2 * 1024 * 1024;
 

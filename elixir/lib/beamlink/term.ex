@@ -8,7 +8,7 @@ defmodule Beamlink.Term do
   (`Beamlink.DecodeError`). The bytes are checked first (by the engine's scanner, without
   building anything) and then built by BEAM's own `binary_to_term`, so the terms are exactly
   the ones BEAM would build. Bytes too short to break the limits skip the check. A term that
-  is quick to decode (up to 20 000 terms in up to 2 MiB, uncompressed: about half a
+  is quick to decode (up to 10 000 terms in up to 2 MiB, uncompressed: a quarter of a
   millisecond) is decoded on the calling scheduler; any other on a dirty scheduler, so no
   normal scheduler is held for long.
 
