@@ -5,12 +5,12 @@ defmodule Beamlink.Term do
   `decode/2` is `:erlang.binary_to_term/2` for bytes you do not trust: it bounds the input
   size, the nesting depth and what a compressed term may expand to, refuses atoms that do not
   exist yet unless told otherwise, and says what is wrong and at which byte
-  (`Beamlink.DecodeError`). The bytes are checked first (by the engine's scanner, without
-  building anything) and then built by BEAM's own `binary_to_term`, so the terms are exactly
-  the ones BEAM would build. Bytes too short to break the limits skip the check. A term that
-  is quick to decode (up to 10 000 terms in up to 2 MiB, uncompressed: a quarter of a
-  millisecond) is decoded on the calling scheduler; any other on a dirty scheduler, so no
-  normal scheduler is held for long.
+  (`Beamlink.DecodeError`). The bytes are checked first, by the engine's scanner (no term is
+  built), and then built by BEAM's own `binary_to_term`, so the terms are exactly the ones BEAM
+  would build; bytes too short to break the limits skip the check. Checking runs on the
+  calling scheduler for terms of up to 50 000 terms (a few tenths of a millisecond), on a dirty
+  scheduler for bigger and compressed ones; building is a BIF that yields. So no normal
+  scheduler is held for long.
 
   `encode/2` is `:erlang.term_to_binary/2` itself (a native encoder could not see inside
   funs, and BEAM's yields to other processes on large terms): byte for byte what BEAM writes,
@@ -19,6 +19,7 @@ defmodule Beamlink.Term do
 
   @infinity 18_446_744_073_709_551_615
   @max_decompressed 64 * 1024 * 1024
+  @safe [:safe]
   @safe_used [:safe, :used]
   @used [:used]
 
@@ -81,18 +82,27 @@ defmodule Beamlink.Term do
     with :check <- unbreakable(binary, max_size, max_depth, existing) do
       limits = {limit(max_size), limit(max_depth), limit(max_decompressed), existing}
 
-      # The NIF answers :dirty when the term is too big to decode on this scheduler.
-      native =
-        case Beamlink.Native.decode(binary, limits) do
-          :dirty -> Beamlink.Native.decode_dirty(binary, limits)
+      # The NIF answers :dirty when the term is too big to check on this scheduler.
+      checked =
+        case Beamlink.Native.check(binary, limits) do
+          :dirty -> Beamlink.Native.check_dirty(binary, limits)
           done -> done
         end
 
-      case native do
-        {:ok, term} -> {:ok, term}
+      case checked do
+        :ok -> build(binary, binary, limits)
+        {:ok, inflated} -> build(inflated, binary, limits)
         {:error, e} -> {:error, Beamlink.Error.from_native(e)}
       end
     end
+  end
+
+  # Checked bytes, built by BEAM (a BIF that yields on large input). What BEAM still refuses
+  # (a duplicate map key, an atom that does not exist...) the NIF explains.
+  defp build(plain, original, {_, _, _, existing} = limits) do
+    {:ok, :erlang.binary_to_term(plain, if(existing, do: @safe, else: []))}
+  rescue
+    ArgumentError -> {:error, Beamlink.Error.from_native(Beamlink.Native.refusal(original, limits))}
   end
 
   # Bytes that cannot break the limits need no check: not compressed, within max_size, and too
