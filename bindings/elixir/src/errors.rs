@@ -64,7 +64,8 @@ pub(crate) fn undecodable<'a>(env: Env<'a>, u: &Undecodable) -> Term<'a> {
 pub(crate) fn node<'a>(env: Env<'a>, e: &NodeError) -> Term<'a> {
     let kind = match e {
         NodeError::Name(_) => atoms::bad_name(),
-        NodeError::Cookie(_) => atoms::bad_cookie(),
+        // A TLS configuration the engine refused: like a bad cookie, a setting to fix.
+        NodeError::Cookie(_) | NodeError::Tls(_) => atoms::bad_cookie(),
         NodeError::Epmd(_) => atoms::epmd(),
         NodeError::Connect { .. } | NodeError::NoConnection { .. } => atoms::noconnection(),
         NodeError::NameInUse { .. } => atoms::name_in_use(),

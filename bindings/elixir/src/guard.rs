@@ -1,11 +1,8 @@
-//! Panics never cross into the VM: NIF bodies and engine futures run under `catch_unwind`,
-//! and a panic becomes the error `{:panic, message}`.
+//! Panics never cross into the VM: NIF bodies run under `catch_unwind` (engine futures are
+//! caught by the engine's runtime), and a panic becomes the error `{:panic, message}`.
 
 use std::any::Any;
-use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use rustler::{Encoder, Env, Term};
 
@@ -32,31 +29,6 @@ pub(crate) fn nif<'a>(env: Env<'a>, body: impl FnOnce() -> Term<'a>) -> Term<'a>
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(t) => t,
         Err(p) => panic_error(env, &message(p)),
-    }
-}
-
-/// A future whose panics come out as `Err(message)` (the engine's runtime would otherwise
-/// swallow them with the task, and the caller would wait for a reply that never comes).
-pub(crate) struct CatchUnwind<T> {
-    inner: Pin<Box<dyn Future<Output = T> + Send>>,
-}
-
-impl<T> CatchUnwind<T> {
-    pub(crate) fn new(f: impl Future<Output = T> + Send + 'static) -> CatchUnwind<T> {
-        CatchUnwind { inner: Box::pin(f) }
-    }
-}
-
-impl<T> Future for CatchUnwind<T> {
-    type Output = Result<T, String>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.inner.as_mut();
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(p) => Poll::Ready(Err(message(p))),
-        }
     }
 }
 

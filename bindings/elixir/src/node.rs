@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::atoms;
 use crate::errors;
 use crate::etf::Atoms;
-use crate::guard::{self, CatchUnwind};
+use crate::guard;
 use crate::process::Proxies;
 use crate::reply;
 
@@ -226,7 +226,7 @@ fn subscribe<'a>(env: Env<'a>, res: ResourceArc<NodeRes>, pid: LocalPid) -> Term
                 }
             }
         };
-        let cancel = res.rt().spawn(CatchUnwind::new(forward)).on_complete(|_| {});
+        let cancel = res.rt().spawn(forward).on_complete(|_| {});
         res.subscriptions.lock().unwrap_or_else(|p| p.into_inner()).push(cancel);
         atoms::ok().encode(env)
     })

@@ -22,7 +22,7 @@ use rustler::thread::is_scheduler_thread;
 use rustler::{Encoder, Env, LocalPid, Monitor, OwnedEnv, Resource, ResourceArc, Term};
 
 use crate::atoms;
-use crate::guard::{self, CatchUnwind};
+use crate::guard;
 
 /// An operation in flight, and the tag its result comes with.
 #[derive(Default)]
@@ -63,21 +63,22 @@ where
     T: Send + 'static,
     R: for<'b> FnOnce(Env<'b>, T) -> Term<'b> + Send + 'static,
 {
-    let mut work = CatchUnwind::new(work);
+    let mut work: Pin<Box<dyn Future<Output = T> + Send>> = Box::pin(work);
     let first = {
         let _in_runtime = rt.handle().enter();
-        Pin::new(&mut work).poll(&mut Context::from_waker(Waker::noop()))
+        // The runtime catches panics in the steps it runs; this one is ours to catch.
+        catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut Context::from_waker(Waker::noop()))))
     };
-    match first {
-        Poll::Pending => hand_over(env, rt, work, reply),
-        Poll::Ready(outcome) => {
-            // Done already: the answer goes straight to the caller (this very process).
-            let tag = ResourceArc::new(Pending::default());
-            let body = body(env, outcome, reply);
-            let _ = env.send(&env.pid(), (atoms::beamlink(), tag.clone(), body).encode(env));
-            tag.encode(env)
-        }
-    }
+    let outcome = match first {
+        Ok(Poll::Pending) => return hand_over(env, rt, work, reply),
+        Ok(Poll::Ready(value)) => Ok(value),
+        Err(p) => Err(guard::message(p)),
+    };
+    // Done already: the answer goes straight to the caller (this very process).
+    let tag = ResourceArc::new(Pending::default());
+    let body = body(env, outcome, reply);
+    let _ = env.send(&env.pid(), (atoms::beamlink(), tag.clone(), body).encode(env));
+    tag.encode(env)
 }
 
 /// Like [`start`], with every step of `work` on an engine thread.
@@ -87,7 +88,7 @@ where
     T: Send + 'static,
     R: for<'b> FnOnce(Env<'b>, T) -> Term<'b> + Send + 'static,
 {
-    hand_over(env, rt, CatchUnwind::new(work), reply)
+    hand_over(env, rt, work, reply)
 }
 
 /// The result term of an outcome; a panic in `work` or in `reply` is `{:error, {:panic, _}}`.
@@ -102,9 +103,11 @@ where
     }
 }
 
-/// Runs `work` on the runtime; its completion callback sends the result.
-fn hand_over<'a, T, R>(env: Env<'a>, rt: &Runtime, work: CatchUnwind<T>, reply: R) -> Term<'a>
+/// Runs `work` on the runtime (which turns a panic in it into an error); its completion
+/// callback sends the result.
+fn hand_over<'a, T, F, R>(env: Env<'a>, rt: &Runtime, work: F, reply: R) -> Term<'a>
 where
+    F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
     R: for<'b> FnOnce(Env<'b>, T) -> Term<'b> + Send + 'static,
 {
@@ -120,6 +123,7 @@ where
                 tag.demonitor(None, &m);
             }
             drop(tag.cancel.lock().unwrap_or_else(|p| p.into_inner()).take());
+            let outcome = outcome.map_err(|panic| panic.message().to_string());
             let mut msg = OwnedEnv::new();
             // The caller may be gone: then there is nobody to tell.
             let _ = msg.send_and_clear(&caller, |e| {

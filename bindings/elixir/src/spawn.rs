@@ -15,7 +15,7 @@ use rustler::{Binary, Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use crate::atoms;
 use crate::errors;
 use crate::etf::{self, Atoms};
-use crate::guard::{self, CatchUnwind};
+use crate::guard;
 use crate::node::{NodeRes, millis};
 use crate::reply;
 
@@ -50,7 +50,7 @@ fn spawn<'a>(
         let tag = reply::start(env, res.rt(), work, move |e, spawned| match spawned {
             Ok(sp) => match etf::engine(e, &EngineTerm::Pid(sp.pid.clone()), atoms) {
                 Ok(pid) => {
-                    let stream = CatchUnwind::new(stream(sp, forwarder, atoms));
+                    let stream = stream(sp, forwarder, atoms);
                     rt.spawn(stream).on_complete(|_| {});
                     (atoms::ok(), pid).encode(e)
                 }

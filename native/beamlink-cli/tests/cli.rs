@@ -93,7 +93,7 @@ fn rpc_results_and_every_error_code() {
         let o = beamlink(&["rpc", name, "lists", "reverse", r#"[[1, "ab", <<"bin">>, {a, b}]]"#]);
         expect(&o, 0);
         assert_eq!(stdout(&o).trim(), r#"[{a,b},<<"bin">>,"ab",1]"#);
-        let o = beamlink(&["--elixir", "rpc", name, "erlang", "list_to_tuple", "[[ok, 1]]"]);
+        let o = beamlink(&["--elixir", "rpc", name, "erlang", "list_to_tuple", "[[:ok, 1]]"]);
         expect(&o, 0);
         assert_eq!(stdout(&o).trim(), "{:ok, 1}");
         let o = beamlink(&["rpc", name, "erlang", "node"]);

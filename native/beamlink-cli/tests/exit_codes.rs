@@ -18,8 +18,12 @@ fn commands(n: &str) -> Vec<(&'static str, Vec<String>)> {
         ("info", v(&["info", "N"])),
         ("multicall", v(&["multicall", "N", "erlang", "node"])),
         ("cluster", v(&["cluster", "N"])),
+        ("send", v(&["send", "N", SINK, "hello"])),
     ]
 }
+
+/// A name registered on the shared node for `send`.
+const SINK: &str = "cli_table_sink";
 
 /// What each command gives when the node is not there: pang for ping, no connection for the
 /// rest.
@@ -30,6 +34,7 @@ fn absent(cmd: &str) -> i32 {
 #[test]
 fn every_command_maps_each_cause_to_its_code() {
     let node = shared(Kind::Otp25);
+    node.eval_ok(&format!("catch register({SINK}, spawn(fun() -> receive after infinity -> ok end end))."));
     let home = empty_home();
     let missing = format!("{}@localhost", unique_name("absent"));
     // (cause, target, environment, expected code for a command)
@@ -79,6 +84,16 @@ fn every_command_maps_each_cause_to_its_code() {
     }
     let _ = std::fs::remove_dir_all(&home);
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn listen_without_epmd_or_with_a_taken_name() {
+    let o = beamlink(["listen", "inbox", "--count", "1"]).env("ERL_EPMD_PORT", "1").output();
+    expect(&o, 69);
+    // Our node name is taken in epmd by a running node.
+    let node = shared(Kind::Otp25);
+    let o = beamlink(["--sname", &node.name, "listen", "inbox", "--count", "1"]).output();
+    expect(&o, 78);
 }
 
 #[test]

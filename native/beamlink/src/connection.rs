@@ -431,6 +431,11 @@ impl Connection {
     pub fn send_term(&self, control: &Control, payload: &Term) -> Result<(), ConnectionClosed> {
         let mut buf = Vec::with_capacity(64);
         term::encode_into(payload, &mut buf);
+        // A large payload grown by doubling may hold up to twice its length; what waits in the
+        // queue should cost what the queue limit counts.
+        if buf.capacity() - buf.len() > 4096.max(buf.len() / 4) {
+            buf.shrink_to_fit();
+        }
         self.send(control, Some(Bytes::from(buf)))
     }
 
@@ -467,7 +472,8 @@ async fn write_loop(
     tick: Duration,
     fragments: bool,
 ) -> std::io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
+    // Grown on first use: an idle connection holds no batch buffer (it was 320 KiB each).
+    let mut buf: Vec<u8> = Vec::new();
     let mut large: VecDeque<Fragmenting> = VecDeque::new();
     let mut writes_seen = 0;
     loop {
@@ -677,7 +683,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let mut body: Vec<u8> = Vec::new();
         while body.len() < len {
             let step = (len - body.len()).min(READ_STEP);
-            body.reserve(step);
+            grow(&mut body, step, len);
             let mut chunk = (&mut rd).take(step as u64);
             match timeout(silence, chunk.read_to_end(&mut body)).await {
                 Err(_) => return ConnectionError::TickTimeout { peer, silent: silence },
@@ -771,6 +777,7 @@ pub(crate) fn parse_packet(body: Bytes, st: &mut ReadState) -> Result<Option<Inc
             }
             st.hold(rest.len())?;
             let r = st.partial.get_mut(&seq).expect("present");
+            grow(&mut r.payload, rest.len(), st.max_message);
             r.payload.extend_from_slice(&rest);
             r.next -= 1;
             if frag == 1 {
@@ -782,6 +789,17 @@ pub(crate) fn parse_packet(body: Bytes, st: &mut ReadState) -> Result<Option<Inc
         }
         _ => Err(Violation::UnknownPacketType(body[..body.len().min(2)].to_vec())),
     }
+}
+
+/// Makes room for `more` bytes in `v`, doubling as a `Vec` does but never past `cap` (the
+/// packet's length, or the message limit): what a peer's bytes cost stays under twice what it
+/// sent and under the limit, where plain doubling could reach twice the limit.
+fn grow(v: &mut Vec<u8>, more: usize, cap: usize) {
+    if v.capacity() - v.len() >= more {
+        return;
+    }
+    let target = (v.capacity() * 2).min(cap).max(v.len() + more);
+    v.reserve_exact(target - v.len());
 }
 
 impl ReadState {

@@ -114,3 +114,12 @@ pub fn empty_home() -> std::path::PathBuf {
     std::fs::create_dir_all(&home).unwrap();
     home
 }
+
+/// The local form `<0.X.Y>` (as `list_to_pid` on its node reads it) of the pid `spawn`
+/// reports on stderr as `<node@host.X.Y>`.
+pub fn spawned_pid(stderr: &str) -> String {
+    let line = stderr.lines().find_map(|l| l.strip_prefix("beamlink: spawned <")).expect("the spawned pid");
+    // The host may contain dots: the last two fields are the numbers.
+    let f: Vec<&str> = line.trim_end_matches('>').rsplitn(3, '.').collect();
+    format!("<0.{}.{}>", f[1], f[0])
+}

@@ -91,6 +91,50 @@ impl CallError {
         CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
     }
 
+    /// How a process ended, told as the error the same failure gives from a call: `None` for
+    /// `normal`; `{Reason, Stacktrace}` (an uncaught error) is [`Error`](CallError::Error) or,
+    /// for `undef` of `called` itself, [`Undef`](CallError::Undef); `{{nocatch, Value},
+    /// Stacktrace}` is [`Throw`](CallError::Throw); any other reason (`exit/1`, `killed`,
+    /// `noconnection`…) is [`Exit`](CallError::Exit). A process that exits with a reason shaped
+    /// like `{Reason, Stacktrace}` is taken for an error, as the shell's crash reports do.
+    ///
+    /// ```
+    /// use beamlink::{CallError, Term};
+    /// let frame = Term::tuple([Term::atom("m"), Term::atom("f"), Term::from(0), Term::nil()]);
+    /// let thrown = Term::tuple([Term::tuple([Term::atom("nocatch"), Term::atom("ball")]), Term::list([frame])]);
+    /// assert!(matches!(CallError::from_exit_reason(thrown, None), Some(CallError::Throw { .. })));
+    /// assert!(CallError::from_exit_reason(Term::atom("normal"), None).is_none());
+    /// ```
+    pub fn from_exit_reason(reason: Term, called: Option<(&str, &str)>) -> Option<CallError> {
+        if reason.is_atom("normal") {
+            return None;
+        }
+        let is_stack = |t: &Term| {
+            t.as_list().is_some_and(|frames| {
+                frames.iter().all(|f| {
+                    matches!(f.as_tuple(), Some([m, f, a, loc])
+                        if m.as_atom().is_some() && f.as_atom().is_some()
+                            && matches!(a, Term::Int(_) | Term::List(_)) && loc.as_list().is_some())
+                })
+            })
+        };
+        if !matches!(reason.as_tuple(), Some([_, stack]) if is_stack(stack)) {
+            // An exit reason does not tell exit/1 from an exit signal, except `killed`.
+            let signal = reason.is_atom("killed");
+            return Some(CallError::Exit { reason, signal });
+        }
+        let mut parts = reason.into_items().expect("a tuple");
+        let stacktrace = parts.pop().expect("two elements");
+        let reason = parts.pop().expect("two elements");
+        if let Some([nocatch, _]) = reason.as_tuple()
+            && nocatch.is_atom("nocatch")
+        {
+            let value = reason.into_items().expect("a tuple").pop().expect("two elements");
+            return Some(CallError::Throw { value });
+        }
+        Some(CallError::from_error(reason, stacktrace, called))
+    }
+
     /// A [`Decode`](CallError::Decode) error when a DOWN reason arrived as bytes that could not
     /// be decoded (see [`UNDECODABLE_REASON`](crate::process::UNDECODABLE_REASON)).
     pub(crate) fn undecodable(reason: &Term, raw: Option<&Payload>) -> Option<CallError> {
