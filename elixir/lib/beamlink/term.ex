@@ -20,6 +20,7 @@ defmodule Beamlink.Term do
   @infinity 18_446_744_073_709_551_615
   @max_decompressed 64 * 1024 * 1024
   @safe [:safe]
+  @option_keys [:max_size, :max_depth, :max_decompressed, :atoms]
   @safe_used [:safe, :used]
   @used [:used]
 
@@ -68,15 +69,27 @@ defmodule Beamlink.Term do
   def decode(binary, []) when is_binary(binary),
     do: decode(binary, :infinity, 1024, @max_decompressed, true)
 
-  def decode(binary, opts) when is_binary(binary) do
+  def decode(binary, opts) when is_binary(binary) and is_list(opts) do
+    {max_size, max_depth, max_decompressed, atoms} = options(opts, {nil, nil, nil, nil})
+
     decode(
       binary,
-      Keyword.get(opts, :max_size, :infinity),
-      Keyword.get(opts, :max_depth, 1024),
-      Keyword.get(opts, :max_decompressed, @max_decompressed),
-      existing?(Keyword.get(opts, :atoms, :existing))
+      max_size || :infinity,
+      max_depth || 1024,
+      max_decompressed || @max_decompressed,
+      existing?(atoms || :existing)
     )
   end
+
+  # One pass over the options, as this runs for every decode (often of a few bytes). As with
+  # Keyword.get/3, the first occurrence of a key counts.
+  defp options([], acc), do: acc
+  defp options([{:max_size, v} | rest], {nil, d, z, a}), do: options(rest, {v, d, z, a})
+  defp options([{:max_depth, v} | rest], {s, nil, z, a}), do: options(rest, {s, v, z, a})
+  defp options([{:max_decompressed, v} | rest], {s, d, nil, a}), do: options(rest, {s, d, v, a})
+  defp options([{:atoms, v} | rest], {s, d, z, nil}), do: options(rest, {s, d, z, v})
+  defp options([{k, _} | rest], acc) when k in @option_keys, do: options(rest, acc)
+  defp options([other | _], _), do: raise(ArgumentError, "unknown decode option #{inspect(other)}")
 
   defp decode(binary, max_size, max_depth, max_decompressed, existing) do
     with :check <- unbreakable(binary, max_size, max_depth, existing) do
