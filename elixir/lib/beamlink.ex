@@ -18,9 +18,11 @@ defmodule Beamlink do
       Beamlink.nodes(:hoge)                                             # Node.list/0
       {:ok, "Hello :hoge, this is fuga@localhost"} =
         Beamlink.call(:hoge, :"fuga@localhost", Person, :say_hello, [:hoge])
-      {:ok, _pid} =
-        Beamlink.spawn(:hoge, :"fuga@localhost", fn -> Toukon.aisatsu() |> IO.puts() end)
-      # 元気ですかーーーッ！ appears here, on this VM's console (Node.spawn/2)
+      {:ok, _pid} = Beamlink.spawn(:hoge, :"fuga@localhost", Toukon, :say, [])      # Node.spawn/4
+      # 元気ですかーーーッ！ appears here, on this VM's console
+
+  and in iex, `Beamlink.spawn(:hoge, :"fuga@localhost", fn -> Toukon.aisatsu() |> IO.puts() end)`
+  sends the anonymous function as `Node.spawn/2` would (see `spawn/3` for where it can run).
 
   In an application, start nodes under your supervisor:
 

@@ -36,6 +36,36 @@ defmodule Beamlink.SpawnTest do
     assert written(dev) == "元気ですかーーーッ！\n"
   end
 
+  test "the seed typed into iex, not distributed: the remote output appears on iex's console" do
+    n = TestNodes.get(:elixir).name
+    ebin = Path.join(:code.lib_dir(:beamlink), "ebin")
+    dir = TestNode.scratch_dir("iex")
+
+    session = """
+    Node.alive?()
+    {:ok, _} = Beamlink.start_link(name: :hoge, cookie: #{inspect(TestNodes.cookie())})
+    Beamlink.ping(:hoge, #{inspect(n)})
+    {:ok, {_, ref}} = Beamlink.spawn_monitor(:hoge, #{inspect(n)}, fn -> Toukon.aisatsu() |> IO.puts() end)
+    receive do: ({:DOWN, ^ref, :process, _, reason} -> {:down, reason})
+    """
+
+    File.write!(Path.join(dir, "session.exs"), session)
+
+    # iex reads the session from its stdin, as typed, and prints what the console shows.
+    {out, 0} =
+      System.cmd("sh", ["-c", "exec iex -pa \"$0\" < session.exs", ebin],
+        cd: dir,
+        env: [{"LANG", "C.UTF-8"}, {"LC_ALL", "C.UTF-8"}],
+        stderr_to_stdout: true
+      )
+
+    File.rm_rf(dir)
+    assert out =~ "iex(1)> false"
+    assert out =~ ":pong"
+    assert out =~ "元気ですかーーーッ！\n"
+    assert out =~ "{:down, :normal}"
+  end
+
   test "spawn/3 with the same function: output arrives as Node.spawn's does", %{h: h} do
     n = TestNodes.get(:elixir).name
     {fun, _} = Code.eval_string("fn -> Toukon.aisatsu() |> IO.puts() end")

@@ -121,7 +121,11 @@ defmodule Beamlink.TermTest do
     assert Term.decode!(:erlang.term_to_binary(big, [:compressed])) == big
   end
 
-  test "encode refuses options term_to_binary would not take from us" do
+  test "unknown options are refused, and the first of a repeated one counts" do
     assert_raise ArgumentError, fn -> Term.encode(:x, [:bogus]) end
+    assert_raise ArgumentError, fn -> Term.decode(<<131, 97, 1>>, max_dept: 3) end
+    deep = :erlang.term_to_binary([[[[1]]]])
+    assert {:error, %Beamlink.DecodeError{reason: :too_deep}} = Term.decode(deep, max_depth: 2, max_depth: 10)
+    assert {:ok, [[[[1]]]]} = Term.decode(deep, max_depth: 10, max_depth: 2)
   end
 end

@@ -4,10 +4,10 @@
 //! own encoder, a yielding BIF); the bytes go to the engine as they are ([`outbound`]), a large
 //! binary without being copied. Outbound (engine → Elixir): BEAM's own `binary_to_term` builds
 //! the term in the message's environment on the engine thread ([`build`]), under the handle's
-//! atom policy ([`Atoms`]).
+//! atom policy ([`Atoms`]). When it refuses, [`why_refused`] finds the reason and the offset.
 
 use beamlink::process::{Outbound, Payload};
-use beamlink::term::{self, DecodeError, Limits, Scanned};
+use beamlink::term::{self, DecodeError, Limits};
 use bytes::Bytes;
 use rustler::{Binary, Env, OwnedEnv, Term};
 
@@ -110,38 +110,11 @@ impl AsRef<[u8]> for HeldBinary {
     }
 }
 
-/// Checks `bytes` against `limits` and builds the term with BEAM's `binary_to_term`, which
-/// is faster at building terms than anything outside the VM but checks no limits itself.
-/// With `budget`, gives up (`Ok(None)`) before building when the term has more terms than
-/// that.
-pub(crate) fn decode_limited<'a>(
-    env: Env<'a>,
-    bytes: &[u8],
-    limits: &Limits,
-    atoms: Atoms,
-    budget: Option<usize>,
-) -> Result<Option<Term<'a>>, Undecodable> {
-    let scanned = match budget {
-        Some(n) => term::scan_within(bytes, limits, n)?,
-        None => Some(term::scan(bytes, limits)?),
-    };
-    let inflated = match scanned {
-        None => return Ok(None),
-        Some(Scanned::Plain) => None,
-        Some(Scanned::Inflated(plain)) => Some(plain),
-    };
-    let plain = inflated.as_deref().unwrap_or(bytes);
-    match binary_to_term(env, plain, atoms) {
-        Some(t) => Ok(Some(t)),
-        None => Err(why_refused(env, plain, atoms, limits)),
-    }
-}
-
 /// What `why_refused` says when nothing but BEAM itself objects.
 const REFUSED: &str = "term (binary_to_term refused it)";
 
 /// `binary_to_term` says only no: find where and why, for the error's offset.
-fn why_refused(env: Env<'_>, bytes: &[u8], atoms: Atoms, limits: &Limits) -> Undecodable {
+pub(crate) fn why_refused(env: Env<'_>, bytes: &[u8], atoms: Atoms, limits: &Limits) -> Undecodable {
     if atoms == Atoms::Existing
         && let Err(e) = term::scan_with(bytes, limits, |a| atom_exists(env, a))
     {

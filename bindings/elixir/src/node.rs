@@ -131,7 +131,8 @@ fn node_start<'a>(env: Env<'a>, opts: StartOptions<'a>) -> Term<'a> {
         let atoms = if opts.existing_atoms { Atoms::Existing } else { Atoms::Create };
         let owner = env.pid();
         let handle_rt = rt.clone();
-        let tag = reply::start(env, &rt, builder.start(), move |e, started| match started {
+        // Starting may read ~/.erlang.cookie: all of it on an engine thread.
+        let tag = reply::start_on_engine(env, &rt, builder.start(), move |e, started| match started {
             Ok(node) => {
                 let res = ResourceArc::new(NodeRes {
                     node,

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use beamlink::NodeError;
 use beamlink::process::{Message, Process};
 use beamlink::term::Term as EngineTerm;
-use beamlink::{NodeError, runtime::Cancel};
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
@@ -41,7 +41,6 @@ pub(crate) struct Proxy {
     named: NamedMonitors,
     /// Ends the forwarding task, with the exit reason links and monitors will see.
     stop: Mutex<Option<oneshot::Sender<Option<EngineTerm>>>>,
-    forwarding: Mutex<Option<Cancel>>,
 }
 
 impl Proxy {
@@ -67,11 +66,9 @@ impl Proxies {
     pub(crate) fn end_all(&self) {
         let all: Vec<Arc<Proxy>> =
             self.by_owner.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, p)| p).collect();
+        // Each forwarder ends its process once told to stop.
         for p in all {
             p.end(None);
-            if let Some(f) = p.forwarding.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                drop(f); // the forwarder ends by itself once told to stop
-            }
         }
     }
 }
@@ -174,13 +171,9 @@ fn proxy_create<'a>(env: Env<'a>, res: ResourceArc<NodeRes>, owner: LocalPid) ->
                 let named = NamedMonitors::default();
                 let (stop, stopped) = oneshot::channel();
                 let work = forward(process.clone(), owner, res.atoms, named.clone(), stopped);
-                let cancel = res.rt().spawn(work).on_complete(|_| {});
-                let p = Arc::new(Proxy {
-                    process,
-                    named,
-                    stop: Mutex::new(Some(stop)),
-                    forwarding: Mutex::new(Some(cancel)),
-                });
+                // Detached: it ends when told to stop (or its owner is gone).
+                drop(res.rt().spawn(work).on_complete(|_| {}));
+                let p = Arc::new(Proxy { process, named, stop: Mutex::new(Some(stop)) });
                 map.insert(owner, p.clone());
                 p
             }

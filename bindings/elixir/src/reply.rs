@@ -3,6 +3,9 @@
 //! sends its result to the calling process as `{:"$beamlink", tag, result}` with
 //! `OwnedEnv::send_and_clear`, from an engine thread.
 //!
+//! An operation's first step runs on the calling scheduler (see [`start`]); the rest runs on
+//! the engine's threads.
+//!
 //! The tag is a [`Pending`] resource, returned by the NIF that started the work. It monitors
 //! the caller: when the caller dies the task is cancelled, which drops the engine future (an
 //! erpc call then gives up its monitor and the remote work is stopped by the engine). The
@@ -10,7 +13,9 @@
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
 
 use beamlink::runtime::{Cancel, Runtime};
 use rustler::thread::is_scheduler_thread;
@@ -43,10 +48,64 @@ impl Pending {
     }
 }
 
-/// Starts `work` on `rt`; when it is done, `reply` builds the result term in the message's
-/// environment on the engine thread, and the caller receives `{:"$beamlink", tag, result}`.
-/// Returns the tag.
+/// Starts `work`; when it is done, `reply` builds the result term in the message's
+/// environment and the caller receives `{:"$beamlink", tag, result}`. Returns the tag.
+///
+/// The future is polled once here, on the calling scheduler, inside the engine runtime's
+/// context: that first step of an engine operation only does what takes no waiting (a call
+/// writes its request to the socket without blocking), so the request is on its way without
+/// first waking an engine thread. Then the future goes to the runtime, which finishes it; the
+/// network is never waited for here. For operations whose first step may do more than that
+/// (reading a cookie file), use [`start_on_engine`].
 pub(crate) fn start<'a, T, F, R>(env: Env<'a>, rt: &Runtime, work: F, reply: R) -> Term<'a>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+    R: for<'b> FnOnce(Env<'b>, T) -> Term<'b> + Send + 'static,
+{
+    let mut work: Pin<Box<dyn Future<Output = T> + Send>> = Box::pin(work);
+    let first = {
+        let _in_runtime = rt.handle().enter();
+        // The runtime catches panics in the steps it runs; this one is ours to catch.
+        catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut Context::from_waker(Waker::noop()))))
+    };
+    let outcome = match first {
+        Ok(Poll::Pending) => return hand_over(env, rt, work, reply),
+        Ok(Poll::Ready(value)) => Ok(value),
+        Err(p) => Err(guard::message(p)),
+    };
+    // Done already: the answer goes straight to the caller (this very process).
+    let tag = ResourceArc::new(Pending::default());
+    let body = body(env, outcome, reply);
+    let _ = env.send(&env.pid(), (atoms::beamlink(), tag.clone(), body).encode(env));
+    tag.encode(env)
+}
+
+/// Like [`start`], with every step of `work` on an engine thread.
+pub(crate) fn start_on_engine<'a, T, F, R>(env: Env<'a>, rt: &Runtime, work: F, reply: R) -> Term<'a>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+    R: for<'b> FnOnce(Env<'b>, T) -> Term<'b> + Send + 'static,
+{
+    hand_over(env, rt, work, reply)
+}
+
+/// The result term of an outcome; a panic in `work` or in `reply` is `{:error, {:panic, _}}`.
+fn body<'b, T, R>(e: Env<'b>, outcome: Result<T, String>, reply: R) -> Term<'b>
+where
+    R: FnOnce(Env<'b>, T) -> Term<'b>,
+{
+    match outcome {
+        Ok(value) => catch_unwind(AssertUnwindSafe(|| reply(e, value)))
+            .unwrap_or_else(|p| guard::panic_error(e, &guard::message(p))),
+        Err(panic) => guard::panic_error(e, &panic),
+    }
+}
+
+/// Runs `work` on the runtime (which turns a panic in it into an error); its completion
+/// callback sends the result.
+fn hand_over<'a, T, F, R>(env: Env<'a>, rt: &Runtime, work: F, reply: R) -> Term<'a>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
@@ -64,15 +123,11 @@ where
                 tag.demonitor(None, &m);
             }
             drop(tag.cancel.lock().unwrap_or_else(|p| p.into_inner()).take());
+            let outcome = outcome.map_err(|panic| panic.message().to_string());
             let mut msg = OwnedEnv::new();
             // The caller may be gone: then there is nobody to tell.
             let _ = msg.send_and_clear(&caller, |e| {
-                let body = match outcome {
-                    Ok(value) => catch_unwind(AssertUnwindSafe(|| reply(e, value)))
-                        .unwrap_or_else(|p| guard::panic_error(e, &guard::message(p))),
-                    Err(panic) => guard::panic_error(e, panic.message()),
-                };
-                (atoms::beamlink(), tag.clone(), body).encode(e)
+                (atoms::beamlink(), tag.clone(), body(e, outcome, reply)).encode(e)
             });
         };
         if is_scheduler_thread() {
@@ -99,7 +154,7 @@ fn cancel(pending: ResourceArc<Pending>) -> rustler::Atom {
 #[rustler::nif]
 fn roundtrip<'a>(env: Env<'a>, node: ResourceArc<crate::node::NodeRes>) -> Term<'a> {
     guard::nif(env, || {
-        let tag = start(env, node.rt(), async {}, |e, ()| atoms::ok().encode(e));
+        let tag = start_on_engine(env, node.rt(), async {}, |e, ()| atoms::ok().encode(e));
         (atoms::ok(), tag).encode(env)
     })
 }

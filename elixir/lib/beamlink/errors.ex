@@ -8,6 +8,14 @@ defmodule Beamlink.RemoteError do
   """
   defexception [:node, :module, :function, :reason, stacktrace: []]
 
+  @type t :: %__MODULE__{
+          node: node() | nil,
+          module: module() | nil,
+          function: atom() | nil,
+          reason: term(),
+          stacktrace: list()
+        }
+
   @impl true
   def message(e) do
     "#{e.node}: #{inspect(e.module)}.#{e.function} raised #{format(e.reason)}"
@@ -25,6 +33,8 @@ defmodule Beamlink.RemoteExit do
   """
   defexception [:node, :reason, signal: false]
 
+  @type t :: %__MODULE__{node: node() | nil, reason: term(), signal: boolean()}
+
   @impl true
   def message(%{signal: false} = e), do: "#{e.node}: the remote call exited: #{inspect(e.reason)}"
   def message(e), do: "#{e.node}: the remote process was killed: #{inspect(e.reason)}"
@@ -33,6 +43,8 @@ end
 defmodule Beamlink.RemoteThrow do
   @moduledoc "The remote code threw a value nobody caught (`Beamlink.call!/6` throws it again)."
   defexception [:node, :value]
+
+  @type t :: %__MODULE__{node: node() | nil, value: term()}
 
   @impl true
   def message(e), do: "#{e.node}: the remote call threw #{inspect(e.value)}"
@@ -46,6 +58,14 @@ defmodule Beamlink.UndefError do
   """
   defexception [:node, :module, :function, :arity, stacktrace: []]
 
+  @type t :: %__MODULE__{
+          node: node() | nil,
+          module: module(),
+          function: atom(),
+          arity: non_neg_integer(),
+          stacktrace: list()
+        }
+
   @impl true
   def message(e),
     do: "#{e.node}: function #{inspect(e.module)}.#{e.function}/#{e.arity} is undefined there"
@@ -58,6 +78,8 @@ defmodule Beamlink.NoConnectionError do
   """
   defexception [:node, :detail]
 
+  @type t :: %__MODULE__{node: node(), detail: String.t()}
+
   @impl true
   def message(e), do: "no connection to #{e.node}: #{e.detail}"
 end
@@ -65,6 +87,8 @@ end
 defmodule Beamlink.TimeoutError do
   @moduledoc "No answer within `timeout` milliseconds; the call was abandoned."
   defexception [:node, :timeout]
+
+  @type t :: %__MODULE__{node: node(), timeout: non_neg_integer() | :infinity}
 
   @impl true
   def message(e), do: "no answer from #{e.node} within #{e.timeout} ms"
@@ -77,6 +101,8 @@ defmodule Beamlink.SpawnError do
   """
   defexception [:node, :reason]
 
+  @type t :: %__MODULE__{node: node(), reason: term()}
+
   @impl true
   def message(e), do: "#{e.node} refused to spawn: #{inspect(e.reason)}"
 end
@@ -84,6 +110,8 @@ end
 defmodule Beamlink.BadRpcError do
   @moduledoc "The remote `rex` server answered `{:badrpc, reason}` (see `Beamlink.rpc/6`)."
   defexception [:node, :reason]
+
+  @type t :: %__MODULE__{node: node() | nil, reason: term()}
 
   @impl true
   def message(e), do: "#{e.node}: badrpc #{inspect(e.reason)}"
@@ -101,6 +129,8 @@ defmodule Beamlink.DecodeError do
   """
   defexception [:reason, :offset, :detail]
 
+  @type t :: %__MODULE__{reason: atom(), offset: non_neg_integer(), detail: String.t()}
+
   @impl true
   def message(e), do: "cannot decode the term (#{e.reason} at byte #{e.offset}): #{e.detail}"
 end
@@ -113,6 +143,8 @@ defmodule Beamlink.NodeError do
   """
   defexception [:kind, :detail]
 
+  @type t :: %__MODULE__{kind: atom(), detail: String.t()}
+
   @impl true
   def message(e), do: "beamlink node: #{e.detail}"
 end
@@ -123,6 +155,8 @@ defmodule Beamlink.InternalError do
   reported here instead; please report it with `detail`.
   """
   defexception [:detail]
+
+  @type t :: %__MODULE__{detail: String.t()}
 
   @impl true
   def message(e), do: "beamlink internal error (a panic was caught): #{e.detail}"

@@ -38,8 +38,9 @@ defmodule Beamlink.Native do
   def demonitor(_node, _ref), do: nif()
   def exit(_node, _pid, _reason), do: nif()
 
-  def decode(_bin, _opts), do: nif()
-  def decode_dirty(_bin, _opts), do: nif()
+  def check(_bin, _opts), do: nif()
+  def check_dirty(_bin, _opts), do: nif()
+  def refusal(_bin, _opts), do: nif()
 
   def panic_for_test(_node, _place), do: nif()
   def roundtrip(_node), do: nif()

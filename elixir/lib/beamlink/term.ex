@@ -5,12 +5,12 @@ defmodule Beamlink.Term do
   `decode/2` is `:erlang.binary_to_term/2` for bytes you do not trust: it bounds the input
   size, the nesting depth and what a compressed term may expand to, refuses atoms that do not
   exist yet unless told otherwise, and says what is wrong and at which byte
-  (`Beamlink.DecodeError`). The bytes are checked first (by the engine's scanner, without
-  building anything) and then built by BEAM's own `binary_to_term`, so the terms are exactly
-  the ones BEAM would build. Bytes too short to break the limits skip the check. A term that
-  is quick to decode (up to 20 000 terms in up to 2 MiB, uncompressed: about half a
-  millisecond) is decoded on the calling scheduler; any other on a dirty scheduler, so no
-  normal scheduler is held for long.
+  (`Beamlink.DecodeError`). The bytes are checked first, by the engine's scanner (no term is
+  built), and then built by BEAM's own `binary_to_term`, so the terms are exactly the ones BEAM
+  would build; bytes too short to break the limits skip the check. Checking runs on the
+  calling scheduler for terms of up to 50 000 terms (a few tenths of a millisecond), on a dirty
+  scheduler for bigger and compressed ones; building is a BIF that yields. So no normal
+  scheduler is held for long.
 
   `encode/2` is `:erlang.term_to_binary/2` itself (a native encoder could not see inside
   funs, and BEAM's yields to other processes on large terms): byte for byte what BEAM writes,
@@ -19,6 +19,8 @@ defmodule Beamlink.Term do
 
   @infinity 18_446_744_073_709_551_615
   @max_decompressed 64 * 1024 * 1024
+  @safe [:safe]
+  @option_keys [:max_size, :max_depth, :max_decompressed, :atoms]
   @safe_used [:safe, :used]
   @used [:used]
 
@@ -67,32 +69,53 @@ defmodule Beamlink.Term do
   def decode(binary, []) when is_binary(binary),
     do: decode(binary, :infinity, 1024, @max_decompressed, true)
 
-  def decode(binary, opts) when is_binary(binary) do
+  def decode(binary, opts) when is_binary(binary) and is_list(opts) do
+    {max_size, max_depth, max_decompressed, atoms} = options(opts, {nil, nil, nil, nil})
+
     decode(
       binary,
-      Keyword.get(opts, :max_size, :infinity),
-      Keyword.get(opts, :max_depth, 1024),
-      Keyword.get(opts, :max_decompressed, @max_decompressed),
-      existing?(Keyword.get(opts, :atoms, :existing))
+      max_size || :infinity,
+      max_depth || 1024,
+      max_decompressed || @max_decompressed,
+      existing?(atoms || :existing)
     )
   end
+
+  # One pass over the options, as this runs for every decode (often of a few bytes). As with
+  # Keyword.get/3, the first occurrence of a key counts.
+  defp options([], acc), do: acc
+  defp options([{:max_size, v} | rest], {nil, d, z, a}), do: options(rest, {v, d, z, a})
+  defp options([{:max_depth, v} | rest], {s, nil, z, a}), do: options(rest, {s, v, z, a})
+  defp options([{:max_decompressed, v} | rest], {s, d, nil, a}), do: options(rest, {s, d, v, a})
+  defp options([{:atoms, v} | rest], {s, d, z, nil}), do: options(rest, {s, d, z, v})
+  defp options([{k, _} | rest], acc) when k in @option_keys, do: options(rest, acc)
+  defp options([other | _], _), do: raise(ArgumentError, "unknown decode option #{inspect(other)}")
 
   defp decode(binary, max_size, max_depth, max_decompressed, existing) do
     with :check <- unbreakable(binary, max_size, max_depth, existing) do
       limits = {limit(max_size), limit(max_depth), limit(max_decompressed), existing}
 
-      # The NIF answers :dirty when the term is too big to decode on this scheduler.
-      native =
-        case Beamlink.Native.decode(binary, limits) do
-          :dirty -> Beamlink.Native.decode_dirty(binary, limits)
+      # The NIF answers :dirty when the term is too big to check on this scheduler.
+      checked =
+        case Beamlink.Native.check(binary, limits) do
+          :dirty -> Beamlink.Native.check_dirty(binary, limits)
           done -> done
         end
 
-      case native do
-        {:ok, term} -> {:ok, term}
+      case checked do
+        :ok -> build(binary, binary, limits)
+        {:ok, inflated} -> build(inflated, binary, limits)
         {:error, e} -> {:error, Beamlink.Error.from_native(e)}
       end
     end
+  end
+
+  # Checked bytes, built by BEAM (a BIF that yields on large input). What BEAM still refuses
+  # (a duplicate map key, an atom that does not exist...) the NIF explains.
+  defp build(plain, original, {_, _, _, existing} = limits) do
+    {:ok, :erlang.binary_to_term(plain, if(existing, do: @safe, else: []))}
+  rescue
+    ArgumentError -> {:error, Beamlink.Error.from_native(Beamlink.Native.refusal(original, limits))}
   end
 
   # Bytes that cannot break the limits need no check: not compressed, within max_size, and too

@@ -50,12 +50,14 @@ defmodule Beamlink.TestNode do
 
   @doc """
   Starts a node. Options: `otp: 25 | 28` (default 25), `elixir: true` (an Elixir node, OTP
-  25), `prefix:`, `cookie:`, `hidden: true`, `code_paths: [dir]`, `args: [string]`.
+  25), `prefix:`, `cookie:`, `hidden: true`, `long_names: true` (`-name alive@127.0.0.1`),
+  `code_paths: [dir]`, `args: [string]`.
   """
   def start(opts \\ []) do
     otp = Keyword.get(opts, :otp, 25)
     alive = unique(Keyword.get(opts, :prefix, "node"))
-    name = :"#{alive}@localhost"
+    long = Keyword.get(opts, :long_names, false)
+    name = if long, do: :"#{alive}@127.0.0.1", else: :"#{alive}@localhost"
     cookie = Keyword.get(opts, :cookie, "beamlink_test_cookie")
     dir = scratch_dir(alive)
     elixir = Keyword.get(opts, :elixir, false)
@@ -65,7 +67,7 @@ defmodule Beamlink.TestNode do
     boot = if elixir, do: "{ok, _} = application:ensure_all_started(elixir), ", else: ""
 
     args =
-      ["-sname", Atom.to_string(name), "-setcookie", cookie, "-noshell"] ++
+      [if(long, do: "-name", else: "-sname"), Atom.to_string(name), "-setcookie", cookie, "-noshell"] ++
         if(Keyword.get(opts, :hidden, false), do: ["-hidden"], else: []) ++
         Enum.flat_map(paths, &["-pa", &1]) ++
         Keyword.get(opts, :args, []) ++ ["-eval", boot <> String.replace(@loop, "\n", " ")]
