@@ -42,7 +42,27 @@ pub fn codec_count(item: usize, n: u64) {
     drop(beamlink::term::decode(&bytes).unwrap());
     count_decode(&bytes, n);
     count_encode(&term, n);
+    let eetf_term = eetf::Term::decode(&bytes[..]).expect("eetf decodes the corpus");
+    count_eetf_decode(&bytes, n);
+    count_eetf_encode(&eetf_term, n);
     println!("{name}: {n} decodes, {n} encodes");
+}
+
+/// The `eetf` reference, counted the same way (as the codec rows time it).
+#[inline(never)]
+pub fn count_eetf_decode(bytes: &[u8], n: u64) {
+    for _ in 0..n {
+        drop(std::hint::black_box(eetf::Term::decode(std::hint::black_box(bytes)).unwrap()));
+    }
+}
+
+#[inline(never)]
+pub fn count_eetf_encode(term: &eetf::Term, n: u64) {
+    for _ in 0..n {
+        let mut v = Vec::with_capacity(64);
+        std::hint::black_box(term).encode(&mut v).unwrap();
+        drop(std::hint::black_box(v));
+    }
 }
 
 /// `n` decodes, each dropped as the bench's timing loop drops it.

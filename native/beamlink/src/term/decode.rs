@@ -141,7 +141,6 @@ pub struct Decoder<'a> {
     /// against the bytes left, and nested containers each see nearly all of them, so without
     /// one budget for the whole input k levels could reserve k times what was sent.
     prealloc: usize,
-    interned: AtomInterner,
 }
 
 impl<'a> Decoder<'a> {
@@ -154,7 +153,6 @@ impl<'a> Decoder<'a> {
             limits: Limits::default(),
             depth: 0,
             prealloc: input.len(),
-            interned: AtomInterner::new(),
         }
     }
 
@@ -236,21 +234,115 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// An element of a container: small integers inline (the commonest elements by far),
-    /// anything else through [`term`](Self::term).
+    /// An element of a container: the commonest leaves without a call, anything else
+    /// through [`term`](Self::term).
     #[inline(always)]
     fn item(&mut self) -> Result<Term, DecodeError> {
+        match self.common_leaf() {
+            Some(t) => Ok(t),
+            None => self.term(),
+        }
+    }
+
+    /// Decodes `n` elements onto `items`, each written straight into the vector.
+    #[inline(always)]
+    fn push_items(&mut self, items: &mut Vec<Term>, n: usize) -> Result<(), DecodeError> {
+        for _ in 0..n {
+            if items.len() == items.capacity() {
+                items.reserve(1);
+            }
+            let len = items.len();
+            // SAFETY: `len < capacity`; the slot is written before the length covers it.
+            unsafe {
+                let slot = items.as_mut_ptr().add(len);
+                if !self.common_leaf_into(slot) {
+                    slot.write(self.term()?);
+                }
+                items.set_len(len + 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`common_leaf`](Self::common_leaf) written to `slot`; `false` if there was none.
+    ///
+    /// # Safety
+    /// `slot` must be valid for a write; what it held is overwritten without a drop.
+    #[inline(always)]
+    unsafe fn common_leaf_into(&mut self, slot: *mut Term) -> bool {
+        let input = self.input;
         let p = self.pos;
-        match self.input.get(p..p + 5) {
-            Some([SMALL_INTEGER_EXT, b, ..]) => {
+        // Integers first and apart: they are the bulk of large lists.
+        if let Some(&[tag, a, b, c, d]) = input.get(p..p + 5) {
+            if tag == SMALL_INTEGER_EXT {
                 self.pos = p + 2;
-                Ok(Term::Int(*b as i64))
+                unsafe { slot.write(Term::Int(a as i64)) };
+                return true;
             }
-            Some([INTEGER_EXT, a, b, c, d]) => {
+            if tag == INTEGER_EXT {
                 self.pos = p + 5;
-                Ok(Term::Int(i32::from_be_bytes([*a, *b, *c, *d]) as i64))
+                unsafe { slot.write(Term::Int(i32::from_be_bytes([a, b, c, d]) as i64)) };
+                return true;
             }
-            _ => self.term(),
+        }
+        match self.common_leaf() {
+            Some(t) => {
+                unsafe { slot.write(t) };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Small and 32-bit integers, known atoms under the UTF-8 tag, floats, binaries and `[]`,
+    /// decoded in line; `None` (nothing consumed) for anything else, including anything
+    /// malformed, which [`term`](Self::term) then reports.
+    #[inline(always)]
+    fn common_leaf(&mut self) -> Option<Term> {
+        let input = self.input;
+        let p = self.pos;
+        match *input.get(p)? {
+            SMALL_INTEGER_EXT => {
+                let b = *input.get(p + 1)?;
+                self.pos = p + 2;
+                Some(Term::Int(b as i64))
+            }
+            INTEGER_EXT => {
+                let w: [u8; 4] = input.get(p + 1..p + 5)?.try_into().ok()?;
+                self.pos = p + 5;
+                Some(Term::Int(i32::from_be_bytes(w) as i64))
+            }
+            SMALL_ATOM_UTF8_EXT => {
+                let end = p + 2 + *input.get(p + 1)? as usize;
+                let a = Atom::lookup(input.get(p + 2..end)?)?;
+                self.pos = end;
+                Some(Term::Atom(a))
+            }
+            NEW_FLOAT_EXT => {
+                let w: [u8; 8] = input.get(p + 1..p + 9)?.try_into().ok()?;
+                let f = f64::from_bits(u64::from_be_bytes(w));
+                if !f.is_finite() {
+                    return None;
+                }
+                self.pos = p + 9;
+                Some(Term::Float(f))
+            }
+            BINARY_EXT => {
+                let w: [u8; 4] = input.get(p + 1..p + 5)?.try_into().ok()?;
+                let n = u32::from_be_bytes(w) as usize;
+                let start = p + 5;
+                let bytes = input.get(start..start.checked_add(n)?)?;
+                self.pos = start + n;
+                Some(Term::Binary(match self.shared {
+                    Some(b) => b.slice(start..start + n),
+                    None => Bytes::copy_from_slice(bytes),
+                }))
+            }
+            NIL_EXT => {
+                self.pos = p + 1;
+                Some(Term::List(Vec::new()))
+            }
+            _ => None,
         }
     }
 
@@ -439,9 +531,7 @@ impl<'a> Decoder<'a> {
         self.check_count(n, 1)?;
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
-        for _ in 0..n {
-            items.push(self.item()?);
-        }
+        self.push_items(&mut items, n)?;
         self.depth -= 1;
         Ok(Term::Tuple(items))
     }
@@ -451,9 +541,7 @@ impl<'a> Decoder<'a> {
         self.check_count(n, 1)?;
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
-        for _ in 0..n {
-            items.push(self.item()?);
-        }
+        self.push_items(&mut items, n)?;
         // A LIST_EXT tail continues this list: read it into the same vector rather than
         // recursing, or k chained tails would copy the elements after them k times.
         while self.peek() == Some(LIST_EXT) {
@@ -462,9 +550,7 @@ impl<'a> Decoder<'a> {
             self.check_count(n, 1)?;
             let more = self.reserve(n);
             items.reserve(more);
-            for _ in 0..n {
-                items.push(self.item()?);
-            }
+            self.push_items(&mut items, n)?;
         }
         let tail = self.term()?;
         self.depth -= 1;
@@ -600,7 +686,22 @@ impl<'a> Decoder<'a> {
     }
 
     /// An atom in any of its encodings, including a cache reference.
+    #[inline(always)]
     pub fn atom(&mut self) -> Result<Atom, DecodeError> {
+        // The commonest case, a known name under the tag OTP 26+ writes, without a call.
+        let p = self.pos;
+        if let Some(&[SMALL_ATOM_UTF8_EXT, len]) = self.input.get(p..p + 2) {
+            let end = p + 2 + len as usize;
+            if let Some(a) = self.input.get(p + 2..end).and_then(Atom::lookup) {
+                self.pos = end;
+                return Ok(a);
+            }
+        }
+        self.any_atom()
+    }
+
+    #[inline(never)]
+    fn any_atom(&mut self) -> Result<Atom, DecodeError> {
         let at = self.pos;
         let tag = self.u8()?;
         let (len, utf8) = match tag {
@@ -618,18 +719,20 @@ impl<'a> Decoder<'a> {
             _ => return Err(DecodeError::Invalid { offset: at, what: "atom" }),
         };
         let raw = self.take(len)?;
+        // A known name is valid UTF-8: found, it needs no check but the length.
+        if (utf8 || raw.is_ascii())
+            && raw.len() <= 255
+            && let Some(a) = Atom::lookup(raw)
+        {
+            return Ok(a);
+        }
         if utf8 || raw.is_ascii() {
-            if let Some(a) = self.interned.get(raw) {
-                return Ok(a);
-            }
             let s = std::str::from_utf8(raw)
                 .map_err(|_| DecodeError::Invalid { offset: at, what: "UTF-8 in atom" })?;
             if s.len() > 255 && s.chars().count() > 255 {
                 return Err(DecodeError::Invalid { offset: at, what: "atom (over 255 characters)" });
             }
-            let a = Atom::new(s);
-            self.interned.put(raw, &a);
-            Ok(a)
+            Ok(Atom::new(s))
         } else {
             // Latin-1: every byte is the code point of the same value, so bytes are characters.
             if raw.len() > 255 {
@@ -762,63 +865,28 @@ fn key_hash(t: &Term) -> u64 {
     }
 }
 
+/// Whether two keys are one map key: the common kinds at once, the rest through [`exact_key`].
+#[inline]
+fn same_key(a: &Term, b: &Term) -> bool {
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => x == y,
+        (Term::Int(x), Term::Int(y)) => x == y,
+        (Term::Binary(x), Term::Binary(y)) => x == y,
+        // Different kinds are never one key: integers are normalised (an `Int` is never equal
+        // to a `BigInt`), `1` and `1.0` are different keys, and a bitstring is never a binary.
+        _ if std::mem::discriminant(a) != std::mem::discriminant(b) => false,
+        _ => exact_key(a, b),
+    }
+}
+
 /// Whether two keys are one map key. `==` on terms follows OTP 25, where `0.0 =:= -0.0`; OTP 27
 /// and later tell them apart and send `#{0.0 => a, -0.0 => b}`, which must decode. Equal terms
 /// differing only in the sign of a zero differ in their canonical encoding.
-fn same_key(a: &Term, b: &Term) -> bool {
+#[inline(never)]
+fn exact_key(a: &Term, b: &Term) -> bool {
     if a != b {
         return false;
     }
     let canonical = super::encode::EncodeOptions { deterministic: true, ..Default::default() };
     super::encode::encode_with(a, &canonical) == super::encode::encode_with(b, &canonical)
-}
-
-/// A per-thread direct-mapped atom cache: a term (or a stream of messages) naming the same
-/// atoms again and again shares one allocation per distinct atom, and nothing is allocated per
-/// decode. Bounded: 4096 slots of at most 255-character atoms; a colliding atom replaces the
-/// old one.
-struct AtomInterner;
-
-const INTERN_SLOTS: usize = 4096;
-
-thread_local! {
-    static INTERNED: std::cell::RefCell<Vec<Option<Atom>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-impl AtomInterner {
-    fn new() -> AtomInterner {
-        AtomInterner
-    }
-
-    /// A constant-time hash: the first and last eight bytes and the length. Atoms that share
-    /// both ends collide and replace each other, which costs only a re-allocation.
-    #[inline]
-    fn slot(raw: &[u8]) -> usize {
-        let word = |b: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(w)
-        };
-        let n = raw.len();
-        let (head, tail) = if n <= 8 { (word(raw), 0) } else { (word(&raw[..8]), word(&raw[n - 8..])) };
-        let h = (head ^ tail.rotate_left(23) ^ (n as u64) << 56).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (h >> 52) as usize & (INTERN_SLOTS - 1)
-    }
-
-    #[inline]
-    fn get(&self, raw: &[u8]) -> Option<Atom> {
-        INTERNED.with_borrow(|slots| match slots.get(Self::slot(raw)) {
-            Some(Some(a)) if a.as_str().as_bytes() == raw => Some(a.clone()),
-            _ => None,
-        })
-    }
-
-    fn put(&mut self, raw: &[u8], a: &Atom) {
-        INTERNED.with_borrow_mut(|slots| {
-            if slots.is_empty() {
-                *slots = vec![None; INTERN_SLOTS];
-            }
-            slots[Self::slot(raw)] = Some(a.clone());
-        })
-    }
 }

@@ -166,8 +166,9 @@ impl Term {
 #[inline(always)]
 unsafe fn drop_in_place(t: &mut Term, budget: usize) {
     match t {
-        // The commonest elements own nothing at all.
+        // The commonest elements own nothing at all (an interned atom is a plain pointer).
         Term::Int(_) | Term::Float(_) => {}
+        Term::Atom(a) if !a.is_counted() => {}
         _ => {
             if t.has_elements() {
                 if budget > 0 {

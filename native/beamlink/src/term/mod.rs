@@ -5,6 +5,7 @@
 //! (`parse`, `display`). The decoder takes an optional atom table so the connection layer can
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
+mod atom;
 mod decode;
 mod deep;
 mod display;

@@ -5,69 +5,11 @@
 //! came as `SMALL_INTEGER_EXT` or `SMALL_BIG_EXT`. The encoder picks the tag BEAM would pick.
 
 use std::fmt;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use num_bigint::BigInt;
 
-/// An Erlang atom. Cheap to clone (a shared string).
-///
-/// ```
-/// use beamlink::term::Atom;
-/// let a = Atom::new("ok");
-/// assert_eq!(a.as_str(), "ok");
-/// assert_eq!(a, "ok");
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Atom(Arc<str>);
-
-impl Atom {
-    /// Makes an atom from a UTF-8 name. Names longer than 255 characters cannot be sent to a
-    /// BEAM node; the encoder reports that as an error rather than truncating.
-    pub fn new(name: impl AsRef<str>) -> Atom {
-        Atom(Arc::from(name.as_ref()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Atom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Atom({:?})", &*self.0)
-    }
-}
-
-impl From<&str> for Atom {
-    fn from(s: &str) -> Atom {
-        Atom::new(s)
-    }
-}
-
-impl From<String> for Atom {
-    fn from(s: String) -> Atom {
-        Atom(Arc::from(s))
-    }
-}
-
-impl PartialEq<str> for Atom {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Atom {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
-    }
-}
-
-impl AsRef<str> for Atom {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+pub use super::atom::Atom;
 
 /// A process identifier: `<node.id.serial>` with the node's creation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
