@@ -32,10 +32,31 @@ pub struct Atom(NonNull<Entry>);
 /// A name and what is derived from it once. Entries in the table live for the whole process;
 /// one outside it (the table was full) is freed with its last atom.
 struct Entry {
-    text: Box<str>,
+    /// The atom as the encoder writes it, `SMALL_ATOM_UTF8_EXT`, length, name (the first two
+    /// bytes are meaningless for names of 256 bytes or more), then zeros up to at least 16
+    /// bytes so that a short atom is written with two 8-byte stores.
+    wire: Box<[u8]>,
+    len: usize,
     hash: u64,
     /// References to an entry outside the table; unused (0) for interned entries.
     refs: AtomicUsize,
+}
+
+impl Entry {
+    fn new(name: &str, refs: usize) -> Entry {
+        let len = name.len();
+        let mut wire = Vec::with_capacity((len + 2).max(16));
+        wire.extend_from_slice(&[super::tags::SMALL_ATOM_UTF8_EXT, len as u8]);
+        wire.extend_from_slice(name.as_bytes());
+        wire.resize((len + 2).max(16), 0);
+        Entry { wire: wire.into_boxed_slice(), len, hash: full_hash(name), refs: AtomicUsize::new(refs) }
+    }
+
+    #[inline(always)]
+    fn text(&self) -> &str {
+        // SAFETY: `wire[2..2 + len]` is the UTF-8 name `Entry::new` was given.
+        unsafe { std::str::from_utf8_unchecked(self.wire.get_unchecked(2..2 + self.len)) }
+    }
 }
 
 /// Pointer tag of an atom outside the table (entries are 8-aligned, so the low bit is free).
@@ -64,7 +85,16 @@ impl Atom {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.entry().text
+        self.entry().text()
+    }
+
+    /// The atom as `SMALL_ATOM_UTF8_EXT` (tag, length, name) when the name is under 256
+    /// bytes, followed by zeros up to at least 16 bytes: a name of up to 14 bytes can be
+    /// written by copying 16 bytes and keeping the first `len + 2`.
+    #[inline(always)]
+    pub(crate) fn small_utf8_ext(&self) -> Option<(&[u8], usize)> {
+        let e = self.entry();
+        (e.len < 256).then(|| (&e.wire[..], e.len + 2))
     }
 
     #[inline(always)]
@@ -226,7 +256,7 @@ fn cached(raw: &[u8]) -> Option<&'static Entry> {
     let p = CACHE[slot(raw)].load(Ordering::Acquire);
     // SAFETY: only pointers to interned (never freed) entries are stored in the cache.
     let e = unsafe { p.as_ref()? };
-    same_bytes(e.text.as_bytes(), raw).then_some(e)
+    same_bytes(e.text().as_bytes(), raw).then_some(e)
 }
 
 struct Table {
@@ -248,19 +278,14 @@ fn intern(name: &str) -> Atom {
     let entry = match table.names.get(name) {
         Some(e) => *e,
         None if table.names.len() < MAX_INTERNED && table.bytes + name.len() <= MAX_INTERNED_BYTES => {
-            let e: &'static Entry = Box::leak(Box::new(Entry {
-                text: name.into(),
-                hash: full_hash(name),
-                refs: AtomicUsize::new(0),
-            }));
-            table.names.insert(&e.text, e);
+            let e: &'static Entry = Box::leak(Box::new(Entry::new(name, 0)));
+            table.names.insert(e.text(), e);
             table.bytes += name.len();
             e
         }
         None => {
             drop(guard);
-            let e = Box::new(Entry { text: name.into(), hash: full_hash(name), refs: AtomicUsize::new(1) });
-            let ptr = NonNull::from(Box::leak(e));
+            let ptr = NonNull::from(Box::leak(Box::new(Entry::new(name, 1))));
             return Atom(ptr.map_addr(|a| a | COUNTED));
         }
     };
@@ -273,8 +298,7 @@ mod tests {
     use super::*;
 
     fn counted(name: &str) -> Atom {
-        let e = Box::new(Entry { text: name.into(), hash: full_hash(name), refs: AtomicUsize::new(1) });
-        Atom(NonNull::from(Box::leak(e)).map_addr(|a| a | COUNTED))
+        Atom(NonNull::from(Box::leak(Box::new(Entry::new(name, 1)))).map_addr(|a| a | COUNTED))
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use std::io::Read;
 
 use bytes::Bytes;
-use num_bigint::{BigInt, Sign};
 
+use super::big::Big;
 use super::tags::*;
 use super::types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
@@ -635,22 +635,19 @@ impl<'a> Decoder<'a> {
         if sign > 1 {
             return Err(DecodeError::Invalid { offset: at, what: "bignum sign" });
         }
-        if n <= 8 {
-            let mut v: u64 = 0;
-            for (i, &b) in mag.iter().enumerate() {
-                v |= (b as u64) << (8 * i);
-            }
+        // Zero padding can make a small number look big: normalise, as the Term rules require.
+        if n <= 16 {
+            let v = le_u128(mag);
             if sign == 0 {
                 if let Ok(i) = i64::try_from(v) {
                     return Ok(Term::Int(i));
                 }
-            } else if v <= 1u64 << 63 {
+            } else if v <= 1u128 << 63 {
                 return Ok(Term::Int((v as i64).wrapping_neg()));
             }
+            return Ok(Term::BigInt(Big::from_magnitude(sign == 1, v)));
         }
-        let s = if sign == 0 { Sign::Plus } else { Sign::Minus };
-        // Zero padding can make a small number look big: normalise, as the Term rules require.
-        Ok(Term::from(BigInt::from_bytes_le(s, mag)))
+        Ok(Term::from(Big::from_le_bytes(sign == 1, mag)))
     }
 
     fn bit_binary(&mut self, n: usize, bits: u8, at: usize) -> Result<Term, DecodeError> {
@@ -793,6 +790,21 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// A little-endian number of at most 16 bytes, read with at most two 8-byte loads.
+#[inline(always)]
+fn le_u128(b: &[u8]) -> u128 {
+    let n = b.len();
+    let at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    if n > 8 {
+        // The high word overlaps the low one; shift the overlap out.
+        (at(0) as u128) | ((at(n - 8) >> ((16 - n) * 8)) as u128) << 64
+    } else if n == 8 {
+        at(0) as u128
+    } else {
+        b.iter().rev().fold(0u128, |v, &x| v << 8 | x as u128)
+    }
+}
+
 fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
     if pairs.len() < 2 {
         return false;
@@ -839,7 +851,7 @@ fn key_hash(t: &Term) -> u64 {
     }
     match t {
         Term::Int(i) => mix(1, *i as u64),
-        Term::BigInt(b) => bytes(2, &b.to_signed_bytes_le()),
+        Term::BigInt(b) => mix(bytes(2, &b.to_le_bytes()), b.is_negative() as u64),
         Term::Float(f) => mix(3, f.to_bits()),
         Term::Atom(a) => bytes(4, a.as_str().as_bytes()),
         Term::Binary(b) => bytes(5, b),

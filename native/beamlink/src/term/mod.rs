@@ -6,6 +6,7 @@
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
 mod atom;
+mod big;
 mod decode;
 mod deep;
 mod display;
@@ -16,6 +17,7 @@ mod parse;
 mod tags;
 mod types;
 
+pub use big::{Big, OutOfRange};
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
 pub use deep::nested;
 pub use elixir::ElixirDisplay;

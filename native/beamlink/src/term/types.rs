@@ -6,10 +6,9 @@
 
 use std::fmt;
 
-use bytes::Bytes;
-use num_bigint::BigInt;
-
 pub use super::atom::Atom;
+use super::big::Big;
+use bytes::Bytes;
 
 /// A process identifier: `<node.id.serial>` with the node's creation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,7 +78,8 @@ pub struct ExportFun {
 /// (or `std::mem::take`) rather than by moving them out in a pattern.
 pub enum Term {
     Int(i64),
-    BigInt(BigInt),
+    /// An integer outside `i64` (magnitudes up to 128 bits are held in place).
+    BigInt(Big),
     Float(f64),
     Atom(Atom),
     Binary(Bytes),
@@ -317,7 +317,7 @@ impl From<u64> for Term {
     fn from(v: u64) -> Term {
         match i64::try_from(v) {
             Ok(i) => Term::Int(i),
-            Err(_) => Term::BigInt(BigInt::from(v)),
+            Err(_) => Term::BigInt(Big::from(v)),
         }
     }
 }
@@ -326,17 +326,36 @@ impl From<i128> for Term {
     fn from(v: i128) -> Term {
         match i64::try_from(v) {
             Ok(i) => Term::Int(i),
-            Err(_) => Term::BigInt(BigInt::from(v)),
+            Err(_) => Term::BigInt(Big::from(v)),
         }
     }
 }
 
-impl From<BigInt> for Term {
-    /// Normalises: a big integer that fits an `i64` becomes [`Term::Int`].
-    fn from(v: BigInt) -> Term {
+impl From<u128> for Term {
+    fn from(v: u128) -> Term {
+        match i64::try_from(v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(Big::from(v)),
+        }
+    }
+}
+
+impl From<Big> for Term {
+    /// Normalises: a number that fits an `i64` becomes [`Term::Int`].
+    fn from(v: Big) -> Term {
         match i64::try_from(&v) {
             Ok(i) => Term::Int(i),
             Err(_) => Term::BigInt(v),
+        }
+    }
+}
+
+impl From<num_bigint::BigInt> for Term {
+    /// Normalises: a big integer that fits an `i64` becomes [`Term::Int`].
+    fn from(v: num_bigint::BigInt) -> Term {
+        match i64::try_from(&v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(Big::from(&v)),
         }
     }
 }
