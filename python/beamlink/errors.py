@@ -16,7 +16,9 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
+
+from beamlink._native import Atom
 
 __all__ = [
     "BeamlinkError",
@@ -40,6 +42,8 @@ __all__ = [
     "EncodeError",
     "NodeClosed",
     "NameInUse",
+    "ListenError",
+    "ReceiveTimeout",
 ]
 
 
@@ -101,7 +105,17 @@ class CallError(BeamlinkError):
 class RemoteError(CallError):
     """The remote code raised an error: ``reason`` and ``stacktrace`` as the node reported
     them. For an Elixir exception, ``exception`` is its module (``"Elixir.ArgumentError"``)
-    and ``message`` its message; for an Erlang error both are ``None``."""
+    and ``remote_message`` its message; for an Erlang error both are ``None``.
+
+    >>> e = RemoteError("error on n@h: badarith", node="n@h", reason=Atom("badarith"))
+    >>> e.term, e.exception
+    (Atom('badarith'), None)
+    >>> r = {Atom("__struct__"): Atom("Elixir.ArgumentError"), Atom("__exception__"): True,
+    ...      Atom("message"): "bad argument"}
+    >>> e = RemoteError("…", node="n@h", reason=r)
+    >>> e.exception, e.remote_message, str(e)
+    ('Elixir.ArgumentError', 'bad argument', 'n@h: ** (ArgumentError) bad argument')
+    """
 
     def __init__(
         self,
@@ -113,11 +127,29 @@ class RemoteError(CallError):
         exception: Optional[str] = None,
         remote_message: Optional[str] = None,
     ) -> None:
+        if exception is None:
+            exception, found = _elixir_exception(reason)
+            remote_message = remote_message if remote_message is not None else found
+            if exception is not None and found is not None:
+                short = exception[len("Elixir."):] if exception.startswith("Elixir.") else exception
+                message = f"{node}: ** ({short}) {found}"
         super().__init__(message, node=node, term=reason)
         self.reason = reason
         self.stacktrace = stacktrace
         self.exception = exception
         self.remote_message = remote_message
+
+
+def _elixir_exception(reason: Any) -> Tuple[Optional[str], Optional[str]]:
+    """The module and message of an Elixir exception struct (a map with ``__exception__``
+    true and a ``__struct__`` module), else ``(None, None)``."""
+    if not isinstance(reason, dict):
+        return None, None
+    keys = {k.name: v for k, v in reason.items() if isinstance(k, Atom)}
+    if keys.get("__exception__") is not True or "__struct__" not in keys:
+        return None, None
+    message = keys.get("message")
+    return str(keys["__struct__"]), message if isinstance(message, str) else None
 
 
 class UndefinedFunction(RemoteError):
@@ -142,11 +174,13 @@ class UndefinedFunction(RemoteError):
 
 
 class RemoteExit(CallError):
-    """The remote code exited (``exit(Reason)``), or its process was killed."""
+    """The remote code exited (``exit(Reason)``), or its process was killed by an exit
+    signal before it could report (``signal`` is then true and ``reason`` the signal's)."""
 
-    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None) -> None:
+    def __init__(self, message: str, *, node: Optional[str] = None, reason: Any = None, signal: bool = False) -> None:
         super().__init__(message, node=node, term=reason)
         self.reason = reason
+        self.signal = signal
 
 
 class RemoteThrow(CallError):
@@ -207,4 +241,13 @@ class NodeClosed(BeamlinkError):
 
 
 class NameInUse(BeamlinkError, ValueError):
-    """The name is already registered on this node."""
+    """The name is already registered on this node (or in epmd, for a listening node)."""
+
+
+class ListenError(BeamlinkError, OSError):
+    """A listening node could not bind its port or publish its name."""
+
+
+class ReceiveTimeout(BeamlinkError, TimeoutError):
+    """Nothing arrived within the timeout (a mailbox receive, a job's next output, the next
+    node event)."""

@@ -5,11 +5,14 @@ use crate::cfg::Cfg;
 use crate::env::Env;
 use crate::table::Table;
 
+mod c_api;
 mod codec;
 mod connect;
 mod echo;
+mod elixir;
 mod latency;
 mod memory;
+mod python;
 mod throughput;
 mod whole;
 
@@ -29,4 +32,7 @@ pub const FAMILIES: &[Family] = &[
     Family { key: "echo", run: echo::rows },
     Family { key: "codec", run: codec::rows },
     Family { key: "memory", run: memory::rows },
+    Family { key: "python", run: python::rows },
+    Family { key: "c", run: c_api::rows },
+    Family { key: "elixir", run: elixir::rows },
 ];

@@ -79,7 +79,6 @@ pub(crate) fn decode_bare<'py>(py: Python<'py>, input: &[u8], opts: &DecodeOptio
 
 /// An engine term as a Python object (error reasons, exit reasons): encoded by the engine,
 /// decoded here, so there is one conversion per direction.
-#[allow(dead_code)] // used by the node API (next step)
 pub(crate) fn term_to_py<'py>(
     py: Python<'py>,
     t: &Term,

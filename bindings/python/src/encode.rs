@@ -539,3 +539,29 @@ pub(crate) fn reencode(bytes: &[u8], opts: &beamlink::term::EncodeOptions) -> Re
     let t = d.versioned_term().map_err(|e| e.to_string())?;
     Ok(beamlink::term::encode_with(&t, opts))
 }
+
+/// A call's arguments (a list or tuple of Python values) as one encoded Erlang list without
+/// the version byte, the form the engine sends on.
+pub(crate) fn encode_args(args: &Bound<'_, PyAny>, opts: &EncodeOptions) -> PyResult<Vec<u8>> {
+    let py = args.py();
+    let list = if let Ok(l) = args.cast::<PyList>() {
+        l.clone()
+    } else if let Ok(t) = args.cast::<PyTuple>() {
+        PyList::new(py, t.iter())?
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "args must be a list or tuple of arguments, not {}",
+            args.get_type().name()?
+        )));
+    };
+    let mut out = Vec::with_capacity(64);
+    encode_into(list.as_any(), opts, &mut out)?;
+    Ok(out)
+}
+
+/// One message (no version byte).
+pub(crate) fn encode_bare(obj: &Bound<'_, PyAny>, opts: &EncodeOptions) -> PyResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(64);
+    encode_into(obj, opts, &mut out)?;
+    Ok(out)
+}

@@ -7,11 +7,17 @@
 
 mod cache;
 mod codec;
+mod convert;
 mod decode;
 mod encode;
 mod errors;
+mod events;
+mod node;
 mod options;
+mod process;
+mod spawn;
 mod types;
+mod wait;
 
 use pyo3::prelude::*;
 
@@ -30,5 +36,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::FrozenMap>()?;
     m.add_function(wrap_pyfunction!(codec::term_to_binary, m)?)?;
     m.add_function(wrap_pyfunction!(codec::binary_to_term, m)?)?;
+    m.add_class::<node::Node>()?;
+    m.add_class::<process::Mailbox>()?;
+    m.add_class::<spawn::Job>()?;
+    m.add_class::<events::Events>()?;
+    wait::register(m)?;
     Ok(())
 }

@@ -42,12 +42,14 @@ fn names_and_ping() {
     let o = beamlink(&["ping", "nosuchnode@localhost"]);
     expect(&o, 1);
     assert_eq!(stdout(&o).trim(), "pang");
-    // A wrong cookie is pang too, with the reason on stderr and no cookie in it.
+    // A wrong cookie is pang, exit 78 (bad cookie), with the reason on stderr and no cookie
+    // in it.
     let o = Command::new(env!("CARGO_BIN_EXE_beamlink"))
         .args(["--cookie", "wrong_cookie_value", "ping", &nodes[0].name])
         .output()
         .unwrap();
-    expect(&o, 1);
+    expect(&o, 78);
+    assert_eq!(stdout(&o).trim(), "pang");
     assert!(stderr(&o).contains("cookie mismatch"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("wrong_cookie_value"));
     // A cookie on the command line works, with a warning naming the safer places, never the
@@ -91,7 +93,7 @@ fn rpc_results_and_every_error_code() {
         let o = beamlink(&["rpc", name, "lists", "reverse", r#"[[1, "ab", <<"bin">>, {a, b}]]"#]);
         expect(&o, 0);
         assert_eq!(stdout(&o).trim(), r#"[{a,b},<<"bin">>,"ab",1]"#);
-        let o = beamlink(&["--elixir", "rpc", name, "erlang", "list_to_tuple", "[[ok, 1]]"]);
+        let o = beamlink(&["--elixir", "rpc", name, "erlang", "list_to_tuple", "[[:ok, 1]]"]);
         expect(&o, 0);
         assert_eq!(stdout(&o).trim(), "{:ok, 1}");
         let o = beamlink(&["rpc", name, "erlang", "node"]);

@@ -2,12 +2,13 @@
 //! references and fragments) on the way in, batching and fragmenting on the way out, and ticks
 //! both ways.
 //!
-//! A connection is two tasks. The reader turns packets into [`Incoming`] messages and hands
-//! them to the node's [`Handler`] in arrival order. Sending is done by the caller itself when
-//! the socket is idle (a non-blocking write, no task hand-off: that is what keeps a round trip
-//! short); otherwise the message joins a queue that the writer task drains, packing every small
-//! message that is ready into one `write` and sending large messages as 64 KiB fragments
-//! interleaved with the rest, so one big message never holds up the small ones behind it.
+//! A connection is two tasks over a [`Transport`]. The reader turns packets into [`Incoming`]
+//! messages and hands them to the node's [`Handler`] in arrival order. On plain TCP, sending is
+//! done by the caller itself when the socket is idle (a non-blocking write, no task hand-off:
+//! that is what keeps a round trip short); otherwise (and always over TLS) the message joins a
+//! queue that the writer task drains, packing every small message that is ready into one
+//! `write` and sending large messages as 64 KiB fragments interleaved with the rest, so one big
+//! message never holds up the small ones behind it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,14 +17,14 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, watch};
 use tokio::time::timeout;
 
 use crate::control::{Control, ControlError};
 use crate::flags::DistFlags;
-use crate::term::{self, Atom, DecodeError, Decoder, Term};
+use crate::term::{self, Atom, DecodeError, Decoder, Limits, Term};
+use crate::transport::{Transport, WriteHalf};
 
 /// Messages larger than this are sent in fragments when the peer supports them (as OTP does).
 pub const FRAGMENT_SIZE: usize = 64 * 1024;
@@ -83,9 +84,16 @@ impl Incoming {
     }
 }
 
-/// Decodes a term without version byte, sharing binaries with `bytes`.
+/// Decodes a term without version byte, sharing binaries with `bytes`, as BEAM decodes what a
+/// connected node sends: with [`Limits::trusted`] (the peer passed the cookie handshake, and a
+/// reply as deep as BEAM builds must come back).
 pub fn decode_bare(bytes: &Bytes) -> Result<Term, DecodeError> {
-    let mut d = Decoder::shared(bytes);
+    decode_bare_with(bytes, Limits::trusted())
+}
+
+/// [`decode_bare`] with other limits.
+pub fn decode_bare_with(bytes: &Bytes, limits: Limits) -> Result<Term, DecodeError> {
+    let mut d = Decoder::shared(bytes).with_limits(limits);
     let t = d.term()?;
     d.finish()?;
     Ok(t)
@@ -225,7 +233,10 @@ struct Shared {
 /// Who may write to the socket. Callers write directly only when `!busy` and the queue is
 /// empty, under the lock, so bytes of different packets never interleave.
 struct OutState {
-    socket: Option<Arc<OwnedWriteHalf>>,
+    /// False once the connection is closed: nothing more is accepted.
+    open: bool,
+    /// Plain TCP only: the socket, for callers' direct writes.
+    direct: Option<Arc<OwnedWriteHalf>>,
     queue: VecDeque<Outgoing>,
     /// Bytes in `queue` and in large messages not yet cut into fragments.
     queued: usize,
@@ -249,17 +260,16 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Starts the reader and writer tasks on an established (handshaken) stream.
+    /// Starts the reader and writer tasks on an established (handshaken) stream: a
+    /// `TcpStream` or any [`Transport`].
     pub fn start(
-        stream: TcpStream,
+        stream: impl Into<Transport>,
         peer: Atom,
         flags: DistFlags,
         cfg: ConnectionConfig,
         handler: Arc<dyn Handler>,
     ) -> Connection {
-        let _ = stream.set_nodelay(true);
-        let (rd, wr) = stream.into_split();
-        let wr = Arc::new(wr);
+        let (rd, mut wr, direct) = stream.into().split();
         let (close, _) = watch::channel(false);
         let conn = Connection {
             shared: Arc::new(Shared {
@@ -268,7 +278,8 @@ impl Connection {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 flags,
                 out: Mutex::new(OutState {
-                    socket: Some(wr.clone()),
+                    open: true,
+                    direct,
                     queue: VecDeque::new(),
                     queued: 0,
                     busy: false,
@@ -286,7 +297,7 @@ impl Connection {
         tokio::spawn(async move {
             let mut closing = w.shared.close.subscribe();
             let res = tokio::select! {
-                r = write_loop(&wr, &w.shared, tick, fragments) => r,
+                r = write_loop(&mut wr, &w.shared, tick, fragments) => r,
                 _ = closing.wait_for(|c| *c) => Ok(()),
             };
             if res.is_err() {
@@ -341,7 +352,10 @@ impl Connection {
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
         // Dropping our handle on the write half lets the socket close once the writer is gone.
-        self.shared.out.lock().unwrap().socket = None;
+        let mut st = self.shared.out.lock().unwrap();
+        st.open = false;
+        st.direct = None;
+        drop(st);
         self.shared.close.send_replace(true);
     }
 
@@ -369,9 +383,12 @@ impl Connection {
         let sender = sender_key(control);
         let len = head.len() + payload.iter().map(|p| p.len()).sum::<usize>();
         let mut st = self.shared.out.lock().unwrap();
-        let Some(socket) = st.socket.clone() else { return Err(ConnectionClosed) };
+        if !st.open {
+            return Err(ConnectionClosed);
+        }
         self.shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
-        if !st.busy && st.queue.is_empty() && len <= FRAGMENT_SIZE {
+        let direct = st.direct.clone().filter(|_| !st.busy && st.queue.is_empty() && len <= FRAGMENT_SIZE);
+        if let Some(socket) = direct {
             let mut frame = Vec::with_capacity(4 + len);
             frame.extend_from_slice(&(len as u32).to_be_bytes());
             frame.extend_from_slice(&head);
@@ -414,6 +431,11 @@ impl Connection {
     pub fn send_term(&self, control: &Control, payload: &Term) -> Result<(), ConnectionClosed> {
         let mut buf = Vec::with_capacity(64);
         term::encode_into(payload, &mut buf);
+        // A large payload grown by doubling may hold up to twice its length; what waits in the
+        // queue should cost what the queue limit counts.
+        if buf.capacity() - buf.len() > 4096.max(buf.len() / 4) {
+            buf.shrink_to_fit();
+        }
         self.send(control, Some(Bytes::from(buf)))
     }
 
@@ -445,12 +467,13 @@ struct Fragmenting {
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
 
 async fn write_loop(
-    socket: &OwnedWriteHalf,
+    socket: &mut WriteHalf,
     shared: &Shared,
     tick: Duration,
     fragments: bool,
 ) -> std::io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + FRAGMENT_SIZE);
+    // Grown on first use: an idle connection holds no batch buffer (it was 320 KiB each).
+    let mut buf: Vec<u8> = Vec::new();
     let mut large: VecDeque<Fragmenting> = VecDeque::new();
     let mut writes_seen = 0;
     loop {
@@ -531,18 +554,9 @@ fn unqueue(shared: &Shared, moved: usize) {
     }
 }
 
-async fn write_all(socket: &OwnedWriteHalf, mut buf: &[u8], stats: &Stats) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        socket.writable().await?;
-        match socket.try_write(buf) {
-            Ok(n) => {
-                buf = &buf[n..];
-                stats.writes.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
-        }
-    }
+async fn write_all(socket: &mut WriteHalf, buf: &[u8], stats: &Stats) -> std::io::Result<()> {
+    let writes = socket.write_all(buf).await?;
+    stats.writes.fetch_add(writes, Ordering::Relaxed);
     Ok(())
 }
 
@@ -669,7 +683,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let mut body: Vec<u8> = Vec::new();
         while body.len() < len {
             let step = (len - body.len()).min(READ_STEP);
-            body.reserve(step);
+            grow(&mut body, step, len);
             let mut chunk = (&mut rd).take(step as u64);
             match timeout(silence, chunk.read_to_end(&mut body)).await {
                 Err(_) => return ConnectionError::TickTimeout { peer, silent: silence },
@@ -763,6 +777,7 @@ pub(crate) fn parse_packet(body: Bytes, st: &mut ReadState) -> Result<Option<Inc
             }
             st.hold(rest.len())?;
             let r = st.partial.get_mut(&seq).expect("present");
+            grow(&mut r.payload, rest.len(), st.max_message);
             r.payload.extend_from_slice(&rest);
             r.next -= 1;
             if frag == 1 {
@@ -774,6 +789,17 @@ pub(crate) fn parse_packet(body: Bytes, st: &mut ReadState) -> Result<Option<Inc
         }
         _ => Err(Violation::UnknownPacketType(body[..body.len().min(2)].to_vec())),
     }
+}
+
+/// Makes room for `more` bytes in `v`, doubling as a `Vec` does but never past `cap` (the
+/// packet's length, or the message limit): what a peer's bytes cost stays under twice what it
+/// sent and under the limit, where plain doubling could reach twice the limit.
+fn grow(v: &mut Vec<u8>, more: usize, cap: usize) {
+    if v.capacity() - v.len() >= more {
+        return;
+    }
+    let target = (v.capacity() * 2).min(cap).max(v.len() + more);
+    v.reserve_exact(target - v.len());
 }
 
 impl ReadState {
@@ -807,7 +833,7 @@ fn standalone(payload: Bytes, atoms: &[Option<Atom>]) -> Result<Bytes, Violation
     if atoms.is_empty() {
         return Ok(payload);
     }
-    let mut d = Decoder::shared(&payload).with_atom_cache(atoms);
+    let mut d = Decoder::shared(&payload).with_atom_cache(atoms).with_limits(Limits::trusted());
     let t = d.term().map_err(|x| Violation::Payload(x.to_string()))?;
     let mut out = Vec::with_capacity(payload.len() + 64);
     term::encode_into(&t, &mut out);
@@ -970,6 +996,54 @@ mod tests {
         let (seq, e) = refused.expect("refused");
         assert_eq!(seq, MAX_PARTIAL as u64);
         assert_eq!(e, Violation::TooManySequences);
+    }
+
+    /// Collects what a connection delivers, for the tests below.
+    struct Collect(tokio::sync::mpsc::UnboundedSender<Result<Incoming, String>>);
+
+    impl Handler for Collect {
+        fn incoming(&self, _: &Connection, msg: Incoming) {
+            let _ = self.0.send(Ok(msg));
+        }
+        fn closed(&self, _: &Connection, why: ConnectionError) {
+            let _ = self.0.send(Err(why.to_string()));
+        }
+    }
+
+    /// Two connections over an in-memory pipe, as over TLS: no direct writes, every packet
+    /// through the writer task, small ones and a fragmented one both ways, then a close.
+    #[tokio::test]
+    async fn a_stream_transport_carries_small_and_fragmented_messages() {
+        let (a, b) = tokio::io::duplex(16 * 1024);
+        let flags = DistFlags::beamlink_default().expand_digest();
+        let cfg = ConnectionConfig::default();
+        let (ta, mut ra) = tokio::sync::mpsc::unbounded_channel();
+        let (tb, mut rb) = tokio::sync::mpsc::unbounded_channel();
+        let ca =
+            Connection::start(Transport::stream(a), Atom::new("b@vm"), flags, cfg, Arc::new(Collect(ta)));
+        let cb =
+            Connection::start(Transport::stream(b), Atom::new("a@vm"), flags, cfg, Arc::new(Collect(tb)));
+        let big = Term::binary(vec![5u8; 3 * FRAGMENT_SIZE + 17]);
+        let to = Control::Send { from: None, to: pid() };
+        for i in 0..10 {
+            ca.send_term(&to, &Term::Int(i)).unwrap();
+        }
+        ca.send_term(&to, &big).unwrap();
+        cb.send_term(&to, &Term::atom("back")).unwrap();
+        for i in 0..10 {
+            let m = rb.recv().await.unwrap().unwrap();
+            assert_eq!(m.payload_term().unwrap(), Some(Term::Int(i)));
+        }
+        let m = rb.recv().await.unwrap().unwrap();
+        assert_eq!(m.payload_term().unwrap(), Some(big));
+        assert!(cb.stats().fragments_in >= 4, "{:?}", cb.stats());
+        let m = ra.recv().await.unwrap().unwrap();
+        assert_eq!(m.payload_term().unwrap(), Some(Term::atom("back")));
+        ca.close();
+        assert!(ca.send_term(&to, &Term::Int(0)).is_err());
+        let why = rb.recv().await.unwrap().unwrap_err();
+        assert!(why.contains("closed by the peer"), "{why}");
+        assert!(ra.recv().await.unwrap().unwrap_err().contains("closed locally"));
     }
 
     #[test]

@@ -31,6 +31,8 @@ use crate::cookie::Cookie;
 use crate::epmd::{self, EpmdError};
 pub use crate::flags::DistFlags;
 use crate::name::NodeName;
+use crate::tls::{TlsContext, TlsError};
+use crate::transport::Transport;
 
 /// OTP's `net_setuptime` default: each handshake step must finish within it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(7);
@@ -353,6 +355,9 @@ pub struct HandshakeConfig {
     /// As acceptor, the only peer names let in (`net_kernel:allow/1`); others get
     /// `not_allowed`. `None` lets every name in.
     pub allow: Option<std::sync::Arc<std::collections::HashSet<String>>>,
+    /// TLS distribution (`-proto_dist inet_tls`): [`connect`] wraps the TCP connection in TLS
+    /// before the handshake. `None` is plain TCP.
+    pub tls: Option<TlsContext>,
 }
 
 impl HandshakeConfig {
@@ -367,6 +372,7 @@ impl HandshakeConfig {
             hidden: true,
             replace_stale: true,
             allow: None,
+            tls: None,
         }
     }
 
@@ -475,6 +481,10 @@ pub enum HandshakeError {
     PeerClosed { state: State },
     #[error("timed out after {after:?} while {state}")]
     Timeout { state: State, after: Duration },
+    #[error(
+        "the peer speaks TLS (seen while {state}): it runs -proto_dist inet_tls; configure TLS to reach it"
+    )]
+    TlsPeer { state: State },
     #[error("protocol error while {state}: {detail}")]
     Protocol { state: State, detail: String },
     #[error("I/O error while {state}: {source}")]
@@ -488,14 +498,33 @@ pub enum HandshakeError {
 // ---------------------------------------------------------------------------------------------
 // Framing
 
+/// How handshake messages are framed on the stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// A 2-byte length, as over plain TCP (`inet_tcp_dist`).
+    #[default]
+    U16,
+    /// A 4-byte length: OTP's `inet_tls_dist` sets `{packet, 4}` on the TLS socket from the
+    /// start, so inside TLS the handshake is framed like the connected state.
+    U32,
+}
+
+/// The largest handshake message taken with 4-byte framing (the longest real one, a
+/// send_name with a 255-byte name, is under 300 bytes).
+const MAX_MSG_U32: usize = 64 * 1024;
+
 async fn write_msg<S: AsyncWrite + Unpin>(
     s: &mut S,
+    framing: Framing,
     state: State,
     limit: Duration,
     body: &[u8],
 ) -> Result<(), HandshakeError> {
-    let mut buf = Vec::with_capacity(body.len() + 2);
-    buf.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    let mut buf = Vec::with_capacity(body.len() + 4);
+    match framing {
+        Framing::U16 => buf.extend_from_slice(&(body.len() as u16).to_be_bytes()),
+        Framing::U32 => buf.extend_from_slice(&(body.len() as u32).to_be_bytes()),
+    }
     buf.extend_from_slice(body);
     let fut = async {
         s.write_all(&buf).await?;
@@ -510,20 +539,49 @@ async fn write_msg<S: AsyncWrite + Unpin>(
 
 async fn read_msg<S: AsyncRead + Unpin>(
     s: &mut S,
+    framing: Framing,
     state: State,
     limit: Duration,
 ) -> Result<Vec<u8>, HandshakeError> {
+    enum Read {
+        Msg(Vec<u8>),
+        Tls,
+        TooLong(usize),
+    }
     let fut = async {
-        let mut len = [0u8; 2];
-        s.read_exact(&mut len).await?;
-        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        let len = match framing {
+            Framing::U16 => {
+                let mut len = [0u8; 2];
+                s.read_exact(&mut len).await?;
+                // A TLS record (handshake 0x16 or alert 0x15, version 3.x) where a length
+                // should be: the peer is a TLS node. No handshake message is near 0x1500 bytes.
+                if matches!(len, [0x15 | 0x16, 0x03]) {
+                    return Ok(Read::Tls);
+                }
+                u16::from_be_bytes(len) as usize
+            }
+            Framing::U32 => {
+                let mut len = [0u8; 4];
+                s.read_exact(&mut len).await?;
+                let len = u32::from_be_bytes(len) as usize;
+                if len > MAX_MSG_U32 {
+                    return Ok(Read::TooLong(len));
+                }
+                len
+            }
+        };
+        let mut body = vec![0u8; len];
         s.read_exact(&mut body).await?;
-        Ok::<_, io::Error>(body)
+        Ok::<_, io::Error>(Read::Msg(body))
     };
     match timeout(limit, fut).await {
         Err(_) => Err(HandshakeError::Timeout { state, after: limit }),
         Ok(Err(e)) => Err(io_err(state, e)),
-        Ok(Ok(b)) => Ok(b),
+        Ok(Ok(Read::Tls)) => Err(HandshakeError::TlsPeer { state }),
+        Ok(Ok(Read::TooLong(n))) => {
+            Err(HandshakeError::Protocol { state, detail: format!("a handshake message of {n} bytes") })
+        }
+        Ok(Ok(Read::Msg(b))) => Ok(b),
     }
 }
 
@@ -593,6 +651,16 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     cfg: &HandshakeConfig,
     peer: &NodeName,
 ) -> Result<Negotiated, HandshakeError> {
+    initiate_framed(stream, cfg, peer, Framing::U16).await
+}
+
+/// Like [`initiate`] with the given framing ([`Framing::U32`] inside TLS).
+pub async fn initiate_framed<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    cfg: &HandshakeConfig,
+    peer: &NodeName,
+    f: Framing,
+) -> Result<Negotiated, HandshakeError> {
     let peer_str = peer.to_string();
     let t = cfg.timeout;
     let offered = cfg.offered_flags();
@@ -608,11 +676,11 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
                     creation: cfg.creation,
                     name: if name_me { cfg.name.host.clone() } else { cfg.name.to_string() },
                 };
-                write_msg(stream, State::SendName, t, &msg.encode()).await?;
+                write_msg(stream, f, State::SendName, t, &msg.encode()).await?;
                 Initiator::RecvStatus
             }
             Initiator::RecvStatus => {
-                let b = read_msg(stream, State::RecvStatus, t).await?;
+                let b = read_msg(stream, f, State::RecvStatus, t).await?;
                 let next_challenge = |won: bool, named: &Option<(String, u32)>| {
                     let (our_name, our_creation) =
                         named.clone().unwrap_or_else(|| (cfg.name.to_string(), cfg.creation));
@@ -643,7 +711,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Initiator::SendAliveAnswer => {
                 let ans = AliveAnswer(cfg.replace_stale);
-                write_msg(stream, State::SendAliveAnswer, t, &ans.encode()).await?;
+                write_msg(stream, f, State::SendAliveAnswer, t, &ans.encode()).await?;
                 if !cfg.replace_stale {
                     return Err(HandshakeError::AlreadyConnected { peer: peer_str });
                 }
@@ -654,7 +722,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Initiator::RecvChallenge { our_name, our_creation, won } => {
-                let b = read_msg(stream, State::RecvChallenge, t).await?;
+                let b = read_msg(stream, f, State::RecvChallenge, t).await?;
                 let ch = decoded(State::RecvChallenge, Challenge::decode(&b))?;
                 if ch.name != peer_str {
                     return Err(HandshakeError::WrongPeer { expected: peer_str, got: ch.name });
@@ -665,11 +733,11 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
             Initiator::SendReply { our_name, our_creation, won, peer } => {
                 let ours = rand::random::<u32>();
                 let reply = ChallengeReply { challenge: ours, digest: digest(peer.challenge, &cfg.cookie) };
-                write_msg(stream, State::SendChallengeReply, t, &reply.encode()).await?;
+                write_msg(stream, f, State::SendChallengeReply, t, &reply.encode()).await?;
                 Initiator::RecvAck { our_name, our_creation, won, peer, ours }
             }
             Initiator::RecvAck { our_name, our_creation, won, peer, ours } => {
-                let b = match read_msg(stream, State::RecvChallengeAck, t).await {
+                let b = match read_msg(stream, f, State::RecvChallengeAck, t).await {
                     // OTP closes without a word when our digest is wrong.
                     Err(HandshakeError::PeerClosed { .. }) => {
                         return Err(HandshakeError::BadCookie {
@@ -761,6 +829,16 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
     cfg: &HandshakeConfig,
     known: &(dyn Fn(&str) -> Simultaneous + Sync),
 ) -> Result<Negotiated, HandshakeError> {
+    accept_framed(stream, cfg, known, Framing::U16).await
+}
+
+/// Like [`accept_with`] with the given framing ([`Framing::U32`] inside TLS).
+pub async fn accept_framed<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    cfg: &HandshakeConfig,
+    known: &(dyn Fn(&str) -> Simultaneous + Sync),
+    f: Framing,
+) -> Result<Negotiated, HandshakeError> {
     let t = cfg.timeout;
     let offered = cfg.offered_flags();
     let our_name = cfg.name.to_string();
@@ -768,7 +846,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
     loop {
         state = match state {
             Acceptor::RecvName => {
-                let b = read_msg(stream, State::RecvName, t).await?;
+                let b = read_msg(stream, f, State::RecvName, t).await?;
                 let (mut peer, version) = match b.first() {
                     Some(&SendNameOld::TAG) => {
                         let m = decoded(State::RecvName, SendNameOld::decode(&b))?;
@@ -844,7 +922,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 Acceptor::SendStatus { peer, status }
             }
             Acceptor::SendStatus { peer, status } => {
-                write_msg(stream, State::SendStatus, t, &status.encode()).await?;
+                write_msg(stream, f, State::SendStatus, t, &status.encode()).await?;
                 match status {
                     Status::Nok => return Err(HandshakeError::Refused { peer: peer.name }),
                     Status::NotAllowed => {
@@ -857,7 +935,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Acceptor::RecvAliveAnswer { mut peer } => {
-                let b = read_msg(stream, State::RecvAliveAnswer, t).await?;
+                let b = read_msg(stream, f, State::RecvAliveAnswer, t).await?;
                 let AliveAnswer(go_on) = decoded(State::RecvAliveAnswer, AliveAnswer::decode(&b))?;
                 if !go_on {
                     return Err(HandshakeError::AlreadyConnected { peer: peer.name });
@@ -873,7 +951,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                     creation: cfg.creation,
                     name: our_name.clone(),
                 };
-                write_msg(stream, State::SendChallenge, t, &ch.encode()).await?;
+                write_msg(stream, f, State::SendChallenge, t, &ch.encode()).await?;
                 if peer.old_send_name {
                     Acceptor::RecvComplement { peer, ours }
                 } else {
@@ -881,7 +959,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Acceptor::RecvComplement { mut peer, ours } => {
-                let b = read_msg(stream, State::RecvComplement, t).await?;
+                let b = read_msg(stream, f, State::RecvComplement, t).await?;
                 let c = decoded(State::RecvComplement, Complement::decode(&b))?;
                 peer.flags = DistFlags(peer.flags.0 | ((c.flags_high as u64) << 32));
                 peer.creation = c.creation;
@@ -889,7 +967,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 Acceptor::RecvReply { peer, ours }
             }
             Acceptor::RecvReply { peer, ours } => {
-                let b = read_msg(stream, State::RecvChallengeReply, t).await?;
+                let b = read_msg(stream, f, State::RecvChallengeReply, t).await?;
                 let r = decoded(State::RecvChallengeReply, ChallengeReply::decode(&b))?;
                 if r.digest != digest(ours, &cfg.cookie) {
                     // Like OTP: no answer, the caller drops the stream.
@@ -902,7 +980,7 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Acceptor::SendAck { peer, theirs } => {
                 let ack = ChallengeAck { digest: digest(theirs, &cfg.cookie) };
-                write_msg(stream, State::SendChallengeAck, t, &ack.encode()).await?;
+                write_msg(stream, f, State::SendChallengeAck, t, &ack.encode()).await?;
                 return Ok(Negotiated {
                     flags: offered.expand_digest() & peer.flags.expand_digest(),
                     peer_name: peer.name,
@@ -941,14 +1019,19 @@ pub enum ConnectError {
         #[source]
         source: HandshakeError,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
-/// Looks `peer` up in the epmd on its host, connects (TCP_NODELAY) and runs [`initiate`].
+/// Looks `peer` up in the epmd on its host, connects (TCP_NODELAY), wraps the connection in
+/// TLS when `cfg.tls` says so, and runs [`initiate`]. `cfg.timeout` bounds the epmd lookup as
+/// it bounds each later step.
 pub async fn connect(
     cfg: &HandshakeConfig,
     peer: &NodeName,
-) -> Result<(TcpStream, Negotiated), ConnectError> {
+) -> Result<(Transport, Negotiated), ConnectError> {
     let info = epmd::Client::from_env(peer.host.clone())
+        .with_timeout(cfg.timeout)
         .port_please(&peer.alive)
         .await?
         .ok_or_else(|| ConnectError::NodeNotFound { alive: peer.alive.clone(), host: peer.host.clone() })?;
@@ -972,20 +1055,35 @@ pub async fn connect_port(
     cfg: &HandshakeConfig,
     peer: &NodeName,
     port: u16,
-) -> Result<(TcpStream, Negotiated), ConnectError> {
+) -> Result<(Transport, Negotiated), ConnectError> {
+    let peer_str = peer.to_string();
     let conn_err =
-        |source| ConnectError::Connect { peer: peer.to_string(), host: peer.host.clone(), port, source };
-    let mut stream = match timeout(cfg.timeout, connect_any(&peer.host, port)).await {
+        |source| ConnectError::Connect { peer: peer_str.clone(), host: peer.host.clone(), port, source };
+    let stream = match timeout(cfg.timeout, connect_any(&peer.host, port)).await {
         Err(_) => {
             return Err(conn_err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")));
         }
         Ok(r) => r.map_err(conn_err)?,
     };
     stream.set_nodelay(true).map_err(conn_err)?;
-    let n = initiate(&mut stream, cfg, peer)
-        .await
-        .map_err(|source| ConnectError::Handshake { peer: peer.to_string(), source })?;
-    Ok((stream, n))
+    let (mut stream, framing) = match &cfg.tls {
+        None => (Transport::Tcp(stream), Framing::U16),
+        Some(tls) => {
+            let tls = tls.connect(stream, &peer_str, &peer.host, cfg.timeout).await?;
+            (Transport::stream(tls), Framing::U32)
+        }
+    };
+    match initiate_framed(&mut stream, cfg, peer, framing).await {
+        Ok(n) => Ok((stream, n)),
+        // Over TLS 1.3 a server judges our certificate after our side of the TLS handshake is
+        // done: its verdict arrives as the first read of the distribution handshake.
+        Err(HandshakeError::Io { source, .. })
+            if TlsError::from_io(&source, &peer_str, &peer.host).is_some() =>
+        {
+            Err(ConnectError::Tls(TlsError::from_io(&source, &peer_str, &peer.host).expect("checked")))
+        }
+        Err(source) => Err(ConnectError::Handshake { peer: peer_str, source }),
+    }
 }
 
 #[cfg(test)]
@@ -1083,6 +1181,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn four_byte_framing_as_inside_tls() {
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        let ca = cfg("a@vm", "c");
+        let cb = cfg("b@vm", "c");
+        let peer: NodeName = "b@vm".parse().unwrap();
+        let (ra, rb) = tokio::join!(
+            initiate_framed(&mut a, &ca, &peer, Framing::U32),
+            accept_framed(&mut b, &cb, &|_| Simultaneous::None, Framing::U32)
+        );
+        assert_eq!(ra.unwrap().peer_name, "b@vm");
+        assert_eq!(rb.unwrap().peer_name, "a@vm");
+        // A 4-byte length beyond any handshake message is refused before it is read.
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        tokio::io::AsyncWriteExt::write_all(&mut a, &[0x7f, 0xff, 0xff, 0xff]).await.unwrap();
+        let e = accept_framed(&mut b, &cb, &|_| Simultaneous::None, Framing::U32).await.unwrap_err();
+        assert!(matches!(e, HandshakeError::Protocol { .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_tls_record_where_a_length_should_be_is_named() {
+        // A ClientHello to a plain acceptor, and a TLS alert to a plain initiator.
+        let cb = cfg("b@vm", "c");
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        tokio::io::AsyncWriteExt::write_all(&mut a, &[0x16, 0x03, 0x01, 0x00, 0xc8, 0x01]).await.unwrap();
+        let e = accept(&mut b, &cb).await.unwrap_err();
+        assert!(matches!(e, HandshakeError::TlsPeer { state: State::RecvName }), "{e}");
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        let peer: NodeName = "b@vm".parse().unwrap();
+        let ca = cfg("a@vm", "c");
+        let (r, _) = tokio::join!(initiate(&mut a, &ca, &peer), async {
+            tokio::io::AsyncWriteExt::write_all(&mut b, &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a])
+                .await
+                .unwrap();
+        });
+        assert!(matches!(r, Err(HandshakeError::TlsPeer { state: State::RecvStatus })), "{r:?}");
+    }
+
+    #[tokio::test]
     async fn wrong_cookie_both_sides_see_it() {
         let (mut a, mut b) = tokio::io::duplex(4096);
         let ca = cfg("a@vm", "one");
@@ -1162,11 +1298,11 @@ mod tests {
     }
 
     async fn send<S: AsyncWrite + Unpin>(s: &mut S, body: &[u8]) {
-        write_msg(s, State::SendName, DEFAULT_TIMEOUT, body).await.unwrap();
+        write_msg(s, Framing::U16, State::SendName, DEFAULT_TIMEOUT, body).await.unwrap();
     }
 
     async fn recv<S: AsyncRead + Unpin>(s: &mut S) -> Vec<u8> {
-        read_msg(s, State::RecvStatus, DEFAULT_TIMEOUT).await.unwrap()
+        read_msg(s, Framing::U16, State::RecvStatus, DEFAULT_TIMEOUT).await.unwrap()
     }
 
     #[tokio::test]

@@ -26,10 +26,10 @@
 //!
 //! Layers, bottom up, one job per module:
 //! - [`term`]: the external term format (codec, term order, Erlang and Elixir syntax);
-//! - [`name`], [`cookie`], [`resolve`], [`epmd`], [`flags`], [`handshake`]: finding a node and
-//!   getting in;
-//! - [`control`], [`connection`]: the connected state (control messages, framing, fragments,
-//!   atom cache, ticks);
+//! - [`name`], [`cookie`], [`resolve`], [`epmd`], [`flags`], [`tls`], [`handshake`]: finding a
+//!   node and getting in;
+//! - [`transport`], [`control`], [`connection`]: the connected state (the stream under it,
+//!   control messages, framing, fragments, atom cache, ticks);
 //! - [`node`], [`process`]: the local node, its processes, links, monitors and names;
 //! - [`rpc`]: `rpc:call`, `erpc:call`, multicall, spawn with output, discovery;
 //! - [`runtime`]: the shared engine runtime and the completion path the bindings wait on;
@@ -53,6 +53,8 @@ pub mod resolve;
 pub mod rpc;
 pub mod runtime;
 pub mod term;
+pub mod tls;
+pub mod transport;
 
 pub use node::{Node, NodeBuilder, NodeError, NodeEvent};
 pub use process::{Message, Outbound, Payload, Process};

@@ -21,11 +21,13 @@ use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
 use crate::flags::DistFlags;
 use crate::guard::{self, Guard};
-use crate::handshake::{self, ConnectError, HandshakeConfig, HandshakeError, Simultaneous};
+use crate::handshake::{self, ConnectError, Framing, HandshakeConfig, HandshakeError, Simultaneous};
 use crate::mailbox::Mailbox;
 use crate::name::{NameError, NodeName};
 use crate::process::{Message, Outbound, Payload, Process};
 use crate::term::{Atom, Pid, Reference, Term};
+use crate::tls::{TlsConfig, TlsConfigError};
+use crate::transport::Transport;
 
 /// What to spawn, for [`Node::spawn_request`].
 pub(crate) struct SpawnSpec<'a> {
@@ -72,6 +74,8 @@ pub enum NodeError {
     NameInUse { name: String },
     #[error("cannot listen: {0}")]
     Listen(std::io::Error),
+    #[error("TLS settings: {0}")]
+    Tls(#[from] TlsConfigError),
     #[error("the node has shut down")]
     Shutdown,
 }
@@ -100,6 +104,7 @@ pub struct NodeBuilder {
     max_queued: usize,
     allow: Option<Vec<String>>,
     flags: DistFlags,
+    tls: Option<TlsConfig>,
 }
 
 impl NodeBuilder {
@@ -140,8 +145,10 @@ impl NodeBuilder {
         self
     }
 
-    /// The address to listen on (OTP's `inet_dist_use_interface`; default every IPv4 address,
-    /// `0.0.0.0`). An IPv6 address listens on IPv6.
+    /// The address to listen on (OTP's `inet_dist_use_interface`). The default is every
+    /// address, IPv4 and IPv6 (`::` with IPv4-mapped addresses, so nodes of
+    /// `-proto_dist inet_tcp` and `inet6_tcp` both reach us; `0.0.0.0` where the host has no
+    /// IPv6). `::` given here listens on IPv6 only, `0.0.0.0` on IPv4 only.
     pub fn bind(mut self, addr: IpAddr) -> Self {
         self.bind = Some(addr);
         self
@@ -189,6 +196,22 @@ impl NodeBuilder {
         self
     }
 
+    /// TLS distribution, as OTP's `-proto_dist inet_tls`: every connection, made or accepted,
+    /// runs in TLS with these settings (see [`crate::tls`]). The PEM files a node already has
+    /// are one call away:
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), beamlink::NodeError> {
+    /// use beamlink::{Node, tls::TlsConfig};
+    /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem", "ca.pem")?;
+    /// let node = Node::builder("hoge@localhost").tls(tls).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     pub async fn start(self) -> Result<Node, NodeError> {
         let name = if self.name.contains('@') {
             let kind =
@@ -203,6 +226,13 @@ impl NodeBuilder {
             Some(c) => c,
             None => Cookie::from_home()?,
         };
+        let tls = self.tls.as_ref().map(TlsConfig::context).transpose()?;
+        if self.listen.is_some() && tls.as_ref().is_some_and(|t| !t.accepts()) {
+            return Err(TlsConfigError::Invalid(
+                "a listening TLS node needs a server certificate and key".into(),
+            )
+            .into());
+        }
         let mut listener = None;
         let mut registration = None;
         // Outside epmd, creation only has to differ between incarnations: pick one at random.
@@ -218,6 +248,7 @@ impl NodeBuilder {
         hs.hidden = self.hidden;
         hs.timeout = self.connect_timeout;
         hs.allow = self.allow.map(|a| Arc::new(a.into_iter().collect()));
+        hs.tls = tls;
         let (events, _) = broadcast::channel(256);
         let inner = Arc::new(Inner {
             name: Atom::new(name.to_string()),
@@ -240,6 +271,7 @@ impl NodeBuilder {
             connecting: Mutex::new(HashMap::new()),
             events,
             registration: Mutex::new(registration),
+            cancelled_spawns: Mutex::new(HashSet::new()),
         });
         let node = Node { inner };
         if let Some(l) = listener {
@@ -290,6 +322,9 @@ pub(crate) struct Inner {
     connecting: Mutex<HashMap<Atom, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<NodeEvent>,
     registration: Mutex<Option<Registration>>,
+    /// Spawn requests cancelled before their reply came: the process the reply names is
+    /// killed on arrival.
+    cancelled_spawns: Mutex<HashSet<Reference>>,
 }
 
 struct ProcEntry {
@@ -325,6 +360,7 @@ impl Node {
             max_queued: DEFAULT_MAX_QUEUED,
             allow: None,
             flags: DistFlags::beamlink_default(),
+            tls: None,
         }
     }
 
@@ -381,6 +417,20 @@ impl Node {
         let mut v: Vec<Atom> = self.inner.conns.lock().unwrap().keys().cloned().collect();
         v.sort();
         v
+    }
+
+    /// Local processes alive now (each with its mailbox): what a leak would make grow. Every
+    /// call, ping and spawn uses one for its duration.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) {
+    /// let before = node.process_count();
+    /// let _ = node.ping("fuga@localhost").await;
+    /// assert_eq!(node.process_count(), before);
+    /// # }
+    /// ```
+    pub fn process_count(&self) -> usize {
+        self.inner.procs.lock().unwrap().len()
     }
 
     /// Node up/down events from now on.
@@ -716,6 +766,34 @@ impl Node {
         Ok(req_id)
     }
 
+    /// Stops what spawn request `req` of process `us` started, without waiting: the monitor
+    /// is removed and the spawned process gets exit signal `kill`. When the spawn reply has
+    /// not come yet, the process it names is killed on arrival.
+    pub(crate) fn cancel_spawn(&self, us: &Pid, req: &Reference) {
+        let Some((monitor, _)) =
+            self.inner.with_proc(us.id, |p| (p.monitors.remove(req), p.spawning.remove(req)))
+        else {
+            return;
+        };
+        match &monitor {
+            Some((node, Term::Pid(target))) => {
+                if let Some(c) = self.live_connection(node) {
+                    let demonitor = Control::Demonitor {
+                        from: us.clone(),
+                        target: Term::Pid(target.clone()),
+                        reference: req.clone(),
+                    };
+                    let _ = c.send(&demonitor, None);
+                    let kill = Control::Exit2 { from: us.clone(), to: target.clone(), reason: None };
+                    let _ = c.send_term(&kill, &Term::atom("kill"));
+                }
+            }
+            _ => {
+                self.inner.cancelled_spawns.lock().unwrap().insert(req.clone());
+            }
+        }
+    }
+
     pub(crate) fn process_ended(&self, pid: &Pid, reason: Term) {
         let Some(entry) = self.inner.procs.lock().unwrap().remove(&pid.id) else { return };
         if let Some(n) = &entry.name {
@@ -777,7 +855,7 @@ impl Inner {
     }
 
     /// Takes a handshaken stream into service, replacing any older connection to the peer.
-    fn adopt(self: &Arc<Self>, stream: tokio::net::TcpStream, peer: Atom, flags: DistFlags) -> Connection {
+    fn adopt(self: &Arc<Self>, stream: impl Into<Transport>, peer: Atom, flags: DistFlags) -> Connection {
         let handler: Arc<dyn Handler> = Arc::new(NodeHandler(Arc::downgrade(self)));
         let conn = Connection::start(stream, peer.clone(), flags, self.conn_cfg, handler);
         let old = self.conns.lock().unwrap().insert(peer.clone(), conn.clone());
@@ -792,7 +870,12 @@ impl Inner {
         let Incoming { control, payload } = msg;
         let reason_of = |inline: Option<Term>, payload: &Option<Bytes>| -> Term {
             inline.unwrap_or_else(|| {
-                payload.as_ref().and_then(|p| decode_bare(p).ok()).unwrap_or_else(|| Term::atom("badarg"))
+                // A reason we cannot decode must not pass for a real one (it used to read as
+                // `badarg`): the callers that have the raw bytes report the decode error.
+                payload
+                    .as_ref()
+                    .and_then(|p| decode_bare(p).ok())
+                    .unwrap_or_else(|| Term::atom(crate::process::UNDECODABLE_REASON))
             })
         };
         match control {
@@ -885,6 +968,13 @@ impl Inner {
                     Term::Pid(p) => Ok(p.clone()),
                     _ => Err(result),
                 };
+                if self.cancelled_spawns.lock().unwrap().remove(&req_id) {
+                    if let Ok(pid) = result {
+                        let kill = Control::Exit2 { from: to, to: pid, reason: None };
+                        let _ = conn.send_term(&kill, &Term::atom("kill"));
+                    }
+                    return;
+                }
                 let pending = self
                     .with_proc(to.id, |p| {
                         let was = match p.spawning.remove(&req_id) {
@@ -1031,11 +1121,31 @@ async fn bind_and_publish(
     port: u16,
     hidden: bool,
 ) -> Result<(TcpListener, Registration), NodeError> {
-    let ip = bind.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let l = TcpListener::bind((ip, port)).await.map_err(NodeError::Listen)?;
+    let l = match bind {
+        Some(ip) => TcpListener::bind((ip, port)).await.map_err(NodeError::Listen)?,
+        None => match dual_stack(port) {
+            Ok(l) => l,
+            Err(e) => {
+                log::debug!("no IPv6 listener ({e}): listening on IPv4 only");
+                TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await.map_err(NodeError::Listen)?
+            }
+        },
+    };
     let port = l.local_addr().map_err(NodeError::Listen)?.port();
     let reg = epmd::Client::from_env("localhost").register(alive, port, hidden).await?;
     Ok((l, reg))
+}
+
+/// A listener on `[::]:port` that takes IPv4 too (whatever `net.ipv6.bindv6only` says).
+fn dual_stack(port: u16) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV6, Type::STREAM, None)?;
+    s.set_only_v6(false)?;
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), port).into())?;
+    s.listen(1024)?;
+    TcpListener::from_std(s.into())
 }
 
 /// Accepts connections for as long as the node lives. A failed `accept` (descriptors exhausted,
@@ -1049,9 +1159,10 @@ async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {
             return;
         }
         let (stream, addr) = match accepted {
-            Ok(a) => {
+            Ok((s, a)) => {
                 pause = Duration::from_millis(10);
-                a
+                // An IPv4 peer on the dual-stack listener shows as ::ffff:a.b.c.d.
+                (s, SocketAddr::new(a.ip().to_canonical(), a.port()))
             }
             Err(e) => {
                 log::warn!(target: "beamlink::security", "{}: accept failed ({e}); retrying in {pause:?}", inner.name);
@@ -1072,26 +1183,61 @@ async fn accept_loop(listener: TcpListener, node: Weak<Inner>) {
     }
 }
 
-/// One incoming handshake, bounded by the handshake deadline as a whole.
+/// Why an incoming connection did not become a node connection.
+enum AcceptError {
+    Tls(crate::tls::TlsError),
+    Handshake(HandshakeError),
+}
+
+/// The TLS handshake when the node runs TLS, then the distribution handshake.
+async fn handshake_in(
+    inner: &Arc<Inner>,
+    stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+) -> Result<(Transport, handshake::Negotiated), AcceptError> {
+    let weak = Arc::downgrade(inner);
+    let known = move |peer: &str| weak.upgrade().map_or(Simultaneous::None, |i| i.simultaneous(peer));
+    let (mut stream, framing) = match &inner.handshake.tls {
+        None => (Transport::Tcp(stream), Framing::U16),
+        Some(tls) => {
+            let tls = tls.accept(stream, &addr.to_string()).await.map_err(AcceptError::Tls)?;
+            (Transport::stream(tls), Framing::U32)
+        }
+    };
+    match handshake::accept_framed(&mut stream, &inner.handshake, &known, framing).await {
+        Ok(n) => Ok((stream, n)),
+        Err(HandshakeError::Io { source, .. })
+            if crate::tls::TlsError::from_io(&source, &addr.to_string(), "").is_some() =>
+        {
+            Err(AcceptError::Tls(
+                crate::tls::TlsError::from_io(&source, &addr.to_string(), "").expect("checked"),
+            ))
+        }
+        Err(e) => Err(AcceptError::Handshake(e)),
+    }
+}
+
+/// One incoming handshake (TLS and distribution), bounded by the handshake deadline as a
+/// whole.
 async fn accept_one(
     inner: Arc<Inner>,
-    mut stream: tokio::net::TcpStream,
+    stream: tokio::net::TcpStream,
     addr: SocketAddr,
     permit: guard::Permit,
 ) {
     let _ = stream.set_nodelay(true);
-    let weak = Arc::downgrade(&inner);
-    let known = move |peer: &str| weak.upgrade().map_or(Simultaneous::None, |i| i.simultaneous(peer));
     let deadline = inner.handshake_timeout;
-    let result =
-        tokio::time::timeout(deadline, handshake::accept_with(&mut stream, &inner.handshake, &known)).await;
+    let result = tokio::time::timeout(deadline, handshake_in(&inner, stream, addr)).await;
     drop(permit);
     match result {
-        Ok(Ok(n)) => {
+        Ok(Ok((stream, n))) => {
             inner.guard.good_cookie(addr.ip());
             inner.adopt(stream, Atom::new(&n.peer_name), n.flags);
         }
-        Ok(Err(HandshakeError::BadCookie { peer, .. })) => {
+        Ok(Err(AcceptError::Tls(e))) => {
+            log::warn!(target: "beamlink::security", "{}: TLS connection from {addr} refused: {e}", inner.name);
+        }
+        Ok(Err(AcceptError::Handshake(HandshakeError::BadCookie { peer, .. }))) => {
             // The cookie itself is never logged; the name is the peer's claim.
             log::warn!(
                 target: "beamlink::security",
@@ -1100,7 +1246,7 @@ async fn accept_one(
             );
             inner.guard.bad_cookie(addr.ip());
         }
-        Ok(Err(e)) => {
+        Ok(Err(AcceptError::Handshake(e))) => {
             log::info!(target: "beamlink::security", "{}: handshake with {addr} failed: {e}", inner.name);
         }
         Err(_) => {

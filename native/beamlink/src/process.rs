@@ -8,9 +8,9 @@ use bytes::Bytes;
 
 use crate::mailbox::Mailbox;
 
-use crate::connection::decode_bare;
+use crate::connection::{decode_bare, decode_bare_with};
 use crate::node::{Node, NodeError, SpawnSpec};
-use crate::term::{self, Atom, DecodeError, Pid, Reference, Term};
+use crate::term::{self, Atom, DecodeError, Limits, Pid, Reference, Term};
 
 /// A message payload as received: the encoded term (external term format without the version
 /// byte). Decode it with [`Payload::term`], or hand the bytes on untouched.
@@ -18,9 +18,16 @@ use crate::term::{self, Atom, DecodeError, Pid, Reference, Term};
 pub struct Payload(pub(crate) Bytes);
 
 impl Payload {
-    /// Decodes the term; binaries share the received buffer.
+    /// Decodes the term; binaries share the received buffer. What a connected node sends is
+    /// decoded as BEAM decodes it, to any depth ([`Limits::trusted`]).
     pub fn term(&self) -> Result<Term, DecodeError> {
         decode_bare(&self.0)
+    }
+
+    /// Decodes the term within other limits, for a caller that wants the untrusted-input
+    /// bounds ([`Limits::default`]) even for a connected node's bytes.
+    pub fn term_with(&self, limits: Limits) -> Result<Term, DecodeError> {
+        decode_bare_with(&self.0, limits)
     }
 
     /// The encoded term without the version byte.
@@ -99,14 +106,22 @@ pub enum Message {
     Send { from: Option<Pid>, payload: Payload },
     /// An exit signal: a linked process ended, or someone called `exit(Pid, Reason)`.
     /// beamlink processes always trap exits: the signal is a message, never a kill.
+    /// A reason the peer sent in a form that cannot be decoded arrives as
+    /// [`UNDECODABLE_REASON`].
     Exit { from: Pid, reason: Term },
     /// A monitored process (or name) is gone; `reason` is `noconnection` when its node went.
     /// `raw` is the reason as it arrived encoded, when the peer sent it as a payload
-    /// (EXIT_PAYLOAD), so it can be handed on without re-encoding.
+    /// (EXIT_PAYLOAD), so it can be handed on without re-encoding. When those bytes cannot be
+    /// decoded, `reason` is [`UNDECODABLE_REASON`] and `raw.term()` says why.
     Down { reference: Reference, object: Term, reason: Term, raw: Option<Payload> },
     /// The answer to [`Process::spawn_request`]: the new pid, or the error reason.
     SpawnReply { request: Reference, result: Result<Pid, Term>, linked: bool, monitored: bool },
 }
+
+/// The atom standing for an exit or DOWN reason whose encoding could not be decoded (a peer
+/// that sent malformed bytes): `'$beamlink_undecodable'`. A real reason can be this atom too,
+/// so a caller that cares decodes [`Message::Down`]'s `raw` bytes for the error.
+pub const UNDECODABLE_REASON: &str = "$beamlink_undecodable";
 
 impl Message {
     /// Decodes an ordinary message's payload; `None` for signals.

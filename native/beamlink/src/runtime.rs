@@ -16,24 +16,37 @@
 //!
 //! let rt = Runtime::shared().unwrap();
 //! let task = rt.spawn(async { 6 * 7 });
-//! assert_eq!(task.wait(Some(Duration::from_secs(5))), Some(42));
+//! assert_eq!(task.wait(Some(Duration::from_secs(5))), Some(Ok(42)));
 //!
 //! // The callback form: runs on an engine thread once the future is done.
 //! let (tx, rx) = std::sync::mpsc::channel();
-//! rt.spawn(async { "done" }).on_complete(move |v| tx.send(v).unwrap());
+//! rt.spawn(async { "done" }).on_complete(move |v| tx.send(v.unwrap()).unwrap());
 //! assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("done"));
+//!
+//! // A panic (a bug) is caught and reported, so no waiter is left hanging.
+//! let task = rt.spawn(async { if true { panic!("bug") }; 0 });
+//! let panic = task.wait(None).unwrap().unwrap_err();
+//! assert!(panic.message().contains("bug"));
 //! ```
 //!
 //! The runtime starts with the first [`Runtime::shared`] and stops when the last handle is
 //! dropped, so a program that closes every node it opened is left with no engine threads.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// How long dropping the last handle waits for the engine threads to finish (outside the
 /// runtime; from inside one of its own threads nothing can be waited for).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a cancel waits for the future to be dropped (its clean-up is quick; the bound
+/// only matters when an engine thread is stuck, e.g. waiting for a lock the canceller holds).
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 static SHARED: Mutex<Weak<Shared>> = Mutex::new(Weak::new());
 
@@ -104,24 +117,53 @@ impl Runtime {
         self.handle().block_on(f)
     }
 
-    /// Starts `f` on the runtime; the [`Task`] tells when it is done.
-    pub fn spawn<F>(&self, f: F) -> Task<F::Output>
+    /// Starts `f` on the runtime; the [`Task`] tells when it is done. Its value is `Err` only
+    /// when `f` panicked (a bug): the panic is caught so that whoever waits is told, and a
+    /// binding reports it as its language's error instead of unwinding into foreign code.
+    pub fn spawn<F>(&self, f: F) -> Task<Result<F::Output, Panic>>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Slot { state: Mutex::new(State::Running(None)), done: Condvar::new() });
+        let slot = Arc::new(Slot {
+            state: Mutex::new(State::Running(None)),
+            done: Condvar::new(),
+            dropped: AtomicBool::new(false),
+        });
         let completer = slot.clone();
-        // A running task keeps the runtime up, even one whose handle was dropped for a callback.
-        let keep = self.clone();
+        // A running task keeps the runtime up, even one whose handle was dropped for a
+        // callback; the marker tells a cancel when the future has been dropped.
+        let f = Watched { fut: Box::pin(f), _keep: self.clone(), _gone: Gone(slot.clone()) };
         let join = self.handle().spawn(async move {
+            // `f` and its runtime handle are gone before the value is handed over, so whoever
+            // takes it and then drops the last handle of its own stops the runtime from
+            // outside (waiting for the threads), not from inside (leaving them running).
             let value = f.await;
             completer.complete(value);
-            drop(keep);
         });
         Task { slot, abort: join.abort_handle() }
     }
 }
+
+/// An engine future panicked: the message it panicked with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Panic {
+    message: String,
+}
+
+impl Panic {
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "beamlink engine panicked: {}", self.message)
+    }
+}
+
+impl std::error::Error for Panic {}
 
 type Callback<T> = Box<dyn FnOnce(T) + Send>;
 
@@ -136,6 +178,51 @@ enum State<T> {
 struct Slot<T> {
     state: Mutex<State<T>>,
     done: Condvar,
+    /// The future is gone: finished or dropped after a cancel.
+    dropped: AtomicBool,
+}
+
+/// Marks its slot's future as dropped (see [`Slot::wait_dropped`]).
+struct Gone<T>(Arc<Slot<T>>);
+
+/// A task's future with the runtime handle it holds and its [`Gone`] marker; fields drop in
+/// order, the marker last.
+struct Watched<F: Future> {
+    fut: Pin<Box<F>>,
+    _keep: Runtime,
+    _gone: Gone<Result<F::Output, Panic>>,
+}
+
+impl<F: Future> Future for Watched<F> {
+    type Output = Result<F::Output, Panic>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.fut.as_mut();
+        // After a panic the future is never polled again, so a broken invariant inside it
+        // cannot be observed: asserting unwind safety is sound here.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                Poll::Ready(Err(Panic { message }))
+            }
+        }
+    }
+}
+
+impl<T> Drop for Gone<T> {
+    fn drop(&mut self) {
+        // Under the lock, so a waiter cannot check the flag and then miss the wake-up.
+        let state = self.0.lock();
+        self.0.dropped.store(true, Ordering::SeqCst);
+        drop(state);
+        self.0.done.notify_all();
+    }
 }
 
 impl<T> Slot<T> {
@@ -143,6 +230,24 @@ impl<T> Slot<T> {
         // A panicking callback runs outside the lock, so poisoning only means a waiter
         // panicked; the state itself is always whole.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Blocks until the future has been dropped (at most [`CANCEL_GRACE`]), so the engine's
+    /// clean-up (an erpc call's kill signal, say) has run when a cancel returns. Not on an
+    /// engine thread, which may be the very one that has to drop it.
+    fn wait_dropped(&self) {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return;
+        }
+        let deadline = Instant::now() + CANCEL_GRACE;
+        let mut state = self.lock();
+        while !self.dropped.load(Ordering::SeqCst) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self.done.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     fn complete(&self, value: T) {
@@ -260,10 +365,13 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Cancels the task: its future is dropped on the runtime (running the engine's clean-up)
-    /// and no value or callback follows. A value already in is dropped.
+    /// and no value or callback follows. A value already in is dropped. Called outside the
+    /// runtime, it returns once the future is gone, so what the clean-up sends (an erpc
+    /// call's kill signal) is out before, say, the caller closes the node.
     pub fn cancel(&self) {
         *self.slot.lock() = State::Over;
         self.abort.abort();
+        self.slot.wait_dropped();
     }
 
     /// Hands the value to `callback` once it is in, on an engine thread (or on this thread
@@ -322,26 +430,32 @@ impl std::fmt::Debug for Cancel {
 
 trait CancelSlot: Send + Sync {
     fn cancel(&self);
+    fn wait_dropped(&self);
 }
 
 impl<T: Send> CancelSlot for Slot<T> {
     fn cancel(&self) {
         *self.lock() = State::Over;
     }
+
+    fn wait_dropped(&self) {
+        Slot::wait_dropped(self);
+    }
 }
 
 impl Cancel {
     /// Drops the future on the runtime; the callback will not run (unless it already has).
+    /// Like [`Task::cancel`], returns once the future is gone when called outside the runtime.
     pub fn cancel(&self) {
         self.slot.cancel();
         self.abort.abort();
+        self.slot.wait_dropped();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     struct SetOnDrop(Arc<AtomicBool>);
     impl Drop for SetOnDrop {
@@ -377,7 +491,7 @@ mod tests {
         });
         assert_eq!(task.wait(Some(Duration::from_millis(1))), None);
         assert!(!task.is_finished());
-        assert_eq!(task.wait(None), Some(7));
+        assert_eq!(task.wait(None), Some(Ok(7)));
         assert!(task.is_finished());
         assert_eq!(task.try_take(), None, "taken once");
     }
@@ -393,6 +507,32 @@ mod tests {
         });
         drop(task);
         assert!(wait_for(&dropped));
+    }
+
+    #[test]
+    fn cancel_returns_once_the_future_is_dropped() {
+        let rt = Runtime::shared().unwrap();
+        for _ in 0..50 {
+            let dropped = Arc::new(AtomicBool::new(false));
+            let guard = SetOnDrop(dropped.clone());
+            let task = rt.spawn(async move {
+                let _g = guard;
+                std::future::pending::<()>().await
+            });
+            task.cancel();
+            assert!(dropped.load(Ordering::SeqCst), "the clean-up ran before cancel returned");
+
+            let dropped = Arc::new(AtomicBool::new(false));
+            let guard = SetOnDrop(dropped.clone());
+            let cancel = rt
+                .spawn(async move {
+                    let _g = guard;
+                    std::future::pending::<()>().await
+                })
+                .on_complete(|_| {});
+            cancel.cancel();
+            assert!(dropped.load(Ordering::SeqCst), "the clean-up ran before Cancel::cancel returned");
+        }
     }
 
     #[test]
@@ -422,7 +562,7 @@ mod tests {
         }
         let (tx, rx) = std::sync::mpsc::channel();
         task.on_complete(move |v| tx.send(v).unwrap());
-        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Ok(Ok(1)));
     }
 
     #[test]
@@ -434,6 +574,19 @@ mod tests {
         while got.is_none() && Instant::now() < end {
             got = task.try_take();
         }
-        assert_eq!(got, Some("x"));
+        assert_eq!(got, Some(Ok("x")));
+    }
+
+    #[test]
+    fn a_panicking_future_completes_its_task_with_the_message() {
+        let rt = Runtime::shared().unwrap();
+        let task = rt.spawn(async {
+            tokio::task::yield_now().await;
+            panic!("engine bug {}", 7);
+        });
+        let r: Result<(), Panic> = task.wait(Some(Duration::from_secs(5))).expect("completed");
+        assert_eq!(r.unwrap_err().message(), "engine bug 7");
+        // The runtime is still fine.
+        assert_eq!(rt.spawn(async { 1 }).wait(None), Some(Ok(1)));
     }
 }

@@ -11,7 +11,7 @@ use beamlink::handshake::{self, ConnectError, DistFlags, HandshakeConfig, Handsh
 use beamlink::name::NodeName;
 use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, unique_name};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
@@ -34,7 +34,7 @@ fn peer_of(node: &TestNode) -> NodeName {
 }
 
 /// Keeps a connection alive the simplest way: echo every tick, drop everything else.
-async fn answer_ticks(mut s: TcpStream) {
+async fn answer_ticks(mut s: beamlink::transport::Transport) {
     loop {
         let mut len = [0u8; 4];
         if s.read_exact(&mut len).await.is_err() {
@@ -226,7 +226,7 @@ fn acceptor_handshake_with_real_nodes() {
             let ok = r.is_ok();
             let _ = tx.send(r);
             if ok {
-                answer_ticks(s).await;
+                answer_ticks(s.into()).await;
             }
         });
 

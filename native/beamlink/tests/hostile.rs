@@ -13,6 +13,7 @@ use beamlink::handshake::{self, HandshakeConfig};
 use beamlink::name::NodeName;
 use beamlink::node::NodeEvent;
 use beamlink::term::{self, Term};
+use beamlink::transport::Transport;
 use beamlink::{Node, NodeBuilder};
 use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, unique_name};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -66,7 +67,7 @@ async fn wait_down(
 async fn evil_peer(
     node: &Node,
     events: &mut tokio::sync::broadcast::Receiver<NodeEvent>,
-) -> (TcpStream, String) {
+) -> (Transport, String) {
     let me = NodeName::parse_any(&format!("{}@localhost", unique_name("evil"))).unwrap();
     let cfg = HandshakeConfig::new(me.clone(), Cookie::new(DEFAULT_COOKIE), 7);
     let target = NodeName::parse_any(node.name().as_str()).unwrap();
@@ -275,7 +276,7 @@ fn a_peer_that_never_reads_is_dropped_at_the_queue_limit() {
         let node = builder().max_queued(16 << 20).start().await.unwrap();
         let mut events = node.subscribe();
         let (s, name) = evil_peer(&node, &mut events).await;
-        let (_rd, mut wr) = s.into_split();
+        let (_rd, mut wr) = tokio::io::split(s);
         let from = Term::Pid(beamlink::term::Pid {
             node: beamlink::term::Atom::new(&name),
             id: 1,

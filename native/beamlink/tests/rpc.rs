@@ -98,8 +98,18 @@ fn call_errors_are_told_apart() {
             assert!(matches!(&e, CallError::Error { reason, .. } if reason.is_atom("badarg")), "{e:?}");
 
             let e = node.call(n, "erlang", "exit", Term::list([Term::atom("bye")]), T).await.unwrap_err();
-            assert!(matches!(&e, CallError::Exit { reason } if reason.is_atom("bye")), "{e:?}");
+            assert!(
+                matches!(&e, CallError::Exit { reason, signal: false } if reason.is_atom("bye")),
+                "{e:?}"
+            );
             codes.push((e.kind(), e.exit_code()));
+
+            // Killed before erpc could report: `exit({signal, killed})` in erpc terms.
+            let e = node.call(n, "rpc_fixtures", "self_kill", Term::nil(), T).await;
+            assert!(
+                matches!(&e, Err(CallError::Exit { reason, signal: true }) if reason.is_atom("killed")),
+                "{e:?}"
+            );
 
             let e = node.call(n, "erlang", "throw", Term::list([Term::atom("ball")]), T).await.unwrap_err();
             assert!(matches!(&e, CallError::Throw { value } if value.is_atom("ball")), "{e:?}");
@@ -108,10 +118,16 @@ fn call_errors_are_told_apart() {
             let e =
                 node.call(n, "no_such_mod_beamlink", "f", Term::list([Term::from(1)]), T).await.unwrap_err();
             match &e {
-                CallError::Undef { module, function, arity } => {
+                CallError::Undef { module, function, arity, stacktrace } => {
                     assert_eq!(
                         (module.as_str(), function.as_str(), *arity),
                         ("no_such_mod_beamlink", "f", 1)
+                    );
+                    // The remote stacktrace, whose top frame is the call itself.
+                    let top = stacktrace.as_list().and_then(|l| l.first()).and_then(Term::as_tuple);
+                    assert!(
+                        matches!(top, Some([m, _, _, _]) if m.is_atom("no_such_mod_beamlink")),
+                        "{stacktrace:?}"
                     );
                 }
                 other => panic!("{otp:?}: {other:?}"),
@@ -190,6 +206,65 @@ fn node_killed_mid_call_is_noconnection() {
             assert!(matches!(&e, CallError::NoConnection { .. }), "{otp:?}: {e:?}");
             assert!(started.elapsed() < Duration::from_secs(5));
         });
+    }
+}
+
+/// How many processes on `peer` are running an erpc call (`erpc:execute_call/4`).
+fn erpc_processes(peer: &TestNode) -> String {
+    peer.eval_ok(
+        "length([P || P <- processes(), \
+         erlang:process_info(P, initial_call) =:= {initial_call, {erpc, execute_call, 4}}]).",
+    )
+}
+
+fn until(mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_dropped_call_stops_the_remote_process_and_a_timed_out_one_does_not() {
+    for otp in Otp::ALL {
+        let peer = with_fixtures(otp, "rpccancel");
+        let rt = rt();
+        let node = rt.block_on(local());
+        let n = peer.name.clone();
+        let sleep = || Term::list([Term::from(60_000)]);
+        let long = Duration::from_secs(60);
+
+        // Dropped once the remote process runs (the spawn reply is in).
+        let (a, b) = (node.clone(), n.clone());
+        let call = rt.spawn(async move { a.call(&b, "rpc_fixtures", "sleeper", sleep(), long).await });
+        assert!(until(|| erpc_processes(&peer) == "1"), "{otp:?}: the call runs: {}", erpc_processes(&peer));
+        call.abort();
+        assert!(until(|| erpc_processes(&peer) == "0"), "{otp:?}: killed on cancel");
+
+        // Dropped as soon as the request is sent, before the spawn reply can have come: the
+        // process is killed when the reply names it.
+        rt.block_on(async {
+            for _ in 0..20 {
+                drop(node.send_request(&n, "rpc_fixtures", "sleeper", sleep()).await.unwrap());
+            }
+        });
+        assert!(until(|| erpc_processes(&peer) == "0"), "{otp:?}: killed on reply");
+
+        // A timeout keeps erpc's semantics: the remote process runs on.
+        let e = rt
+            .block_on(node.call(&n, "rpc_fixtures", "sleeper", sleep(), Duration::from_millis(300)))
+            .unwrap_err();
+        assert!(matches!(e, CallError::Timeout { .. }), "{e:?}");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(erpc_processes(&peer), "1", "{otp:?}: runs on after a timeout");
+
+        // The connection is still good.
+        let v = rt.block_on(node.call(&n, "erlang", "node", Term::nil(), T)).unwrap();
+        assert_eq!(v, Term::atom(&n));
     }
 }
 

@@ -1,6 +1,6 @@
 %% Remote-side helpers for tests/rpc.rs.
 -module(rpc_fixtures).
--export([io_misc/0, printer/1, nested_undef/0, read_and_echo/0, read_term/0, sleeper/1]).
+-export([io_misc/0, printer/1, nested_undef/0, self_kill/0, read_and_echo/0, read_term/0, sleeper/1]).
 
 %% put_chars forms a group leader gets: format (MFA), chars, a UTF-8 binary, the old
 %% encoding-less tuple, and a latin1 binary.
@@ -11,6 +11,10 @@ printer(X) ->
     ok = io:request(standard_io, {put_chars, "old\n"}),
     ok = io:request(standard_io, {put_chars, latin1, <<"l", 233, "\n">>}),
     done.
+
+%% Killed by a signal in the middle of the call: erpc reports `exit({signal, killed})`.
+self_kill() ->
+    exit(self(), kill).
 
 %% An undef raised below the called function must not look like the call itself was undefined.
 nested_undef() ->

@@ -53,7 +53,7 @@ fn the_last_handle_or_task_stops_the_engine_threads_and_the_next_use_starts_them
             tokio::time::sleep(Duration::from_millis(50)).await;
             "late"
         })
-        .on_complete(move |v| tx.send(v).unwrap());
+        .on_complete(move |v| tx.send(v.unwrap()).unwrap());
     }
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("late"));
     assert!(until(|| engine_threads() == 0));

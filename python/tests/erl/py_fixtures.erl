@@ -2,7 +2,8 @@
 -module(py_fixtures).
 -export([echo/1, same/2, deep_list/1, deep_tuple/1, is_deep_list/2, sleeper/1, hang/1,
          printer/1, read_and_echo/0, throw_it/1, exit_it/1, raise_it/1, nested_undef/0,
-         forward_to/2, ping_back/1, count_named/1, write_etf/2, check_etf/2]).
+         forward_to/2, ping_back/1, count_named/1, write_etf/2, check_etf/2,
+         corpus_mismatches/1, echo_once/0]).
 
 echo(X) -> X.
 
@@ -73,3 +74,16 @@ write_etf(File, T) -> file:write_file(File, term_to_binary(T)).
 check_etf(File, T) ->
     {ok, B} = file:read_file(File),
     binary_to_term(B) =:= T.
+
+%% The corpus terms whose copy sent back by Python is not =:= the original (BEAM → Python →
+%% BEAM through distribution).
+corpus_mismatches(Terms) ->
+    Want = etf_corpus:terms(),
+    case length(Terms) =:= length(Want) of
+        false -> {count, length(Terms), length(Want)};
+        true -> [Name || {{Name, T}, {Name2, T2}} <- lists:zip(Want, Terms), not (Name =:= Name2 andalso T =:= T2)]
+    end.
+
+%% Echoes the next message back to its sender tuple: {From, Msg} -> From ! {echo, Msg}.
+echo_once() ->
+    receive {From, Msg} -> From ! {echo, Msg} end.

@@ -15,6 +15,9 @@
 //! assert_eq!(node.eval("1 + 1.").unwrap(), "{ok,2}");
 //! ```
 
+pub mod netns;
+pub mod pki;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -98,9 +101,34 @@ pub struct Builder {
     code_paths: Vec<PathBuf>,
     env: Vec<(String, String)>,
     alive: Option<String>,
+    tls: Option<PathBuf>,
+    ipv6: bool,
+    prefix_cmd: Vec<String>,
 }
 
 impl Builder {
+    /// Runs the node inside a network namespace (see [`netns`]), named `alive@<its address>`.
+    pub fn netns(mut self, ns: &netns::NetNs) -> Self {
+        self.prefix_cmd = ns.exec_prefix();
+        self.long_names = true;
+        self.host = ns.inside.clone();
+        self
+    }
+    /// TLS distribution (`-proto_dist inet_tls -ssl_dist_optfile FILE`, see [`pki`]). The OTP 28
+    /// runtime here ships without the `ssl` application: an OTP 28 node gets OTP 25's `ssl`,
+    /// `public_key` and `asn1` on its code path (see [`otp25_ssl_ebins`]).
+    pub fn tls(mut self, optfile: &Path) -> Self {
+        self.tls = Some(optfile.to_path_buf());
+        self
+    }
+    /// IPv6 distribution (`-proto_dist inet6_tcp`, or `inet6_tls` with [`tls`](Self::tls)),
+    /// with a long name on the IPv6 loopback as OTP writes it: `name@::1`.
+    pub fn ipv6(mut self) -> Self {
+        self.ipv6 = true;
+        self.long_names = true;
+        self.host = "::1".to_string();
+        self
+    }
     /// Use exactly this alive part instead of a unique one (to restart a node under its old
     /// name).
     pub fn alive(mut self, a: &str) -> Self {
@@ -157,7 +185,15 @@ impl Builder {
         // Its own working directory, so a crash dump (or anything else it writes) stays out of
         // the tree; removed again when the node is dropped, unless a crash dump is in it.
         let work_dir = scratch_dir(&alive);
-        let mut cmd = Command::new(self.otp.erl());
+        let mut cmd = match self.prefix_cmd.split_first() {
+            None => Command::new(self.otp.erl()),
+            Some((first, rest)) => {
+                // `ip netns exec` execs the program: the PID is still the node's.
+                let mut c = Command::new(first);
+                c.args(rest).arg(self.otp.erl());
+                c
+            }
+        };
         cmd.current_dir(&work_dir).env("ERL_CRASH_DUMP", work_dir.join("erl_crash.dump"));
         cmd.arg(if self.long_names { "-name" } else { "-sname" })
             .arg(&full)
@@ -173,6 +209,23 @@ impl Builder {
         if self.elixir {
             for p in elixir_ebin_dirs() {
                 cmd.arg("-pa").arg(p);
+            }
+        }
+        let proto = match (&self.tls, self.ipv6) {
+            (None, false) => None,
+            (None, true) => Some("inet6_tcp"),
+            (Some(_), false) => Some("inet_tls"),
+            (Some(_), true) => Some("inet6_tls"),
+        };
+        if let Some(p) = proto {
+            cmd.arg("-proto_dist").arg(p);
+        }
+        if let Some(optfile) = &self.tls {
+            cmd.arg("-ssl_dist_optfile").arg(optfile);
+            if self.otp == Otp::V28 {
+                for dir in otp25_ssl_ebins() {
+                    cmd.arg("-pa").arg(dir);
+                }
             }
         }
         cmd.args(&self.args);
@@ -238,6 +291,28 @@ impl Builder {
 // result apart from whatever the evaluated code prints itself.
 const CONTROL_LOOP: &str = r##"Loop = fun Loop(B) -> case io:get_line("") of eof -> erlang:halt(0); {error, _} -> erlang:halt(0); Line -> R = try {ok, Toks, _} = erl_scan:string(unicode:characters_to_list(Line)), {ok, Exprs} = erl_parse:parse_exprs(Toks), {value, V, B2} = erl_eval:exprs(Exprs, B), put(bindings, B2), {ok, V} catch C:E -> {C, E} end, io:format("#> ~0tp~n", [R]), Loop(case get(bindings) of undefined -> B; X -> X end) end end, Loop(erl_eval:new_bindings())."##;
 
+/// The `ebin` folders of OTP 25's `ssl`, `public_key` and `asn1`, which an OTP 28 node of the
+/// bundled runtime (it has no `ssl`) loads to run TLS distribution. Its `kernel` keeps the
+/// same `#hs_data{}` record as OTP 25's, which `inet_tls_dist` builds, so the two fit; what
+/// such a node speaks is OTP 28's distribution inside OTP 25's TLS implementation.
+pub fn otp25_ssl_ebins() -> Vec<PathBuf> {
+    let root = Otp::V25.bin_dir().join("../lib/erlang/lib");
+    let root = if root.is_dir() { root } else { PathBuf::from("/usr/lib/erlang/lib") };
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    ["ssl-", "public_key-", "asn1-"].iter().any(|p| n.starts_with(p))
+                })
+                .map(|e| e.path().join("ebin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
 fn elixir_ebin_dirs() -> Vec<PathBuf> {
     let root = std::env::var_os("BEAMLINK_ELIXIR_LIB")
         .map(PathBuf::from)
@@ -279,6 +354,9 @@ impl TestNode {
             code_paths: Vec::new(),
             env: Vec::new(),
             alive: None,
+            tls: None,
+            ipv6: false,
+            prefix_cmd: Vec::new(),
         }
     }
 
@@ -346,6 +424,16 @@ impl TestNode {
         let mut child = self.child.lock().unwrap();
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// SIGSTOP: the node stops answering (ticks included) while its sockets stay open.
+    pub fn pause(&self) {
+        let _ = Command::new("kill").args(["-STOP", &self.os_pid().to_string()]).status();
+    }
+
+    /// SIGCONT after [`pause`](Self::pause).
+    pub fn resume(&self) {
+        let _ = Command::new("kill").args(["-CONT", &self.os_pid().to_string()]).status();
     }
 
     pub fn is_running(&self) -> bool {

@@ -3,9 +3,10 @@
 use beamlink::term::Term;
 use serde_json::{Map, Value, json};
 
-use super::{Outcome, call_failure, start_node, timeout};
-use crate::cli::Global;
+use super::{Outcome, call_failure};
+use crate::ctx::Ctx;
 use crate::exit;
+use crate::out::Out;
 
 const QUERIES: &[(&str, &str, &str, &str)] = &[
     ("node", "erlang", "node", "[]"),
@@ -25,60 +26,70 @@ const QUERIES: &[(&str, &str, &str, &str)] = &[
     ("hidden_nodes", "erlang", "nodes", "[hidden]"),
 ];
 
-pub async fn run(g: &Global, target: &str, as_json: bool) -> Outcome {
-    let node = start_node(g, target).await?;
+pub async fn run(ctx: &Ctx, target: &str) -> Outcome {
+    let node = ctx.connect(target).await?;
     let mut set = tokio::task::JoinSet::new();
     for (i, (_, m, f, a)) in QUERIES.iter().enumerate() {
-        let (node, target, t) = (node.clone(), target.to_string(), timeout(g));
+        let (node, target, t) = (node.clone(), target.to_string(), ctx.left());
         let args = beamlink::term::parse(a).expect("static args");
         set.spawn(async move { (i, node.call(&target, m, f, args, t).await) });
     }
     let mut answers: Vec<Option<Term>> = vec![None; QUERIES.len()];
     while let Some(joined) = set.join_next().await {
         let (i, r) = joined.expect("query task");
-        answers[i] = Some(r.map_err(|e| call_failure(&e, g.elixir))?);
+        answers[i] = Some(r.map_err(|e| call_failure(&e, ctx))?);
     }
     let v: Vec<Term> = answers.into_iter().map(|a| a.expect("every query answered")).collect();
     let get = |key: &str| &v[QUERIES.iter().position(|q| q.0 == key).expect("known key")];
-    let info = to_json(&v);
-    if as_json {
-        println!("{}", serde_json::to_string_pretty(&info).expect("json"));
-        return Ok(exit::OK);
+    let mut out = Out::new(false);
+    if ctx.g.json {
+        out.line(serde_json::to_string_pretty(&to_json(&v)).expect("json"))?;
+    } else {
+        out.write(&report(&get))?;
     }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// The human-readable page.
+fn report<'a>(get: &impl Fn(&str) -> &'a Term) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
     let int = |key: &str| get(key).as_int().unwrap_or(0);
     let uptime = get("uptime_ms").as_tuple().and_then(|t| t[0].as_int()).unwrap_or(0) / 1000;
-    println!("node            {}", text(get("node")));
-    println!("OTP release     {}", text(get("otp_release")));
-    println!("ERTS version    {}", text(get("erts_version")));
-    println!(
+    let _ = writeln!(s, "node            {}", text(get("node")));
+    let _ = writeln!(s, "OTP release     {}", text(get("otp_release")));
+    let _ = writeln!(s, "ERTS version    {}", text(get("erts_version")));
+    let _ = writeln!(
+        s,
         "uptime          {}d {:02}h {:02}m {:02}s",
         uptime / 86400,
         uptime / 3600 % 24,
         uptime / 60 % 60,
         uptime % 60
     );
-    println!("schedulers      {} ({} online)", int("schedulers"), int("schedulers_online"));
+    let _ = writeln!(s, "schedulers      {} ({} online)", int("schedulers"), int("schedulers_online"));
     for (label, count, limit) in [
         ("processes", "process_count", "process_limit"),
         ("ports", "port_count", "port_limit"),
         ("atoms", "atom_count", "atom_limit"),
     ] {
         let (c, l) = (int(count), int(limit));
-        println!("{label:<15} {c} / {l} ({:.1}%)", 100.0 * c as f64 / l.max(1) as f64);
+        let _ = writeln!(s, "{label:<15} {c} / {l} ({:.1}%)", 100.0 * c as f64 / l.max(1) as f64);
     }
-    println!("memory");
+    let _ = writeln!(s, "memory");
     if let Some(items) = get("memory").as_list() {
         for item in items {
             if let Some([k, n]) = item.as_tuple() {
-                println!("  {:<13} {}", text(k), human(n.as_int().unwrap_or(0)));
+                let _ = writeln!(s, "  {:<13} {}", text(k), human(n.as_int().unwrap_or(0)));
             }
         }
     }
     let list =
         |t: &Term| t.as_list().map(|l| l.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-    println!("nodes           {}", list(get("nodes")));
-    println!("hidden nodes    {}", list(get("hidden_nodes")));
-    Ok(exit::OK)
+    let _ = writeln!(s, "nodes           {}", list(get("nodes")));
+    let _ = writeln!(s, "hidden nodes    {}", list(get("hidden_nodes")));
+    s
 }
 
 /// Charlists and atoms as plain text, anything else in Erlang syntax.

@@ -1,16 +1,24 @@
 //! `beamlink rpc NODE M F [ARGS]`: erpc semantics by default, `--rex` for `rpc:call`'s. What
 //! the call prints comes first, then the result.
 
-use super::{Outcome, parse_args, print_outcome, start_node, timeout};
-use crate::cli::Global;
+use super::{Outcome, conclude, parse_args};
+use crate::ctx::Ctx;
+use crate::explain::{self, Origin};
+use crate::out::Out;
 
-pub async fn run(g: &Global, target: &str, module: &str, function: &str, args: &str, rex: bool) -> Outcome {
-    let args = parse_args(args)?;
-    let node = start_node(g, target).await?;
-    let (result, output) = if rex {
-        node.rpc_call_with_output(target, module, function, args, timeout(g)).await
+pub async fn run(ctx: &Ctx, target: &str, module: &str, function: &str, args: &str) -> Outcome {
+    let args = parse_args(ctx, args)?;
+    let node = ctx.connect_serving_io(target).await?;
+    let (result, output) = if ctx.g.rex {
+        node.rpc_call_with_output(target, module, function, args, ctx.left()).await
     } else {
-        node.call_with_output(target, module, function, args, timeout(g)).await
+        node.call_with_output(target, module, function, args, ctx.left()).await
     };
-    print_outcome(&output, result, g.elixir)
+    let mut out = Out::new(ctx.g.json);
+    out.printed(&output)?;
+    let result = match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(explain::detailed(ctx, Some(Origin { node: &node, target }), e).await),
+    };
+    conclude(ctx, &mut out, result)
 }

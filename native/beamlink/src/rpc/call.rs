@@ -89,6 +89,9 @@ impl Erpc {
                 },
                 Message::Down { reference, reason, raw, .. } if reference == self.req => {
                     self.done = true;
+                    if let Some(e) = CallError::undecodable(&reason, raw.as_ref()) {
+                        return Some(Err(e));
+                    }
                     self.raw = raw;
                     return Some(self.outcome(reason));
                 }
@@ -112,7 +115,7 @@ impl Erpc {
                         return Err(CallError::Throw { value: t.pop().expect("3 elements") });
                     }
                     (3, Some("exit")) => {
-                        return Err(CallError::Exit { reason: t.pop().expect("3 elements") });
+                        return Err(CallError::Exit { reason: t.pop().expect("3 elements"), signal: false });
                     }
                     // `{Res, error, {erpc, R}}`: erpc itself refused the arguments.
                     (3, Some("error")) => {
@@ -133,24 +136,36 @@ impl Erpc {
                     _ => {}
                 }
             }
-            return Err(CallError::Exit { reason: Term::Tuple(t) });
+            return Err(CallError::Exit { reason: Term::Tuple(t), signal: true });
         }
         if reason.is_atom("noconnection") {
             return Err(CallError::lost(&self.node));
         }
         // Killed by a signal before `execute_call` could report: erpc's `exit({signal, R})`.
-        Err(CallError::Exit { reason })
+        Err(CallError::Exit { reason, signal: true })
     }
 
     pub(crate) fn timeout_error(&self, after: Duration) -> CallError {
         CallError::Timeout { node: self.node.clone(), after }
     }
 
-    /// Gives the call up: the monitor is removed on the peer and the process disappears, so a
-    /// late DOWN finds no mailbox.
-    pub(crate) async fn abandon(self) {
+    /// Gives the call up after a timeout, as erpc does: the monitor is removed on the peer and
+    /// the process disappears, so a late DOWN finds no mailbox; the remote process runs on.
+    pub(crate) async fn abandon(mut self) {
         if !self.done {
             let _ = self.proc.demonitor(&self.req).await;
+            self.done = true;
+        }
+    }
+}
+
+impl Drop for Erpc {
+    /// A call dropped before its outcome was cancelled (its future dropped: a cancelled
+    /// binding task, Ctrl-C, a `select!` that went the other way): the remote process is
+    /// killed, so nothing of the call is left running anywhere.
+    fn drop(&mut self) {
+        if !self.done {
+            self.proc.node().cancel_spawn(self.proc.pid(), &self.req);
         }
     }
 }
@@ -163,7 +178,10 @@ impl Node {
     /// process; exceptions come back as [`CallError::Error`], [`Exit`](CallError::Exit),
     /// [`Throw`](CallError::Throw) or [`Undef`](CallError::Undef). On timeout the call is
     /// abandoned (demonitored; a late answer is dropped) and the remote process keeps running,
-    /// as with erpc. Output the function prints is discarded: see
+    /// as with erpc. Dropping the future before it completes cancels the call instead: the
+    /// remote process is killed (`exit(Pid, kill)`), also when it is dropped before the node
+    /// answered the spawn — this is how a cancelled binding call or Ctrl-C stops remote work.
+    /// Output the function prints is discarded: see
     /// [`call_with_output`](Self::call_with_output).
     ///
     /// ```no_run

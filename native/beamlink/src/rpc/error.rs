@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::node::NodeError;
+use crate::process::Payload;
 use crate::term::{DecodeError, Term};
 
 /// Why a remote call did not return a value.
@@ -24,16 +25,18 @@ pub enum CallError {
     /// The remote code raised `error(Reason)`.
     #[error("remote error: {reason:?}")]
     Error { reason: Term, stacktrace: Term },
-    /// The remote code called `exit(Reason)`, or the process was killed (`{signal, R}` in erpc
-    /// terms: then `reason` is the signal's reason).
+    /// The remote code called `exit(Reason)` (`signal` false), or the process was killed by an
+    /// exit signal before it could report (`signal` true, `reason` the signal's reason): what
+    /// `erpc:call` raises as `exit({exception, Reason})` and `exit({signal, Reason})`.
     #[error("remote exit: {reason:?}")]
-    Exit { reason: Term },
+    Exit { reason: Term, signal: bool },
     /// The remote code threw a value that nobody caught.
     #[error("remote throw: {value:?}")]
     Throw { value: Term },
     /// The function called does not exist (module not loadable, or no such export).
+    /// `stacktrace` is the remote one, as `erpc:call` re-raises it (`{exception, undef, Stack}`).
     #[error("undefined function {module}:{function}/{arity}")]
-    Undef { module: String, function: String, arity: usize },
+    Undef { module: String, function: String, arity: usize, stacktrace: Term },
     /// Could not connect to `node`, or the connection was lost before the answer came.
     #[error("no connection to {node}: {detail}")]
     NoConnection { node: String, detail: String },
@@ -88,6 +91,59 @@ impl CallError {
         CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
     }
 
+    /// How a process ended, told as the error the same failure gives from a call: `None` for
+    /// `normal`; `{Reason, Stacktrace}` (an uncaught error) is [`Error`](CallError::Error) or,
+    /// for `undef` of `called` itself, [`Undef`](CallError::Undef); `{{nocatch, Value},
+    /// Stacktrace}` is [`Throw`](CallError::Throw); any other reason (`exit/1`, `killed`,
+    /// `noconnection`…) is [`Exit`](CallError::Exit). A process that exits with a reason shaped
+    /// like `{Reason, Stacktrace}` is taken for an error, as the shell's crash reports do.
+    ///
+    /// ```
+    /// use beamlink::{CallError, Term};
+    /// let frame = Term::tuple([Term::atom("m"), Term::atom("f"), Term::from(0), Term::nil()]);
+    /// let thrown = Term::tuple([Term::tuple([Term::atom("nocatch"), Term::atom("ball")]), Term::list([frame])]);
+    /// assert!(matches!(CallError::from_exit_reason(thrown, None), Some(CallError::Throw { .. })));
+    /// assert!(CallError::from_exit_reason(Term::atom("normal"), None).is_none());
+    /// ```
+    pub fn from_exit_reason(reason: Term, called: Option<(&str, &str)>) -> Option<CallError> {
+        if reason.is_atom("normal") {
+            return None;
+        }
+        let is_stack = |t: &Term| {
+            t.as_list().is_some_and(|frames| {
+                frames.iter().all(|f| {
+                    matches!(f.as_tuple(), Some([m, f, a, loc])
+                        if m.as_atom().is_some() && f.as_atom().is_some()
+                            && matches!(a, Term::Int(_) | Term::List(_)) && loc.as_list().is_some())
+                })
+            })
+        };
+        if !matches!(reason.as_tuple(), Some([_, stack]) if is_stack(stack)) {
+            // An exit reason does not tell exit/1 from an exit signal, except `killed`.
+            let signal = reason.is_atom("killed");
+            return Some(CallError::Exit { reason, signal });
+        }
+        let mut parts = reason.into_items().expect("a tuple");
+        let stacktrace = parts.pop().expect("two elements");
+        let reason = parts.pop().expect("two elements");
+        if let Some([nocatch, _]) = reason.as_tuple()
+            && nocatch.is_atom("nocatch")
+        {
+            let value = reason.into_items().expect("a tuple").pop().expect("two elements");
+            return Some(CallError::Throw { value });
+        }
+        Some(CallError::from_error(reason, stacktrace, called))
+    }
+
+    /// A [`Decode`](CallError::Decode) error when a DOWN reason arrived as bytes that could not
+    /// be decoded (see [`UNDECODABLE_REASON`](crate::process::UNDECODABLE_REASON)).
+    pub(crate) fn undecodable(reason: &Term, raw: Option<&Payload>) -> Option<CallError> {
+        if !reason.is_atom(crate::process::UNDECODABLE_REASON) {
+            return None;
+        }
+        raw?.term().err().map(CallError::Decode)
+    }
+
     pub(crate) fn lost(node: &str) -> CallError {
         CallError::NoConnection {
             node: node.to_string(),
@@ -110,7 +166,12 @@ impl CallError {
                 _ => None,
             };
             if let (true, Some(arity), Some(m), Some(f)) = (matches, arity, m.as_atom(), f.as_atom()) {
-                return CallError::Undef { module: m.to_string(), function: f.to_string(), arity };
+                return CallError::Undef {
+                    module: m.to_string(),
+                    function: f.to_string(),
+                    arity,
+                    stacktrace,
+                };
             }
         }
         CallError::Error { reason, stacktrace }

@@ -11,9 +11,10 @@ use crate::node::Node;
 use crate::process::Outbound;
 use crate::term::{Pid, Term};
 
-/// A call in flight, from [`Node::send_request`]. Dropping it cancels the request: the
-/// monitor is removed and a late answer is discarded (the remote process runs on, as with
-/// erpc). While nobody waits on it, I/O requests from the call queue up, so a function that
+/// A call in flight, from [`Node::send_request`]. Dropping it unanswered cancels the request:
+/// the monitor is removed and the remote process killed, as when a [`Node::call`] future is
+/// dropped (after a timeout in [`receive_response`](Self::receive_response) the remote
+/// process runs on instead, as with erpc). While nobody waits on it, I/O requests from the call queue up, so a function that
 /// prints blocks until [`wait_response`](Self::wait_response) or
 /// [`receive_response`](Self::receive_response) is called.
 pub struct RequestId {

@@ -170,6 +170,7 @@ impl Spawned {
         let mref = self.exit_monitor().await?;
         match self.owner.receive_map(timeout, |m| down_reason(m, &mref)).await {
             Some((reason, _)) => {
+                let reason = reason?;
                 self.exited = Some(reason.clone());
                 Ok(reason)
             }
@@ -211,6 +212,7 @@ impl Spawned {
             got = owner.receive_map(timeout, |m| down_reason(m, &mref)) => match got {
                 None => Ok(None),
                 Some((reason, _)) => {
+                    let reason = reason?;
                     self.exited = Some(reason.clone());
                     // Output is queued before the process can go on to exit; take what raced
                     // the DOWN first.
@@ -233,6 +235,26 @@ impl Spawned {
         Ok(r)
     }
 
+    /// Ends the process at once: `exit(Pid, kill)` from its owner. Its exit (`killed`) still
+    /// arrives through [`wait_exit`](Self::wait_exit) and [`next_event`](Self::next_event).
+    /// For a caller that gives up on it (a timeout, Ctrl-C) and must not leave it running.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) -> Result<(), beamlink::CallError> {
+    /// use std::time::Duration;
+    /// use beamlink::{rpc::SpawnOptions, term::Term};
+    /// let mut p = node.spawn("fuga@localhost", "timer", "sleep", Term::list([Term::from(60_000)]), SpawnOptions::default()).await?;
+    /// p.kill().await?;
+    /// assert!(p.wait_exit(Duration::from_secs(5)).await?.is_atom("killed"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn kill(&self) -> Result<(), CallError> {
+        self.owner
+            .exit_signal(&self.pid, Term::atom("kill"))
+            .await
+            .map_err(|e| CallError::from_node(&self.node, e))
+    }
+
     /// Everything printed that has arrived so far, concatenated.
     pub fn output_so_far(&mut self) -> String {
         let mut s = String::new();
@@ -248,9 +270,12 @@ impl Spawned {
     }
 }
 
-fn down_reason(m: &Message, mref: &Reference) -> Option<Term> {
+/// The exit reason in the DOWN of `mref`, or the decode error if its bytes were malformed.
+fn down_reason(m: &Message, mref: &Reference) -> Option<Result<Term, CallError>> {
     match m {
-        Message::Down { reference, reason, .. } if reference == mref => Some(reason.clone()),
+        Message::Down { reference, reason, raw, .. } if reference == mref => {
+            Some(CallError::undecodable(reason, raw.as_ref()).map_or_else(|| Ok(reason.clone()), Err))
+        }
         _ => None,
     }
 }

@@ -11,9 +11,12 @@ mod decode;
 mod deep;
 mod display;
 mod elixir;
+mod elixir_structs;
 mod encode;
 mod order;
 mod parse;
+mod parse_elixir;
+mod scan;
 mod tags;
 mod types;
 
@@ -24,6 +27,8 @@ pub use elixir::ElixirDisplay;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
 pub use parse::{ParseError, parse};
+pub use parse_elixir::parse_elixir;
+pub use scan::{AtomSeen, Scanned, scan, scan_with, scan_within};
 pub use tags::VERSION_MAGIC;
 pub use types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 

@@ -4,10 +4,9 @@
 //! numbers, atoms, strings, binaries, tuples, lists, maps and `fun M:F/A`. Pids, ports,
 //! references and local funs have no source syntax in Erlang, so they are rejected.
 //!
-//! One deliberate departure from Erlang: a string segment inside a binary with no type
-//! (`<<"é">>`) is encoded as UTF-8, the same as `<<"é"/utf8>>`. Erlang would truncate each
-//! code point to a byte (latin1), which is never what someone typing at a CLI means. Use
-//! integer segments (`<<233>>`) for raw bytes.
+//! A string segment inside a binary means what it means in Erlang: without a type
+//! (`<<"日本">>`) each code point is one byte, truncated to its low 8 bits; with `/utf8`
+//! (`<<"日本"/utf8>>`) it is UTF-8.
 
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
@@ -48,8 +47,9 @@ pub struct ParseError {
 /// lists of code points, as in Erlang (`""` is `[]`); integers beyond `i64` become
 /// [`Term::BigInt`].
 ///
-/// Unlike Erlang, a string segment in a binary is UTF-8 even without `/utf8`
-/// (`<<"é">>` is `<<195,169>>`); write `<<233>>` for a raw byte. Pids, ports, references and
+/// As in Erlang, a string segment in a binary is one byte per code point (`<<"é">>` is
+/// `<<233>>`, `<<"日">>` is `<<229>>`: the low 8 bits), and UTF-8 with `/utf8`
+/// (`<<"é"/utf8>>` is `<<195,169>>`). Pids, ports, references and
 /// local funs have no source syntax and are rejected; `fun M:F/A` is accepted. Nesting deeper
 /// than 512 levels is an error rather than a stack overflow.
 ///
@@ -578,7 +578,15 @@ impl<'a> Parser<'a> {
         }
         let bad = |p: &Self, what: &str| Err(p.error_at(start, what.to_string()));
         match (value, kind) {
-            (Value::Str(chars), None | Some("utf8")) => {
+            (Value::Str(chars), None | Some("integer")) => {
+                if size.is_some() {
+                    return bad(self, "a string segment cannot have a size");
+                }
+                // Erlang's default segment type is an 8-bit integer per character.
+                let bytes: Vec<u8> = chars.iter().map(|&c| c as u8).collect();
+                w.push_bytes(&bytes);
+            }
+            (Value::Str(chars), Some("utf8")) => {
                 if size.is_some() {
                     return bad(self, "a string segment cannot have a size");
                 }
@@ -800,7 +808,10 @@ mod tests {
         assert_eq!(p("<<>>"), Term::binary(&b""[..]));
         assert_eq!(p("<<1,2,3>>"), Term::binary(&[1u8, 2, 3][..]));
         assert_eq!(p("<< \"text\" >>"), Term::binary(&b"text"[..]));
-        assert_eq!(p("<<\"é\">>"), Term::binary("é".as_bytes()));
+        // As Erlang: one byte per code point (low 8 bits) unless /utf8.
+        assert_eq!(p("<<\"é\">>"), Term::binary(&[233u8][..]));
+        assert_eq!(p("<<\"日本\">>"), Term::binary(&[0xE5u8, 0x2C][..]));
+        assert_eq!(p("<<\"日本\"/utf8>>"), Term::binary("日本".as_bytes()));
         assert_eq!(p("<<\"é\"/utf8>>"), Term::binary("é".as_bytes()));
         assert_eq!(p("<<256>>"), Term::binary(&[0u8][..]));
         assert_eq!(p("<<-1>>"), Term::binary(&[255u8][..]));

@@ -10,12 +10,14 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+sys.path.insert(0, str(Path(__file__).parent / "tests"))
 
-from beam_nodes import BeamNode, compile_erl  # noqa: E402
+import beamlink  # noqa: E402
+from beam_nodes import BeamNode, compile_erl, unique_name  # noqa: E402
 
-FIXTURES_ERL = Path(__file__).parent / "erl" / "py_fixtures.erl"
+FIXTURES_ERL = Path(__file__).parent / "tests" / "erl" / "py_fixtures.erl"
 CORPUS_ERL = REPO_ROOT / "tests" / "corpus" / "etf_corpus.erl"
 
 # The remote side of the seed session, as `make demo` defines it.
@@ -61,7 +63,7 @@ def otp28(beam_code: Path) -> Iterator[BeamNode]:
 @pytest.fixture(scope="session")
 def elixir_node(beam_code: Path) -> Iterator[BeamNode]:
     n = _start(25, "pyex", beam_code, elixir=True)
-    escaped = ELIXIR_CODE.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = ELIXIR_CODE.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     n.eval_ok(f"'Elixir.Code':eval_string(<<\"{escaped}\"/utf8>>), ok.")
     yield n
     n.stop()
@@ -81,8 +83,22 @@ def cookie() -> str:
     return DEFAULT_COOKIE
 
 
-@pytest.fixture(autouse=True)
-def _doctest_names(doctest_namespace: Dict[str, Any]) -> None:
-    import beamlink
+@pytest.fixture(scope="session")
+def pynode(cookie: str) -> Iterator[beamlink.Node]:
+    """One beamlink node for the whole session (tests that need their own make one)."""
+    n = beamlink.Node(f"{unique_name('pytest')}@localhost", cookie=cookie)
+    yield n
+    n.close()
 
+
+@pytest.fixture(autouse=True)
+def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: Dict[str, Any]) -> None:
+    """The names the docstring examples use: ``node`` (a beamlink node), ``peer`` (an Elixir
+    node with the seed session's modules), ``cookie``."""
     doctest_namespace["beamlink"] = beamlink
+    doctest_namespace["Atom"] = beamlink.Atom
+    dtest = getattr(request.node, "dtest", None)
+    if dtest is not None and any("peer" in e.source or "node." in e.source for e in dtest.examples):
+        doctest_namespace["node"] = request.getfixturevalue("pynode")
+        doctest_namespace["peer"] = request.getfixturevalue("elixir_node").name
+        doctest_namespace["cookie"] = request.getfixturevalue("cookie")
