@@ -81,6 +81,60 @@ pub fn count_encode(term: &Term, n: u64) {
     }
 }
 
+/// Sequential `Node::call`s of `erlang:node/0` to a fresh OTP 28 node, from a child process
+/// (`rpc-run`) run under `$BENCH_WRAP` (a command prefix such as `valgrind --tool=callgrind` or
+/// `strace -f -c`), so that only beamlink's process is measured: `bench/profile-rpc.sh`.
+pub fn rpc_count(n: u64, kind: &str) {
+    let target = beamlink_test_support::TestNode::builder(beamlink_test_support::Otp::V28)
+        .prefix("bench_count")
+        .cookie(beamlink_test_support::DEFAULT_COOKIE)
+        .start()
+        .expect("starting BEAM node");
+    let exe = std::env::current_exe().unwrap();
+    let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
+    let mut argv: Vec<String> = wrap.split_whitespace().map(String::from).collect();
+    argv.extend([
+        exe.display().to_string(),
+        "rpc-run".into(),
+        target.name.clone(),
+        n.to_string(),
+        kind.into(),
+    ]);
+    let status = std::process::Command::new(&argv[0]).args(&argv[1..]).status().expect("rpc-run");
+    assert!(status.success(), "rpc-run: {status}");
+}
+
+/// The child of [`rpc_count`]: 200 calls of warm-up, then `n`.
+pub fn rpc_run(target: &str, n: u64, kind: &str) {
+    let rt = runtime();
+    let (target, kind) = (target.to_string(), kind.to_string());
+    let calls = async move {
+        let node = start_node(beamlink_test_support::DEFAULT_COOKIE).await;
+        count_calls(&node, &target, 200, &kind).await;
+        count_calls(&node, &target, n, &kind).await;
+    };
+    // As the latency rows call: from a task (BENCH_CALLER=block_on: from the blocked thread).
+    if std::env::var("BENCH_CALLER").as_deref() == Ok("block_on") {
+        rt.block_on(calls);
+    } else {
+        rt.block_on(rt.spawn(calls)).unwrap();
+    }
+    println!("{n} calls");
+}
+
+/// `n` sequential calls: `call` (Node::call), `raw` (call_raw), `rex` (rpc_call) or `ping`.
+#[inline(never)]
+pub async fn count_calls(node: &Node, target: &str, n: u64, kind: &str) {
+    for _ in 0..n {
+        match kind {
+            "ping" => assert!(node.ping(target).await),
+            "rex" => drop(node.rpc_call(target, "erlang", "node", Term::nil(), CALL_TIMEOUT).await.unwrap()),
+            "raw" => drop(node.call_raw(target, "erlang", "node", Term::nil(), CALL_TIMEOUT).await.unwrap()),
+            _ => drop(node.call(target, "erlang", "node", Term::nil(), CALL_TIMEOUT).await.unwrap()),
+        }
+    }
+}
+
 /// Whole-process fresh connect + first call, the job `erl_call -a` does.
 pub fn oneshot(target: &str, cookie: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
