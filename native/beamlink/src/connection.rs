@@ -21,7 +21,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, watch};
 use tokio::time::timeout;
 
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 use crate::flags::DistFlags;
 use crate::term::{self, Atom, DecodeError, Decoder, Limits, Term};
 use crate::transport::{Transport, WriteHalf};
@@ -376,7 +376,7 @@ impl Connection {
         } else {
             head.extend_from_slice(&[112, term::VERSION_MAGIC]);
         }
-        term::encode_into(&control.to_term(), &mut head);
+        control.encode_into(&mut head);
         if !payload.is_empty() && !self.uses_header() {
             head.push(term::VERSION_MAGIC);
         }
@@ -822,8 +822,7 @@ fn finish(control: Control, payload: Vec<u8>, atoms: &[Option<Atom>]) -> Result<
 /// atom cache entries is re-encoded so it stands on its own.
 fn split_control(rest: &Bytes, atoms: &[Option<Atom>]) -> Result<(Control, Option<Bytes>), Violation> {
     let mut d = Decoder::shared(rest).with_atom_cache(atoms);
-    let control = d.term().map_err(|x| Violation::Control(x.to_string()))?;
-    let control = Control::from_term(control).map_err(|x: ControlError| Violation::Control(x.to_string()))?;
+    let control = Control::decode(&mut d).map_err(|x| Violation::Control(x.to_string()))?;
     let at = d.position();
     let payload = if at < rest.len() { Some(rest.slice(at..)) } else { None };
     Ok((control, payload))

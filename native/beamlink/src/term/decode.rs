@@ -428,37 +428,15 @@ impl<'a> Decoder<'a> {
                 let bits = self.u8()?;
                 self.bit_binary(n, bits, at)
             }
-            NEW_PID_EXT | PID_EXT => {
-                let node = self.atom()?;
-                let id = self.u32()?;
-                let serial = self.u32()?;
-                let creation = if tag == NEW_PID_EXT { self.u32()? } else { self.u8()? as u32 };
-                Ok(Term::Pid(Pid { node, id, serial, creation }))
-            }
+            NEW_PID_EXT | PID_EXT => self.pid_body(tag).map(Term::Pid),
             V4_PORT_EXT | NEW_PORT_EXT | PORT_EXT => {
                 let node = self.atom()?;
                 let id = if tag == V4_PORT_EXT { self.u64()? } else { self.u32()? as u64 };
                 let creation = if tag == PORT_EXT { self.u8()? as u32 } else { self.u32()? };
                 Ok(Term::Port(Port { node, id, creation }))
             }
-            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => {
-                let n = self.u16()? as usize;
-                if n == 0 || n > 5 {
-                    return Err(DecodeError::Invalid { offset: at, what: "reference length" });
-                }
-                let node = self.atom()?;
-                let creation = if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
-                let mut ids = Vec::with_capacity(n);
-                for _ in 0..n {
-                    ids.push(self.u32()?);
-                }
-                Ok(Term::Reference(Reference { node, creation, ids }))
-            }
-            REFERENCE_EXT => {
-                let node = self.atom()?;
-                let id = self.u32()?;
-                let creation = self.u8()? as u32;
-                Ok(Term::Reference(Reference { node, creation, ids: vec![id] }))
+            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT | REFERENCE_EXT => {
+                self.reference_body(tag, at).map(Term::Reference)
             }
             LOCAL_EXT => {
                 // Only the node that wrote it can interpret the rest; it runs to the end.
@@ -468,6 +446,77 @@ impl<'a> Decoder<'a> {
             COMPRESSED => Err(DecodeError::Invalid { offset: at, what: "nested compressed term" }),
             _ => Err(DecodeError::UnknownTag { offset: at, tag }),
         }
+    }
+
+    fn pid_body(&mut self, tag: u8) -> Result<Pid, DecodeError> {
+        let node = self.atom()?;
+        let id = self.u32()?;
+        let serial = self.u32()?;
+        let creation = if tag == NEW_PID_EXT { self.u32()? } else { self.u8()? as u32 };
+        Ok(Pid { node, id, serial, creation })
+    }
+
+    fn reference_body(&mut self, tag: u8, at: usize) -> Result<Reference, DecodeError> {
+        if tag == REFERENCE_EXT {
+            let node = self.atom()?;
+            let id = self.u32()?;
+            let creation = self.u8()? as u32;
+            return Ok(Reference { node, creation, ids: vec![id] });
+        }
+        let n = self.u16()? as usize;
+        if n == 0 || n > 5 {
+            return Err(DecodeError::Invalid { offset: at, what: "reference length" });
+        }
+        let node = self.atom()?;
+        let creation = if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            ids.push(self.u32()?);
+        }
+        Ok(Reference { node, creation, ids })
+    }
+
+    /// The next term if it is a pid; `None` (position unspecified) otherwise or if malformed.
+    pub(crate) fn pid(&mut self) -> Option<Pid> {
+        match self.u8().ok()? {
+            tag @ (NEW_PID_EXT | PID_EXT) => self.pid_body(tag).ok(),
+            _ => None,
+        }
+    }
+
+    /// The next term if it is a reference; `None` (position unspecified) otherwise.
+    pub(crate) fn reference(&mut self) -> Option<Reference> {
+        let at = self.pos;
+        match self.u8().ok()? {
+            tag @ (NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT | REFERENCE_EXT) => {
+                self.reference_body(tag, at).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The next term if it is an integer that fits `i64`; `None` otherwise.
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        match self.common_leaf()? {
+            Term::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The arity of the next term if it is a tuple of up to 255 elements; `None` otherwise.
+    pub(crate) fn small_tuple(&mut self) -> Option<usize> {
+        match self.input.get(self.pos..self.pos + 2)? {
+            [SMALL_TUPLE_EXT, n] => {
+                self.pos += 2;
+                Some(*n as usize)
+            }
+            _ => None,
+        }
+    }
+
+    /// Moves back (or on) to `pos`, a position this decoder was at.
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos;
     }
 
     fn compressed(&mut self) -> Result<Term, DecodeError> {

@@ -76,6 +76,37 @@ pub fn encode_into_with(term: &Term, opts: &EncodeOptions, out: &mut Vec<u8>) {
     Encoder { opts, out, depth: 0 }.term(term)
 }
 
+/// Writers of single pieces for code that lays out a tuple itself (the control messages).
+pub(crate) mod piece {
+    use super::*;
+    use crate::term::Reference;
+
+    fn with(out: &mut Vec<u8>, f: impl FnOnce(&mut Encoder<'_>)) {
+        f(&mut Encoder { opts: &EncodeOptions::default(), out, depth: 0 })
+    }
+
+    pub(crate) fn tuple_header(n: usize, out: &mut Vec<u8>) {
+        debug_assert!(n < 256);
+        out.extend_from_slice(&[SMALL_TUPLE_EXT, n as u8]);
+    }
+
+    pub(crate) fn int(i: i64, out: &mut Vec<u8>) {
+        with(out, |e| e.int(i))
+    }
+
+    pub(crate) fn atom(a: &Atom, out: &mut Vec<u8>) {
+        with(out, |e| e.atom(a))
+    }
+
+    pub(crate) fn pid(p: &Pid, out: &mut Vec<u8>) {
+        with(out, |e| e.pid(p))
+    }
+
+    pub(crate) fn reference(r: &Reference, out: &mut Vec<u8>) {
+        with(out, |e| e.reference(r))
+    }
+}
+
 fn compress(body: &[u8], level: u32) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() / 2 + 16);
     out.push(VERSION_MAGIC);
@@ -228,15 +259,7 @@ impl Encoder<'_> {
                 }
                 self.put(p.creation.to_be_bytes());
             }
-            Term::Reference(r) => {
-                let n = (r.ids.len() as u16).to_be_bytes();
-                self.put([NEWER_REFERENCE_EXT, n[0], n[1]]);
-                self.atom(&r.node);
-                self.put(r.creation.to_be_bytes());
-                for id in &r.ids {
-                    self.put(id.to_be_bytes());
-                }
-            }
+            Term::Reference(r) => self.reference(r),
             Term::Fun(f) => {
                 self.put([NEW_FUN_EXT]);
                 let size_at = self.out.len();
@@ -376,6 +399,16 @@ impl Encoder<'_> {
             self.put([ATOM_UTF8_EXT, n[0], n[1]]);
         }
         self.bytes(&b[..b.len().min(u16::MAX as usize)]);
+    }
+
+    fn reference(&mut self, r: &super::types::Reference) {
+        let n = (r.ids.len() as u16).to_be_bytes();
+        self.put([NEWER_REFERENCE_EXT, n[0], n[1]]);
+        self.atom(&r.node);
+        self.put(r.creation.to_be_bytes());
+        for id in &r.ids {
+            self.put(id.to_be_bytes());
+        }
     }
 
     fn pid(&mut self, p: &Pid) {

@@ -24,6 +24,7 @@ pub use big::{Big, OutOfRange};
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
 pub use deep::nested;
 pub use elixir::ElixirDisplay;
+pub(crate) use encode::piece;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
 pub use parse::{ParseError, parse};
