@@ -122,6 +122,82 @@ pub fn rpc_run(target: &str, n: u64, kind: &str) {
     println!("{n} calls");
 }
 
+/// A/B latency probe for working on the call path: against a fresh OTP 28 node, `reps` rounds
+/// each of `n` sequential calls by every kind given (`call`, `raw`, `rex`, `ping`, `ei` for the C
+/// client), alternating; prints the median over rounds of each kind's p50 and p90 (µs).
+pub fn rpc_lat(n: usize, reps: usize, kinds: &[&str]) {
+    let target = beamlink_test_support::TestNode::builder(beamlink_test_support::Otp::V28)
+        .prefix("bench_lat")
+        .cookie(beamlink_test_support::DEFAULT_COOKIE)
+        .start()
+        .expect("starting BEAM node");
+    let rt = runtime();
+    let node = rt.block_on(start_node(beamlink_test_support::DEFAULT_COOKIE));
+    let mut p50: Vec<Vec<f64>> = vec![vec![]; kinds.len()];
+    let mut p90: Vec<Vec<f64>> = vec![vec![]; kinds.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![vec![]; kinds.len()];
+    for _ in 0..reps {
+        for (i, kind) in kinds.iter().enumerate() {
+            let cpu0 = cpu_us();
+            let ns = if *kind == "ei" {
+                crate::ei::run(&target.name, beamlink_test_support::DEFAULT_COOKIE, 1, 200, n)
+                    .unwrap()
+                    .call_ns
+            } else {
+                let (node, to, kind) = (node.clone(), target.name.clone(), kind.to_string());
+                let calls = async move {
+                    count_calls(&node, &to, 200, &kind).await;
+                    let mut v = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let t0 = Instant::now();
+                        count_calls(&node, &to, 1, &kind).await;
+                        v.push(t0.elapsed().as_nanos() as f64);
+                    }
+                    v
+                };
+                if std::env::var("BENCH_CALLER").as_deref() == Ok("block_on") {
+                    rt.block_on(calls)
+                } else {
+                    rt.block_on(rt.spawn(calls)).unwrap()
+                }
+            };
+            cpu[i].push((cpu_us() - cpu0) / (n + 200) as f64);
+            p50[i].push(crate::env::percentile(&ns, 50.0) / 1e3);
+            p90[i].push(crate::env::percentile(&ns, 90.0) / 1e3);
+        }
+    }
+    for (i, kind) in kinds.iter().enumerate() {
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v[v.len() / 2]
+        };
+        println!(
+            "{kind:>5}: p50 {:7.1} µs  p90 {:7.1} µs  beamlink CPU {:5.1} µs/call (user+system, this process)",
+            med(&mut p50[i]),
+            med(&mut p90[i]),
+            med(&mut cpu[i])
+        );
+    }
+}
+
+/// User + system CPU time of this process so far, µs (children excluded: the C client's own
+/// time is not in it).
+fn cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    // Fields 14 and 15 (utime, stime) in clock ticks; `after` starts at field 3.
+    let which = std::env::var("BENCH_CPU").unwrap_or_default();
+    let user = f.get(11).copied().unwrap_or(0.0);
+    let system = f.get(12).copied().unwrap_or(0.0);
+    let ticks = match which.as_str() {
+        "user" => user,
+        "system" => system,
+        _ => user + system,
+    };
+    ticks * 1e6 / 100.0
+}
+
 /// `n` sequential calls: `call` (Node::call), `raw` (call_raw), `rex` (rpc_call) or `ping`.
 #[inline(never)]
 pub async fn count_calls(node: &Node, target: &str, n: u64, kind: &str) {
