@@ -108,10 +108,17 @@ pub fn rpc_count(n: u64, kind: &str) {
 pub fn rpc_run(target: &str, n: u64, kind: &str) {
     let rt = runtime();
     let (target, kind) = (target.to_string(), kind.to_string());
+    // BENCH_INFLIGHT=k: k tasks share the `n` calls (throughput rather than latency).
+    let inflight: u64 = std::env::var("BENCH_INFLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let calls = async move {
         let node = start_node(beamlink_test_support::DEFAULT_COOKIE).await;
         count_calls(&node, &target, 200, &kind).await;
-        count_calls(&node, &target, n, &kind).await;
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..inflight {
+            let (node, target, kind) = (node.clone(), target.clone(), kind.clone());
+            set.spawn(async move { count_calls(&node, &target, n / inflight, &kind).await });
+        }
+        while set.join_next().await.is_some() {}
     };
     // As the latency rows call: from a task (BENCH_CALLER=block_on: from the blocked thread).
     if std::env::var("BENCH_CALLER").as_deref() == Ok("block_on") {
