@@ -63,7 +63,7 @@ pub fn corpus() -> Vec<(&'static str, Term)> {
     let base = BigInt::from(1) << 100;
     v.push((
         "1000 bignums ~2^100",
-        Term::List((0..1000i64).map(|i| Term::BigInt(&base + i * 1_000_003)).collect()),
+        Term::List((0..1000i64).map(|i| Term::from(&base + i * 1_000_003)).collect()),
     ));
     v
 }

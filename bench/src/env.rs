@@ -33,6 +33,17 @@ impl Env {
         }
     }
 
+    /// Runs beamlink's side of a row as a tokio task, as an application's code runs, and waits
+    /// for it. (Calling from the thread blocked in `block_on` adds a cross-thread wake-up to
+    /// every reply that no task pays; `BENCH_CALLER=block_on` measures that way anyway.)
+    pub fn task<T: Send + 'static>(&self, f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+        if std::env::var("BENCH_CALLER").as_deref() == Ok("block_on") {
+            self.rt.block_on(f)
+        } else {
+            self.rt.block_on(self.rt.spawn(f)).expect("bench task")
+        }
+    }
+
     /// A BEAM node of its own for one row, so no earlier row's garbage is in its figures.
     pub fn fresh_beam(&self, otp: Otp, prefix: &str) -> TestNode {
         TestNode::builder(otp)
@@ -49,7 +60,13 @@ impl Env {
 pub fn runtime() -> tokio::runtime::Runtime {
     match std::env::var("BENCH_RT").as_deref() {
         Ok("current") => tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
-        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap(),
+        _ => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = std::env::var("BENCH_THREADS").ok().and_then(|n| n.parse().ok()) {
+                b.worker_threads(n);
+            }
+            b.enable_all().build().unwrap()
+        }
     }
 }
 

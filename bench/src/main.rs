@@ -28,7 +28,7 @@ use env::{Env, eval, note, runtime, start_node, text_of};
 use table::Table;
 
 const USAGE: &str = "usage: beamlink-bench [run | profile-decode ITEM SECS | profile-encode ITEM SECS | \
-codec-count ITEM N | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]";
+codec-count ITEM N | rpc-count N call|raw|rex|ping | rpc-lat N REPS KIND... | oneshot NODE COOKIE | listeners N COOKIE | memnode COOKIE PEER... | memcalls COOKIE NODE N SLEEP_MS]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,6 +49,9 @@ fn main() {
             children::profile_codec(num(item) as usize, secs.parse().unwrap_or_else(|_| usage()), true)
         }
         ["codec-count", item, n] => children::codec_count(num(item) as usize, num(n)),
+        ["rpc-count", n, kind] => children::rpc_count(num(n), kind),
+        ["rpc-run", target, n, kind] => children::rpc_run(target, num(n), kind),
+        ["rpc-lat", n, reps, kinds @ ..] => children::rpc_lat(num(n) as usize, num(reps) as usize, kinds),
         _ => usage(),
     }
 }

@@ -16,14 +16,15 @@ pub fn ping_rows(env: &Env, cfg: &Cfg, table: &mut Table) {
     let target = t.name.clone();
     let (mut b, mut r) = (vec![], vec![]);
     for _ in 0..cfg.reps {
-        let s: Vec<f64> = env.rt.block_on(async {
-            for _ in 0..cfg.lat_warm {
-                assert!(env.bl.ping(&target).await);
+        let (bl, to, warm, n) = (env.bl.clone(), target.clone(), cfg.lat_warm, cfg.ping_n);
+        let s: Vec<f64> = env.task(async move {
+            for _ in 0..warm {
+                assert!(bl.ping(&to).await);
             }
             let mut v = vec![];
-            for _ in 0..cfg.ping_n {
+            for _ in 0..n {
                 let t0 = Instant::now();
-                assert!(env.bl.ping(&target).await);
+                assert!(bl.ping(&to).await);
                 v.push(t0.elapsed().as_nanos() as f64);
             }
             v

@@ -27,10 +27,11 @@ fn echo_rates(env: &Env, cfg: &Cfg, via: Via, size: usize, n: usize) -> (Vec<f64
     let payload = Bytes::from(b"0123456789abcdef".repeat(size / 16));
     let (mut b, mut r) = (vec![], vec![]);
     for _ in 0..cfg.reps {
-        let s: Vec<f64> = env.rt.block_on(async {
+        let (bl, target, payload) = (env.bl.clone(), target.clone(), payload.clone());
+        let s: Vec<f64> = env.task(async move {
             let call = || {
                 let args = vec![Term::Binary(payload.clone())];
-                let (bl, target) = (&env.bl, target.as_str());
+                let (bl, target) = (&bl, target.as_str());
                 async move {
                     match via {
                         Via::NodeCall => {
@@ -53,7 +54,7 @@ fn echo_rates(env: &Env, cfg: &Cfg, via: Via, size: usize, n: usize) -> (Vec<f64
             v
         });
         b.push(size as f64 / (percentile(&s, 50.0) / 1e9) / 1e6);
-        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{target}', {size}, 1, {n}]).")));
+        let rs = nums(&eval(c, &format!("beamlink_bench:isolated(echo, ['{}', {size}, 1, {n}]).", t.name)));
         r.push(size as f64 / (percentile(&rs, 50.0) / 1e9) / 1e6);
     }
     (b, r)

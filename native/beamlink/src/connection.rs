@@ -21,7 +21,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{Notify, watch};
 use tokio::time::timeout;
 
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 use crate::flags::DistFlags;
 use crate::term::{self, Atom, DecodeError, Decoder, Limits, Term};
 use crate::transport::{Transport, WriteHalf};
@@ -225,13 +225,18 @@ struct Shared {
     wake_writer: Notify,
     closed: AtomicBool,
     close: watch::Sender<bool>,
+    /// Packets handled by the reader: a new one allows one more direct write.
+    received: AtomicU64,
     max_queued: usize,
     /// Set when the queue limit closed the connection: the reason the handler hears.
     overloaded: Mutex<Option<ConnectionError>>,
 }
 
 /// Who may write to the socket. Callers write directly only when `!busy` and the queue is
-/// empty, under the lock, so bytes of different packets never interleave.
+/// empty, under the lock, so bytes of different packets never interleave; and only once per
+/// packet received (or per spell of the writer going idle): when one batch of replies wakes
+/// many callers, the first writes at once and the others queue behind it, so the writer
+/// sends them all with one `write` instead of one system call each.
 struct OutState {
     /// False once the connection is closed: nothing more is accepted.
     open: bool,
@@ -242,6 +247,9 @@ struct OutState {
     queued: usize,
     /// The writer task has taken queued messages (or large ones are still in flight).
     busy: bool,
+    /// The [`Shared::received`] count when a caller last wrote directly; `u64::MAX` when the
+    /// writer went idle since.
+    direct_at: u64,
 }
 
 /// A handle on a live connection. Cheap to clone; sending never blocks (the writer task owns
@@ -283,12 +291,14 @@ impl Connection {
                     queue: VecDeque::new(),
                     queued: 0,
                     busy: false,
+                    direct_at: u64::MAX,
                 }),
                 max_queued: cfg.max_queued,
                 overloaded: Mutex::new(None),
                 wake_writer: Notify::new(),
                 closed: AtomicBool::new(false),
                 close,
+                received: AtomicU64::new(0),
             }),
         };
         let fragments = flags.contains(DistFlags::FRAGMENTS);
@@ -376,7 +386,7 @@ impl Connection {
         } else {
             head.extend_from_slice(&[112, term::VERSION_MAGIC]);
         }
-        term::encode_into(&control.to_term(), &mut head);
+        control.encode_into(&mut head);
         if !payload.is_empty() && !self.uses_header() {
             head.push(term::VERSION_MAGIC);
         }
@@ -387,8 +397,13 @@ impl Connection {
             return Err(ConnectionClosed);
         }
         self.shared.stats.packets_out.fetch_add(1, Ordering::Relaxed);
-        let direct = st.direct.clone().filter(|_| !st.busy && st.queue.is_empty() && len <= FRAGMENT_SIZE);
+        let received = self.shared.received.load(Ordering::Relaxed);
+        let direct = st
+            .direct
+            .clone()
+            .filter(|_| !st.busy && st.queue.is_empty() && len <= FRAGMENT_SIZE && st.direct_at != received);
         if let Some(socket) = direct {
+            st.direct_at = received;
             let mut frame = Vec::with_capacity(4 + len);
             frame.extend_from_slice(&(len as u32).to_be_bytes());
             frame.extend_from_slice(&head);
@@ -481,6 +496,7 @@ async fn write_loop(
             let mut st = shared.out.lock().unwrap();
             if st.queue.is_empty() && large.is_empty() {
                 st.busy = false;
+                st.direct_at = u64::MAX;
                 Vec::new()
             } else {
                 st.busy = true;
@@ -488,7 +504,12 @@ async fn write_loop(
             }
         };
         if taken.is_empty() && large.is_empty() {
-            if tokio::time::timeout(tick, shared.wake_writer.notified()).await.is_err() {
+            let woken = tokio::time::timeout(tick, shared.wake_writer.notified()).await.is_ok();
+            if woken {
+                // Callers made ready by the same batch of replies run first and queue too,
+                // so they leave in one write.
+                tokio::task::yield_now().await;
+            } else {
                 // Nothing written for a tick interval (by us or directly): tell the peer we live.
                 let writes = shared.stats.writes.load(Ordering::Relaxed);
                 if writes == writes_seen {
@@ -705,7 +726,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
         }
         match parse_packet(Bytes::from(body), &mut state) {
-            Ok(Some(msg)) => handler.incoming(conn, msg),
+            Ok(Some(msg)) => {
+                conn.shared.received.fetch_add(1, Ordering::Relaxed);
+                handler.incoming(conn, msg)
+            }
             Ok(None) => {}
             Err(violation) => return ConnectionError::Malformed { peer, violation },
         }
@@ -822,8 +846,7 @@ fn finish(control: Control, payload: Vec<u8>, atoms: &[Option<Atom>]) -> Result<
 /// atom cache entries is re-encoded so it stands on its own.
 fn split_control(rest: &Bytes, atoms: &[Option<Atom>]) -> Result<(Control, Option<Bytes>), Violation> {
     let mut d = Decoder::shared(rest).with_atom_cache(atoms);
-    let control = d.term().map_err(|x| Violation::Control(x.to_string()))?;
-    let control = Control::from_term(control).map_err(|x: ControlError| Violation::Control(x.to_string()))?;
+    let control = Control::decode(&mut d).map_err(|x| Violation::Control(x.to_string()))?;
     let at = d.position();
     let payload = if at < rest.len() { Some(rest.slice(at..)) } else { None };
     Ok((control, payload))
@@ -1044,6 +1067,35 @@ mod tests {
         let why = rb.recv().await.unwrap().unwrap_err();
         assert!(why.contains("closed by the peer"), "{why}");
         assert!(ra.recv().await.unwrap().unwrap_err().contains("closed locally"));
+    }
+
+    /// Over TCP, a caller writes directly to an idle socket, but only once per packet received:
+    /// a burst of sends (the callers one batch of replies wakes) leaves in few writes.
+    #[tokio::test]
+    async fn a_burst_of_sends_is_batched_into_few_writes() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let flags = DistFlags::beamlink_default().expand_digest();
+        let cfg = ConnectionConfig::default();
+        let (ta, _ra) = tokio::sync::mpsc::unbounded_channel();
+        let (tb, mut rb) = tokio::sync::mpsc::unbounded_channel();
+        let ca = Connection::start(client.unwrap(), Atom::new("b@vm"), flags, cfg, Arc::new(Collect(ta)));
+        let _cb = Connection::start(server.unwrap().0, Atom::new("a@vm"), flags, cfg, Arc::new(Collect(tb)));
+        let to = Control::Send { from: None, to: pid() };
+        // The first send finds the socket idle and writes it at once.
+        ca.send_term(&to, &Term::Int(-1)).unwrap();
+        assert_eq!(ca.stats().writes, 1);
+        for i in 0..100 {
+            ca.send_term(&to, &Term::Int(i)).unwrap();
+        }
+        for i in -1..100 {
+            let m = rb.recv().await.unwrap().unwrap();
+            assert_eq!(m.payload_term().unwrap(), Some(Term::Int(i)));
+        }
+        let s = ca.stats();
+        assert_eq!(s.packets_out, 101);
+        assert!(s.writes <= 3, "{s:?}");
     }
 
     #[test]

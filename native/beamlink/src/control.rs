@@ -3,7 +3,7 @@
 //! Only the operations beamlink acts on get variants; trace-token forms (`*_TT`) are decoded
 //! into their plain forms with the token dropped, as a node without seq_trace would.
 
-use crate::term::{Atom, Pid, Reference, Term};
+use crate::term::{self, Atom, DecodeError, Decoder, Pid, Reference, Term, piece};
 
 /// Operation codes (erts `dist.h`).
 pub mod op {
@@ -213,6 +213,184 @@ impl Control {
         }
     }
 
+    /// Writes the control tuple, the bytes `encode_into(&self.to_term())` writes, without
+    /// building the term.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let head = |n: usize, code: i64, out: &mut Vec<u8>| {
+            piece::tuple_header(n, out);
+            piece::int(code, out);
+        };
+        let pid = piece::pid;
+        let reference = piece::reference;
+        let empty = |out: &mut Vec<u8>| out.extend_from_slice(&[term::tag::SMALL_ATOM_UTF8_EXT, 0]);
+        match self {
+            Control::Link { from, to } => {
+                head(3, op::LINK, out);
+                pid(from, out);
+                pid(to, out);
+            }
+            Control::Send { from: Some(f), to } => {
+                head(3, op::SEND_SENDER, out);
+                pid(f, out);
+                pid(to, out);
+            }
+            Control::Send { from: None, to } => {
+                head(3, op::SEND, out);
+                empty(out);
+                pid(to, out);
+            }
+            Control::RegSend { from, to } => {
+                head(4, op::REG_SEND, out);
+                pid(from, out);
+                empty(out);
+                piece::atom(to, out);
+            }
+            Control::AliasSend { from, alias } => {
+                head(3, op::ALIAS_SEND, out);
+                pid(from, out);
+                reference(alias, out);
+            }
+            Control::Exit { from, to, reason } | Control::Exit2 { from, to, reason } => {
+                let exit2 = matches!(self, Control::Exit2 { .. });
+                let code = match (exit2, reason.is_some()) {
+                    (false, true) => op::EXIT,
+                    (false, false) => op::PAYLOAD_EXIT,
+                    (true, true) => op::EXIT2,
+                    (true, false) => op::PAYLOAD_EXIT2,
+                };
+                head(3 + reason.is_some() as usize, code, out);
+                pid(from, out);
+                pid(to, out);
+                if let Some(r) = reason {
+                    term::encode_into(r, out);
+                }
+            }
+            Control::Monitor { from, target, reference: r }
+            | Control::Demonitor { from, target, reference: r } => {
+                let code =
+                    if matches!(self, Control::Monitor { .. }) { op::MONITOR_P } else { op::DEMONITOR_P };
+                head(4, code, out);
+                pid(from, out);
+                term::encode_into(target, out);
+                reference(r, out);
+            }
+            Control::MonitorExit { object, to, reference: r, reason } => {
+                let code = if reason.is_some() { op::MONITOR_P_EXIT } else { op::PAYLOAD_MONITOR_P_EXIT };
+                head(4 + reason.is_some() as usize, code, out);
+                term::encode_into(object, out);
+                pid(to, out);
+                reference(r, out);
+                if let Some(reason) = reason {
+                    term::encode_into(reason, out);
+                }
+            }
+            Control::SpawnRequest { req_id, from, group_leader, mfa, options } => {
+                head(6, op::SPAWN_REQUEST, out);
+                reference(req_id, out);
+                pid(from, out);
+                pid(group_leader, out);
+                piece::tuple_header(3, out);
+                piece::atom(&mfa.0, out);
+                piece::atom(&mfa.1, out);
+                piece::int(mfa.2 as i64, out);
+                term::encode_into(options, out);
+            }
+            Control::SpawnReply { req_id, to, flags, result } => {
+                head(5, op::SPAWN_REPLY, out);
+                reference(req_id, out);
+                pid(to, out);
+                piece::int(*flags, out);
+                term::encode_into(result, out);
+            }
+            Control::UnlinkId { id, from, to } | Control::UnlinkIdAck { id, from, to } => {
+                let code =
+                    if matches!(self, Control::UnlinkId { .. }) { op::UNLINK_ID } else { op::UNLINK_ID_ACK };
+                head(4, code, out);
+                term::encode_into(&Term::from(*id), out);
+                pid(from, out);
+                pid(to, out);
+            }
+            Control::GroupLeader { from, to } => {
+                head(3, op::GROUP_LEADER, out);
+                pid(from, out);
+                pid(to, out);
+            }
+            Control::Other(t) => term::encode_into(t, out),
+        }
+    }
+
+    /// Reads a control tuple straight from its encoding, as
+    /// [`from_term`](Self::from_term)`(d.term()?)` would but without building the tuple; an
+    /// operation it does not read directly (or anything malformed) goes through `from_term`,
+    /// so the result and the errors are the same.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Control, ReadError> {
+        let start = d.position();
+        if let Some(c) = Self::decode_direct(d) {
+            return Ok(c);
+        }
+        d.rewind(start);
+        let t = d.term().map_err(ReadError::Decode)?;
+        Control::from_term(t).map_err(ReadError::Control)
+    }
+
+    /// The operations a node sends in the course of calls, messages, links and monitors.
+    fn decode_direct(d: &mut Decoder<'_>) -> Option<Control> {
+        let n = d.small_tuple()?;
+        let code = d.int()?;
+        let want = match code {
+            // The size of these depends on their flags: `from_term` checks them.
+            op::ALTACT_SIG_SEND => return None,
+            _ => arity(code, &[])?,
+        };
+        if n != want {
+            return None;
+        }
+        Some(match code {
+            op::LINK => Control::Link { from: d.pid()?, to: d.pid()? },
+            op::SEND => {
+                d.term().ok()?;
+                Control::Send { from: None, to: d.pid()? }
+            }
+            op::SEND_SENDER => Control::Send { from: Some(d.pid()?), to: d.pid()? },
+            op::REG_SEND => {
+                let from = d.pid()?;
+                d.term().ok()?;
+                Control::RegSend { from, to: d.atom().ok()? }
+            }
+            op::ALIAS_SEND => Control::AliasSend { from: d.pid()?, alias: d.reference()? },
+            op::EXIT => Control::Exit { from: d.pid()?, to: d.pid()?, reason: Some(d.term().ok()?) },
+            op::PAYLOAD_EXIT => Control::Exit { from: d.pid()?, to: d.pid()?, reason: None },
+            op::EXIT2 => Control::Exit2 { from: d.pid()?, to: d.pid()?, reason: Some(d.term().ok()?) },
+            op::PAYLOAD_EXIT2 => Control::Exit2 { from: d.pid()?, to: d.pid()?, reason: None },
+            op::MONITOR_P => {
+                Control::Monitor { from: d.pid()?, target: d.term().ok()?, reference: d.reference()? }
+            }
+            op::DEMONITOR_P => {
+                Control::Demonitor { from: d.pid()?, target: d.term().ok()?, reference: d.reference()? }
+            }
+            op::MONITOR_P_EXIT => Control::MonitorExit {
+                object: d.term().ok()?,
+                to: d.pid()?,
+                reference: d.reference()?,
+                reason: Some(d.term().ok()?),
+            },
+            op::PAYLOAD_MONITOR_P_EXIT => Control::MonitorExit {
+                object: d.term().ok()?,
+                to: d.pid()?,
+                reference: d.reference()?,
+                reason: None,
+            },
+            op::SPAWN_REPLY => Control::SpawnReply {
+                req_id: d.reference()?,
+                to: d.pid()?,
+                flags: d.int()?,
+                result: d.term().ok()?,
+            },
+            op::GROUP_LEADER => Control::GroupLeader { from: d.pid()?, to: d.pid()? },
+            _ => return None,
+        })
+    }
+
     /// Reads a control tuple. Anything malformed is an error naming what was wrong.
     pub fn from_term(t: Term) -> Result<Control, ControlError> {
         let items = match &t {
@@ -332,6 +510,16 @@ fn arity(code: i64, items: &[Term]) -> Option<usize> {
     })
 }
 
+/// Why [`Control::decode`] failed: the bytes are not a term, or the term is not a control
+/// message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Decode(DecodeError),
+    #[error(transparent)]
+    Control(ControlError),
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControlError {
     #[error("control message for operation {op} has {got} elements, expected {want}")]
@@ -427,6 +615,15 @@ mod tests {
         ];
         for c in all {
             assert_eq!(Control::from_term(c.to_term()).unwrap(), c);
+            // The direct encoding is the term's, and reads back the same, with the decoder
+            // right after it.
+            let mut direct = Vec::new();
+            c.encode_into(&mut direct);
+            assert_eq!(direct, term::encode(&c.to_term())[1..], "{c:?}");
+            direct.push(106);
+            let mut d = Decoder::new(&direct);
+            assert_eq!(Control::decode(&mut d).unwrap(), c);
+            assert_eq!(d.remaining(), [106]);
             // One field too many is refused, as erts refuses it.
             let mut items = c.to_term().as_tuple().expect("a tuple").to_vec();
             items.push(Term::atom("extra"));

@@ -13,7 +13,7 @@ use crate::control::Control;
 use crate::cookie::Cookie;
 use crate::handshake::{self, HandshakeConfig};
 use crate::name::NodeName;
-use crate::term::{Decoder, Limits};
+use crate::term::{self, Decoder, Limits};
 
 /// Packets as the reader sees them after the length prefix: `data[0]` selects whether the
 /// distribution header was negotiated, then `u16` length + bytes, repeated. The message limit
@@ -41,9 +41,19 @@ pub fn packets(data: &[u8]) {
 /// A control tuple in external format (with version byte), as decoded from an untrusted peer.
 pub fn control(data: &[u8]) {
     let mut d = Decoder::new(data).with_limits(Limits::default());
+    let read = data.split_first().map(|(_, rest)| Control::decode(&mut Decoder::new(rest)));
     if let Ok(t) = d.versioned_term()
         && let Ok(c) = Control::from_term(t)
     {
+        // The direct reader agrees with the term route (an uncompressed term: 131 then it).
+        if data.get(1) != Some(&term::tag::COMPRESSED) {
+            assert_eq!(read.expect("non-empty").expect("reads directly"), c);
+        }
+        let mut direct = Vec::new();
+        c.encode_into(&mut direct);
+        let mut via_term = Vec::new();
+        term::encode_into(&c.to_term(), &mut via_term);
+        assert_eq!(direct, via_term);
         // What decodes must encode back to a tuple that decodes to the same message.
         let again = Control::from_term(c.to_term()).expect("re-decodes");
         assert_eq!(again, c);

@@ -30,7 +30,8 @@
 //!   node and getting in;
 //! - [`transport`], [`control`], [`connection`]: the connected state (the stream under it,
 //!   control messages, framing, fragments, atom cache, ticks);
-//! - [`node`], [`process`]: the local node, its processes, links, monitors and names;
+//! - [`node`], [`process`]: the local node (its connections, its routing table of processes,
+//!   links, monitors and names) and the process handle built on it;
 //! - [`rpc`]: `rpc:call`, `erpc:call`, multicall, spawn with output, discovery;
 //! - [`runtime`]: the shared engine runtime and the completion path the bindings wait on;
 //! - [`blocking`]: the same API without an async runtime.
@@ -40,15 +41,18 @@ pub mod connection;
 pub mod control;
 pub mod cookie;
 pub mod epmd;
+mod fasthash;
 pub mod flags;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
 pub mod handshake;
 mod mailbox;
+mod message;
 pub mod name;
 pub mod node;
 pub mod process;
+mod registry;
 pub mod resolve;
 pub mod rpc;
 pub mod runtime;

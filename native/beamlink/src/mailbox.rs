@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
-use crate::process::Message;
+use crate::message::Message;
 
 #[derive(Default)]
 pub(crate) struct Mailbox {

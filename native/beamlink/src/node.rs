@@ -2,9 +2,8 @@
 //! node (opened on demand, reopened after the remote restarts), the routing of every control
 //! message, node up/down events, and optionally a listener that makes it a hidden "C node".
 
-use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -19,12 +18,14 @@ use crate::connection::{
 use crate::control::Control;
 use crate::cookie::{Cookie, CookieError};
 use crate::epmd::{self, EpmdError, Registration};
+use crate::fasthash::{FastMap, FastSet};
 use crate::flags::DistFlags;
 use crate::guard::{self, Guard};
 use crate::handshake::{self, ConnectError, Framing, HandshakeConfig, HandshakeError, Simultaneous};
 use crate::mailbox::Mailbox;
+use crate::message::{Message, Outbound, Payload};
 use crate::name::{NameError, NodeName};
-use crate::process::{Message, Outbound, Payload, Process};
+use crate::registry::{Monitor, RegisterError, Registry, Spawning, Watcher};
 use crate::term::{Atom, Pid, Reference, Term};
 use crate::tls::{TlsConfig, TlsConfigError};
 use crate::transport::Transport;
@@ -263,16 +264,14 @@ impl NodeBuilder {
             guard: Guard::new(self.max_handshakes),
             bind: self.bind,
             handshake_timeout: self.handshake_timeout,
-            next_pid: AtomicU32::new(1),
             next_ref: AtomicU64::new(1),
             next_unlink: AtomicU64::new(1),
-            procs: Mutex::new(HashMap::new()),
-            names: Mutex::new(HashMap::new()),
-            conns: Mutex::new(HashMap::new()),
-            connecting: Mutex::new(HashMap::new()),
+            registry: Registry::new(),
+            conns: Mutex::default(),
+            connecting: Mutex::default(),
             events,
             registration: Mutex::new(registration),
-            cancelled_spawns: Mutex::new(HashSet::new()),
+            cancelled_spawns: Mutex::default(),
         });
         let node = Node { inner };
         if let Some(l) = listener {
@@ -314,32 +313,17 @@ pub(crate) struct Inner {
     guard: Guard,
     bind: Option<IpAddr>,
     handshake_timeout: Duration,
-    next_pid: AtomicU32,
     next_ref: AtomicU64,
     next_unlink: AtomicU64,
-    procs: Mutex<HashMap<u32, ProcEntry>>,
-    names: Mutex<HashMap<Atom, u32>>,
-    conns: Mutex<HashMap<Atom, Connection>>,
-    connecting: Mutex<HashMap<Atom, Arc<tokio::sync::Mutex<()>>>>,
+    /// The local processes and their names.
+    registry: Registry,
+    conns: Mutex<FastMap<Atom, Connection>>,
+    connecting: Mutex<FastMap<Atom, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<NodeEvent>,
     registration: Mutex<Option<Registration>>,
     /// Spawn requests cancelled before their reply came: the process the reply names is
     /// killed on arrival.
-    cancelled_spawns: Mutex<HashSet<Reference>>,
-}
-
-struct ProcEntry {
-    mailbox: Arc<Mailbox>,
-    links: HashSet<Pid>,
-    /// Monitors others hold on this process: (reference, watcher, what they named: our pid
-    /// or our registered name — the DOWN must name it the same way).
-    watchers: Vec<(Reference, Pid, Term)>,
-    /// Monitors this process holds: reference → (node of the target, target).
-    monitors: HashMap<Reference, (Atom, Term)>,
-    /// Spawn requests awaiting a reply: request → (node asked, whether a successful reply
-    /// stays out of the mailbox because the caller only waits for the monitor's DOWN).
-    spawning: HashMap<Reference, (Atom, bool)>,
-    name: Option<Atom>,
+    cancelled_spawns: Mutex<FastSet<Reference>>,
 }
 
 impl Node {
@@ -431,7 +415,7 @@ impl Node {
     /// # }
     /// ```
     pub fn process_count(&self) -> usize {
-        self.inner.procs.lock().unwrap().len()
+        self.inner.registry.len()
     }
 
     /// Node up/down events from now on.
@@ -439,23 +423,11 @@ impl Node {
         self.inner.events.subscribe()
     }
 
-    /// A new local process with an empty mailbox.
-    pub fn spawn_process(&self) -> Process {
-        let mailbox = Arc::new(Mailbox::default());
-        let id = self.inner.next_pid.fetch_add(1, Ordering::Relaxed);
-        let pid = Pid { node: self.inner.name.clone(), id, serial: 0, creation: self.inner.creation };
-        self.inner.procs.lock().unwrap().insert(
-            id,
-            ProcEntry {
-                mailbox: mailbox.clone(),
-                links: HashSet::new(),
-                watchers: Vec::new(),
-                monitors: HashMap::new(),
-                spawning: HashMap::new(),
-                name: None,
-            },
-        );
-        Process { node: self.clone(), pid, mailbox, saved: Default::default(), exit_reason: None }
+    /// A new local process's pid and mailbox (the [`Process`](crate::Process) handle is built
+    /// on it by [`spawn_process`](Self::spawn_process)).
+    pub(crate) fn new_process(&self) -> (Pid, Arc<Mailbox>) {
+        let (id, mailbox) = self.inner.registry.spawn();
+        (self.inner.local_pid(id), mailbox)
     }
 
     /// A new unique reference of this node.
@@ -518,37 +490,6 @@ impl Node {
         self.inner.conns.lock().unwrap().get(node).filter(|c| !c.is_closed()).cloned()
     }
 
-    /// `net_adm:ping/1`: connects if needed and asks the remote `net_kernel`. `true` is pong.
-    /// Never fails: an unreachable node, a bad cookie or a timeout is simply pang.
-    pub async fn ping(&self, node: &str) -> bool {
-        self.ping_timeout(node, Duration::from_secs(10)).await.is_ok()
-    }
-
-    /// Like [`ping`](Self::ping), saying why it was pang.
-    pub async fn ping_timeout(&self, node: &str, timeout: Duration) -> Result<(), NodeError> {
-        let me = self.spawn_process();
-        let tag = self.make_ref();
-        let req = Term::tuple([
-            Term::atom("$gen_call"),
-            Term::tuple([Term::Pid(me.pid.clone()), Term::Reference(tag.clone())]),
-            Term::tuple([Term::atom("is_auth"), Term::Atom(self.inner.name.clone())]),
-        ]);
-        tokio::time::timeout(timeout, me.send_named(node, "net_kernel", req))
-            .await
-            .map_err(|_| NodeError::NoConnection { node: node.to_string() })??;
-        let want = Term::Reference(tag);
-        let got = me
-            .receive_match(timeout, |m| match m.term() {
-                Some(Ok(Term::Tuple(ref t))) => t.len() == 2 && t[0] == want,
-                _ => false,
-            })
-            .await;
-        match got.and_then(|m| m.term()).and_then(|t| t.ok()) {
-            Some(Term::Tuple(ref t)) if t[1].is_atom("yes") => Ok(()),
-            _ => Err(NodeError::NoConnection { node: node.to_string() }),
-        }
-    }
-
     /// Closes the connection to `node` (`erlang:disconnect_node/1`).
     pub fn disconnect(&self, node: &str) -> bool {
         match self.inner.conns.lock().unwrap().get(&Atom::new(node)) {
@@ -572,22 +513,20 @@ impl Node {
     /// Registers `pid` (a local process) under `name`.
     pub fn register(&self, name: &str, pid: &Pid) -> Result<(), NodeError> {
         let name = Atom::new(name);
-        let mut names = self.inner.names.lock().unwrap();
-        if names.contains_key(&name) {
-            return Err(NodeError::NameInUse { name: name.as_str().to_string() });
+        let no_process = || NodeError::NoConnection { node: pid.node.as_str().to_string() };
+        if pid.node != self.inner.name {
+            return Err(no_process());
         }
-        let mut procs = self.inner.procs.lock().unwrap();
-        let Some(p) = procs.get_mut(&pid.id).filter(|_| pid.node == self.inner.name) else {
-            return Err(NodeError::NoConnection { node: pid.node.as_str().to_string() });
-        };
-        p.name = Some(name.clone());
-        names.insert(name, pid.id);
-        Ok(())
+        match self.inner.registry.register(name.clone(), pid.id) {
+            Ok(()) => Ok(()),
+            Err(RegisterError::NameInUse) => Err(NodeError::NameInUse { name: name.as_str().to_string() }),
+            Err(RegisterError::NoProcess) => Err(no_process()),
+        }
     }
 
     /// The local pid registered under `name`.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
-        let id = *self.inner.names.lock().unwrap().get(&Atom::new(name))?;
+        let id = self.inner.registry.whereis(&Atom::new(name))?;
         Some(self.inner.local_pid(id))
     }
 
@@ -603,7 +542,7 @@ impl Node {
     ) -> Result<(), NodeError> {
         if self.is_local(to) {
             let payload = Payload(msg.into_bytes());
-            self.inner.deliver(to.id, Message::Send { from: from.cloned(), payload });
+            self.inner.registry.deliver(to.id, Message::Send { from: from.cloned(), payload });
             return Ok(());
         }
         let conn = self.connect(to.node.as_str()).await?;
@@ -620,8 +559,8 @@ impl Node {
         msg: Outbound,
     ) -> Result<(), NodeError> {
         if node == self.inner.name.as_str() {
-            if let Some(id) = self.inner.names.lock().unwrap().get(name).copied() {
-                self.inner.deliver(
+            if let Some(id) = self.inner.registry.whereis(name) {
+                self.inner.registry.deliver(
                     id,
                     Message::Send { from: Some(from.clone()), payload: Payload(msg.into_bytes()) },
                 );
@@ -639,16 +578,18 @@ impl Node {
     }
 
     pub(crate) async fn link(&self, us: &Pid, them: &Pid) -> Result<(), NodeError> {
-        if !self.inner.with_proc(us.id, |p| p.links.insert(them.clone())).unwrap_or(false) {
+        if !self.inner.registry.with(us.id, |p| p.links.insert(them.clone())).unwrap_or(false) {
             return Ok(());
         }
         if self.is_local(them) {
-            let alive = self.inner.with_proc(them.id, |p| {
+            let alive = self.inner.registry.with(them.id, |p| {
                 p.links.insert(us.clone());
             });
             if alive.is_none() {
-                self.inner.with_proc(us.id, |p| p.links.remove(them));
-                self.inner.deliver(us.id, Message::Exit { from: them.clone(), reason: Term::atom("noproc") });
+                self.inner.registry.with(us.id, |p| p.links.remove(them));
+                self.inner
+                    .registry
+                    .deliver(us.id, Message::Exit { from: them.clone(), reason: Term::atom("noproc") });
             }
             return Ok(());
         }
@@ -658,11 +599,11 @@ impl Node {
     }
 
     pub(crate) async fn unlink(&self, us: &Pid, them: &Pid) -> Result<(), NodeError> {
-        if !self.inner.with_proc(us.id, |p| p.links.remove(them)).unwrap_or(false) {
+        if !self.inner.registry.with(us.id, |p| p.links.remove(them)).unwrap_or(false) {
             return Ok(());
         }
         if self.is_local(them) {
-            self.inner.with_proc(them.id, |p| p.links.remove(us));
+            self.inner.registry.with(them.id, |p| p.links.remove(us));
             return Ok(());
         }
         // OTP 26+ speaks only the UNLINK_ID protocol; the old UNLINK kills OTP 28 connections.
@@ -677,14 +618,20 @@ impl Node {
         if node == &self.inner.name {
             let id = match &target {
                 Term::Pid(p) => Some(p.id),
-                Term::Atom(a) => self.inner.names.lock().unwrap().get(a).copied(),
+                Term::Atom(a) => self.inner.registry.whereis(a),
                 _ => None,
             };
             let ok = id.and_then(|id| {
-                self.inner.with_proc(id, |p| p.watchers.push((reference.clone(), us.clone(), target.clone())))
+                self.inner.registry.with(id, |p| {
+                    p.watchers.push(Watcher {
+                        reference: reference.clone(),
+                        watcher: us.clone(),
+                        object: target.clone(),
+                    })
+                })
             });
             if ok.is_none() {
-                self.inner.deliver(
+                self.inner.registry.deliver(
                     us.id,
                     Message::Down {
                         reference: reference.clone(),
@@ -694,19 +641,29 @@ impl Node {
                     },
                 );
             } else {
-                self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target)));
+                self.inner.registry.with(us.id, |p| {
+                    p.monitors.push(Monitor { reference: reference.clone(), node: node.clone(), target })
+                });
             }
             return Ok(reference);
         }
         let conn = self.connect(node.as_str()).await?;
-        self.inner.with_proc(us.id, |p| p.monitors.insert(reference.clone(), (node.clone(), target.clone())));
+        self.inner.registry.with(us.id, |p| {
+            p.monitors.push(Monitor {
+                reference: reference.clone(),
+                node: node.clone(),
+                target: target.clone(),
+            })
+        });
         conn.send(&Control::Monitor { from: us.clone(), target, reference: reference.clone() }, None)
             .map_err(|_| NodeError::NoConnection { node: node.as_str().to_string() })?;
         Ok(reference)
     }
 
     pub(crate) async fn demonitor(&self, us: &Pid, reference: &Reference) -> Result<(), NodeError> {
-        let Some(Some((node, target))) = self.inner.with_proc(us.id, |p| p.monitors.remove(reference)) else {
+        let Some(Some(Monitor { node, target, .. })) =
+            self.inner.registry.with(us.id, |p| p.monitors.take(|m| m.reference == *reference))
+        else {
             return Ok(());
         };
         if target.is_atom(SPAWN_PENDING) {
@@ -716,7 +673,7 @@ impl Node {
         }
         if node == self.inner.name {
             if let Term::Pid(p) = &target {
-                self.inner.with_proc(p.id, |e| e.watchers.retain(|(r, _, _)| r != reference));
+                self.inner.registry.with(p.id, |e| e.watchers.retain(|w| w.reference != *reference));
             }
             return Ok(());
         }
@@ -729,7 +686,7 @@ impl Node {
 
     pub(crate) async fn exit2(&self, us: &Pid, to: &Pid, reason: Term) -> Result<(), NodeError> {
         if self.is_local(to) {
-            self.inner.deliver(to.id, Message::Exit { from: us.clone(), reason });
+            self.inner.registry.deliver(to.id, Message::Exit { from: us.clone(), reason });
             return Ok(());
         }
         let conn = self.connect(to.node.as_str()).await?;
@@ -748,13 +705,15 @@ impl Node {
         let arity = args.first().map_or(0, |a| list_len_hint(a));
         let conn = self.connect(node.as_str()).await?;
         let req_id = self.make_ref();
-        self.inner.with_proc(us.id, |p| p.spawning.insert(req_id.clone(), (node.clone(), quiet)));
-        if options.iter().any(|o| o.is_atom("monitor")) {
-            // The DOWN for a spawn monitor carries the request reference.
-            self.inner.with_proc(us.id, |p| {
-                p.monitors.insert(req_id.clone(), (node.clone(), Term::atom(SPAWN_PENDING)))
-            });
-        }
+        let monitored = options.iter().any(|o| o.is_atom("monitor"));
+        self.inner.registry.with(us.id, |p| {
+            p.spawning.push(Spawning { request: req_id.clone(), node: node.clone(), quiet });
+            if monitored {
+                // The DOWN for a spawn monitor carries the request reference.
+                let target = Term::atom(SPAWN_PENDING);
+                p.monitors.push(Monitor { reference: req_id.clone(), node: node.clone(), target });
+            }
+        });
         let control = Control::SpawnRequest {
             req_id: req_id.clone(),
             from: us.clone(),
@@ -771,13 +730,13 @@ impl Node {
     /// is removed and the spawned process gets exit signal `kill`. When the spawn reply has
     /// not come yet, the process it names is killed on arrival.
     pub(crate) fn cancel_spawn(&self, us: &Pid, req: &Reference) {
-        let Some((monitor, _)) =
-            self.inner.with_proc(us.id, |p| (p.monitors.remove(req), p.spawning.remove(req)))
-        else {
+        let Some((monitor, _)) = self.inner.registry.with(us.id, |p| {
+            (p.monitors.take(|m| m.reference == *req), p.spawning.take(|s| s.request == *req))
+        }) else {
             return;
         };
         match &monitor {
-            Some((node, Term::Pid(target))) => {
+            Some(Monitor { node, target: Term::Pid(target), .. }) => {
                 if let Some(c) = self.live_connection(node) {
                     let demonitor = Control::Demonitor {
                         from: us.clone(),
@@ -796,14 +755,13 @@ impl Node {
     }
 
     pub(crate) fn process_ended(&self, pid: &Pid, reason: Term) {
-        let Some(entry) = self.inner.procs.lock().unwrap().remove(&pid.id) else { return };
-        if let Some(n) = &entry.name {
-            self.inner.names.lock().unwrap().remove(n);
-        }
+        let Some(entry) = self.inner.registry.remove(pid.id) else { return };
         for other in entry.links {
             if self.is_local(&other) {
-                self.inner.with_proc(other.id, |p| p.links.remove(pid));
-                self.inner.deliver(other.id, Message::Exit { from: pid.clone(), reason: reason.clone() });
+                self.inner.registry.with(other.id, |p| p.links.remove(pid));
+                self.inner
+                    .registry
+                    .deliver(other.id, Message::Exit { from: pid.clone(), reason: reason.clone() });
             } else if let Some(c) = self.live_connection(&other.node) {
                 let _ = c.send_term(
                     &Control::Exit { from: pid.clone(), to: other.clone(), reason: None },
@@ -811,9 +769,9 @@ impl Node {
                 );
             }
         }
-        for (reference, watcher, object) in entry.watchers {
+        for Watcher { reference, watcher, object } in entry.watchers {
             if self.is_local(&watcher) {
-                self.inner.deliver(
+                self.inner.registry.deliver(
                     watcher.id,
                     Message::Down { reference, object, reason: reason.clone(), raw: None },
                 );
@@ -822,7 +780,7 @@ impl Node {
                 let _ = c.send_term(&ctl, &reason);
             }
         }
-        for (reference, (node, target)) in entry.monitors {
+        for Monitor { reference, node, target } in entry.monitors.into_vec() {
             if node != self.inner.name
                 && let Some(c) = self.live_connection(&node)
             {
@@ -835,20 +793,6 @@ impl Node {
 impl Inner {
     fn local_pid(&self, id: u32) -> Pid {
         Pid { node: self.name.clone(), id, serial: 0, creation: self.creation }
-    }
-
-    fn with_proc<T>(&self, id: u32, f: impl FnOnce(&mut ProcEntry) -> T) -> Option<T> {
-        self.procs.lock().unwrap().get_mut(&id).map(f)
-    }
-
-    fn deliver(&self, id: u32, m: Message) -> bool {
-        match self.procs.lock().unwrap().get(&id) {
-            Some(p) => {
-                p.mailbox.push(m);
-                true
-            }
-            None => false,
-        }
     }
 
     fn is_ours(&self, pid: &Pid) -> bool {
@@ -876,7 +820,7 @@ impl Inner {
                 payload
                     .as_ref()
                     .and_then(|p| decode_bare(p).ok())
-                    .unwrap_or_else(|| Term::atom(crate::process::UNDECODABLE_REASON))
+                    .unwrap_or_else(|| Term::atom(crate::message::UNDECODABLE_REASON))
             })
         };
         match control {
@@ -884,15 +828,15 @@ impl Inner {
                 if self.is_ours(&to)
                     && let Some(p) = payload
                 {
-                    self.deliver(to.id, Message::Send { from, payload: Payload(p) });
+                    self.registry.deliver(to.id, Message::Send { from, payload: Payload(p) });
                 }
             }
             Control::RegSend { from, to } => {
                 let Some(p) = payload else { return };
-                let id = self.names.lock().unwrap().get(&to).copied();
+                let id = self.registry.whereis(&to);
                 match id {
                     Some(id) => {
-                        self.deliver(id, Message::Send { from: Some(from), payload: Payload(p) });
+                        self.registry.deliver(id, Message::Send { from: Some(from), payload: Payload(p) });
                     }
                     None if to.as_str() == "net_kernel" => self.answer_net_kernel(conn, &p),
                     // Unknown names (logger_proxy reports, for instance) are dropped, as OTP does.
@@ -904,7 +848,7 @@ impl Inner {
                 if !self.is_ours(&to) {
                     return;
                 }
-                if self.with_proc(to.id, |p| p.links.insert(from.clone())).is_none() {
+                if self.registry.with(to.id, |p| p.links.insert(from.clone())).is_none() {
                     let _ = conn.send_term(
                         &Control::Exit { from: to, to: from, reason: None },
                         &Term::atom("noproc"),
@@ -914,28 +858,34 @@ impl Inner {
             Control::UnlinkId { id, from, to } => {
                 // The ack must precede any other signal from `to` to `from`.
                 let _ = conn.send(&Control::UnlinkIdAck { id, from: to.clone(), to: from.clone() }, None);
-                self.with_proc(to.id, |p| p.links.remove(&from));
+                self.registry.with(to.id, |p| p.links.remove(&from));
             }
             Control::UnlinkIdAck { .. } => {}
             Control::Exit { from, to, reason } => {
                 let reason = reason_of(reason, &payload);
-                let linked = self.with_proc(to.id, |p| p.links.remove(&from)).unwrap_or(false);
+                let linked = self.registry.with(to.id, |p| p.links.remove(&from)).unwrap_or(false);
                 if linked {
-                    self.deliver(to.id, Message::Exit { from, reason });
+                    self.registry.deliver(to.id, Message::Exit { from, reason });
                 }
             }
             Control::Exit2 { from, to, reason } => {
                 let reason = reason_of(reason, &payload);
-                self.deliver(to.id, Message::Exit { from, reason });
+                self.registry.deliver(to.id, Message::Exit { from, reason });
             }
             Control::Monitor { from, target, reference } => {
                 let id = match &target {
                     Term::Pid(p) if self.is_ours(p) => Some(p.id),
-                    Term::Atom(a) => self.names.lock().unwrap().get(a).copied(),
+                    Term::Atom(a) => self.registry.whereis(a),
                     _ => None,
                 };
                 let ok = id.and_then(|id| {
-                    self.with_proc(id, |p| p.watchers.push((reference.clone(), from.clone(), target.clone())))
+                    self.registry.with(id, |p| {
+                        p.watchers.push(Watcher {
+                            reference: reference.clone(),
+                            watcher: from.clone(),
+                            object: target.clone(),
+                        })
+                    })
                 });
                 // net_adm:ping monitors net_kernel around its call; we answer that call
                 // ourselves, so the monitor is accepted and never fires.
@@ -948,20 +898,22 @@ impl Inner {
             Control::Demonitor { target, reference, .. } => {
                 let id = match &target {
                     Term::Pid(p) if self.is_ours(p) => Some(p.id),
-                    Term::Atom(a) => self.names.lock().unwrap().get(a).copied(),
+                    Term::Atom(a) => self.registry.whereis(a),
                     _ => None,
                 };
                 if let Some(id) = id {
-                    self.with_proc(id, |p| p.watchers.retain(|(r, _, _)| *r != reference));
+                    self.registry.with(id, |p| p.watchers.retain(|w| w.reference != reference));
                 }
             }
             Control::MonitorExit { object, to, reference, reason } => {
                 let raw = if reason.is_none() { payload.clone().map(Payload) } else { None };
                 let reason = reason_of(reason, &payload);
-                let known =
-                    self.with_proc(to.id, |p| p.monitors.remove(&reference).is_some()).unwrap_or(false);
+                let known = self
+                    .registry
+                    .with(to.id, |p| p.monitors.take(|m| m.reference == reference).is_some())
+                    .unwrap_or(false);
                 if known {
-                    self.deliver(to.id, Message::Down { reference, object, reason, raw });
+                    self.registry.deliver(to.id, Message::Down { reference, object, reason, raw });
                 }
             }
             Control::SpawnReply { req_id, to, flags, result } => {
@@ -977,9 +929,10 @@ impl Inner {
                     return;
                 }
                 let pending = self
-                    .with_proc(to.id, |p| {
-                        let was = match p.spawning.remove(&req_id) {
-                            Some((_, quiet)) => !(quiet && result.is_ok()),
+                    .registry
+                    .with(to.id, |p| {
+                        let was = match p.spawning.take(|s| s.request == req_id) {
+                            Some(s) => !(s.quiet && result.is_ok()),
                             None => false,
                         };
                         if let Ok(pid) = &result {
@@ -988,17 +941,17 @@ impl Inner {
                             }
                             // DEMONITOR_P must name the real process, or the peer keeps the
                             // monitor (it looks the placeholder up as a registered name).
-                            if let Some(m) = p.monitors.get_mut(&req_id) {
-                                m.1 = Term::Pid(pid.clone());
+                            if let Some(m) = p.monitors.find_mut(|m| m.reference == req_id) {
+                                m.target = Term::Pid(pid.clone());
                             }
                         } else {
-                            p.monitors.remove(&req_id);
+                            p.monitors.take(|m| m.reference == req_id);
                         }
                         was
                     })
                     .unwrap_or(false);
                 if pending {
-                    self.deliver(
+                    self.registry.deliver(
                         to.id,
                         Message::SpawnReply {
                             request: req_id,
@@ -1047,42 +1000,34 @@ impl Inner {
         }
         let noconnection = Term::atom("noconnection");
         let mut signals: Vec<(u32, Message)> = Vec::new();
-        {
-            let mut procs = self.procs.lock().unwrap();
-            for (id, p) in procs.iter_mut() {
-                let gone: Vec<Pid> = p.links.iter().filter(|l| l.node == peer).cloned().collect();
-                for l in gone {
-                    p.links.remove(&l);
-                    signals.push((*id, Message::Exit { from: l, reason: noconnection.clone() }));
-                }
-                let refs: Vec<Reference> =
-                    p.monitors.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
-                for r in refs {
-                    let (_, object) = p.monitors.remove(&r).expect("listed");
-                    signals.push((
-                        *id,
-                        Message::Down { reference: r, object, reason: noconnection.clone(), raw: None },
-                    ));
-                }
-                let reqs: Vec<Reference> =
-                    p.spawning.iter().filter(|(_, (n, _))| *n == peer).map(|(r, _)| r.clone()).collect();
-                for r in reqs {
-                    p.spawning.remove(&r);
-                    signals.push((
-                        *id,
-                        Message::SpawnReply {
-                            request: r,
-                            result: Err(noconnection.clone()),
-                            linked: false,
-                            monitored: false,
-                        },
-                    ));
-                }
-                p.watchers.retain(|(_, w, _)| w.node != peer);
+        self.registry.for_each(|id, p| {
+            let gone: Vec<Pid> = p.links.iter().filter(|l| l.node == peer).cloned().collect();
+            for l in gone {
+                p.links.remove(&l);
+                signals.push((id, Message::Exit { from: l, reason: noconnection.clone() }));
             }
-        }
+            for m in p.monitors.take_all(|m| m.node == peer) {
+                let down = Message::Down {
+                    reference: m.reference,
+                    object: m.target,
+                    reason: noconnection.clone(),
+                    raw: None,
+                };
+                signals.push((id, down));
+            }
+            for s in p.spawning.take_all(|s| s.node == peer) {
+                let reply = Message::SpawnReply {
+                    request: s.request,
+                    result: Err(noconnection.clone()),
+                    linked: false,
+                    monitored: false,
+                };
+                signals.push((id, reply));
+            }
+            p.watchers.retain(|w| w.watcher.node != peer);
+        });
         for (id, m) in signals {
-            self.deliver(id, m);
+            self.registry.deliver(id, m);
         }
         let _ = self.events.send(NodeEvent::Down { node: peer, reason: why.to_string() });
     }

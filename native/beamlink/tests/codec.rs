@@ -88,6 +88,21 @@ fn latin1_atom_over_255_characters_is_rejected() {
 }
 
 #[test]
+fn known_atoms_are_still_checked() {
+    // An atom made locally is interned whatever its length; decoding its name still refuses
+    // more than 255 characters, and Latin-1 bytes that spell a known UTF-8 name decode as
+    // Latin-1.
+    let long = "x".repeat(300);
+    let _known = beamlink::term::Atom::new(&long);
+    let mut b = vec![131, 118, 1, 44];
+    b.extend_from_slice(long.as_bytes());
+    assert_eq!(decode(&b), Err(DecodeError::Invalid { offset: 1, what: "atom (over 255 characters)" }));
+    let _e = Term::atom("é");
+    assert_eq!(decode(&[131, 115, 2, 0xc3, 0xa9]).unwrap(), Term::atom("Ã©"));
+    assert_eq!(decode(&[131, 119, 2, 0xc3, 0xa9]).unwrap(), Term::atom("é"));
+}
+
+#[test]
 fn pid_ext() {
     let b = v(&[&[131, 103], &NODE, &[0, 0, 0, 7], &[0, 0, 0, 2], &[3]]);
     assert_eq!(decode(&b).unwrap(), Term::Pid(Pid { node: node(), id: 7, serial: 2, creation: 3 }));

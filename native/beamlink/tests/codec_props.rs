@@ -124,7 +124,7 @@ proptest! {
 #[test]
 fn equal_numbers_of_different_representation() {
     let small = Term::Int(5);
-    let big = Term::BigInt(num_bigint::BigInt::from(5));
+    let big = Term::BigInt(beamlink::term::Big::from(5i64));
     assert_eq!(small, big);
     assert_eq!(compare(&small, &big), Ordering::Equal);
     assert_eq!(compare(&Term::Int(1), &Term::Float(1.0)), Ordering::Less);

@@ -12,6 +12,7 @@ mod error;
 mod eval;
 mod io_server;
 mod multicall;
+mod ping;
 mod request;
 mod rex;
 mod spawn;

@@ -8,8 +8,8 @@
 use std::io::Read;
 
 use bytes::Bytes;
-use num_bigint::{BigInt, Sign};
 
+use super::big::Big;
 use super::tags::*;
 use super::types::{Atom, ExportFun, Fun, Pid, Port, Reference, Term};
 
@@ -141,7 +141,6 @@ pub struct Decoder<'a> {
     /// against the bytes left, and nested containers each see nearly all of them, so without
     /// one budget for the whole input k levels could reserve k times what was sent.
     prealloc: usize,
-    interned: AtomInterner,
 }
 
 impl<'a> Decoder<'a> {
@@ -154,7 +153,6 @@ impl<'a> Decoder<'a> {
             limits: Limits::default(),
             depth: 0,
             prealloc: input.len(),
-            interned: AtomInterner::new(),
         }
     }
 
@@ -236,21 +234,115 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// An element of a container: small integers inline (the commonest elements by far),
-    /// anything else through [`term`](Self::term).
+    /// An element of a container: the commonest leaves without a call, anything else
+    /// through [`term`](Self::term).
     #[inline(always)]
     fn item(&mut self) -> Result<Term, DecodeError> {
+        match self.common_leaf() {
+            Some(t) => Ok(t),
+            None => self.term(),
+        }
+    }
+
+    /// Decodes `n` elements onto `items`, each written straight into the vector.
+    #[inline(always)]
+    fn push_items(&mut self, items: &mut Vec<Term>, n: usize) -> Result<(), DecodeError> {
+        for _ in 0..n {
+            if items.len() == items.capacity() {
+                items.reserve(1);
+            }
+            let len = items.len();
+            // SAFETY: `len < capacity`; the slot is written before the length covers it.
+            unsafe {
+                let slot = items.as_mut_ptr().add(len);
+                if !self.common_leaf_into(slot) {
+                    slot.write(self.term()?);
+                }
+                items.set_len(len + 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`common_leaf`](Self::common_leaf) written to `slot`; `false` if there was none.
+    ///
+    /// # Safety
+    /// `slot` must be valid for a write; what it held is overwritten without a drop.
+    #[inline(always)]
+    unsafe fn common_leaf_into(&mut self, slot: *mut Term) -> bool {
+        let input = self.input;
         let p = self.pos;
-        match self.input.get(p..p + 5) {
-            Some([SMALL_INTEGER_EXT, b, ..]) => {
+        // Integers first and apart: they are the bulk of large lists.
+        if let Some(&[tag, a, b, c, d]) = input.get(p..p + 5) {
+            if tag == SMALL_INTEGER_EXT {
                 self.pos = p + 2;
-                Ok(Term::Int(*b as i64))
+                unsafe { slot.write(Term::Int(a as i64)) };
+                return true;
             }
-            Some([INTEGER_EXT, a, b, c, d]) => {
+            if tag == INTEGER_EXT {
                 self.pos = p + 5;
-                Ok(Term::Int(i32::from_be_bytes([*a, *b, *c, *d]) as i64))
+                unsafe { slot.write(Term::Int(i32::from_be_bytes([a, b, c, d]) as i64)) };
+                return true;
             }
-            _ => self.term(),
+        }
+        match self.common_leaf() {
+            Some(t) => {
+                unsafe { slot.write(t) };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Small and 32-bit integers, known atoms under the UTF-8 tag, floats, binaries and `[]`,
+    /// decoded in line; `None` (nothing consumed) for anything else, including anything
+    /// malformed, which [`term`](Self::term) then reports.
+    #[inline(always)]
+    fn common_leaf(&mut self) -> Option<Term> {
+        let input = self.input;
+        let p = self.pos;
+        match *input.get(p)? {
+            SMALL_INTEGER_EXT => {
+                let b = *input.get(p + 1)?;
+                self.pos = p + 2;
+                Some(Term::Int(b as i64))
+            }
+            INTEGER_EXT => {
+                let w: [u8; 4] = input.get(p + 1..p + 5)?.try_into().ok()?;
+                self.pos = p + 5;
+                Some(Term::Int(i32::from_be_bytes(w) as i64))
+            }
+            SMALL_ATOM_UTF8_EXT => {
+                let end = p + 2 + *input.get(p + 1)? as usize;
+                let a = Atom::lookup(input.get(p + 2..end)?)?;
+                self.pos = end;
+                Some(Term::Atom(a))
+            }
+            NEW_FLOAT_EXT => {
+                let w: [u8; 8] = input.get(p + 1..p + 9)?.try_into().ok()?;
+                let f = f64::from_bits(u64::from_be_bytes(w));
+                if !f.is_finite() {
+                    return None;
+                }
+                self.pos = p + 9;
+                Some(Term::Float(f))
+            }
+            BINARY_EXT => {
+                let w: [u8; 4] = input.get(p + 1..p + 5)?.try_into().ok()?;
+                let n = u32::from_be_bytes(w) as usize;
+                let start = p + 5;
+                let bytes = input.get(start..start.checked_add(n)?)?;
+                self.pos = start + n;
+                Some(Term::Binary(match self.shared {
+                    Some(b) => b.slice(start..start + n),
+                    None => Bytes::copy_from_slice(bytes),
+                }))
+            }
+            NIL_EXT => {
+                self.pos = p + 1;
+                Some(Term::List(Vec::new()))
+            }
+            _ => None,
         }
     }
 
@@ -336,37 +428,15 @@ impl<'a> Decoder<'a> {
                 let bits = self.u8()?;
                 self.bit_binary(n, bits, at)
             }
-            NEW_PID_EXT | PID_EXT => {
-                let node = self.atom()?;
-                let id = self.u32()?;
-                let serial = self.u32()?;
-                let creation = if tag == NEW_PID_EXT { self.u32()? } else { self.u8()? as u32 };
-                Ok(Term::Pid(Pid { node, id, serial, creation }))
-            }
+            NEW_PID_EXT | PID_EXT => self.pid_body(tag).map(Term::Pid),
             V4_PORT_EXT | NEW_PORT_EXT | PORT_EXT => {
                 let node = self.atom()?;
                 let id = if tag == V4_PORT_EXT { self.u64()? } else { self.u32()? as u64 };
                 let creation = if tag == PORT_EXT { self.u8()? as u32 } else { self.u32()? };
                 Ok(Term::Port(Port { node, id, creation }))
             }
-            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT => {
-                let n = self.u16()? as usize;
-                if n == 0 || n > 5 {
-                    return Err(DecodeError::Invalid { offset: at, what: "reference length" });
-                }
-                let node = self.atom()?;
-                let creation = if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
-                let mut ids = Vec::with_capacity(n);
-                for _ in 0..n {
-                    ids.push(self.u32()?);
-                }
-                Ok(Term::Reference(Reference { node, creation, ids }))
-            }
-            REFERENCE_EXT => {
-                let node = self.atom()?;
-                let id = self.u32()?;
-                let creation = self.u8()? as u32;
-                Ok(Term::Reference(Reference { node, creation, ids: vec![id] }))
+            NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT | REFERENCE_EXT => {
+                self.reference_body(tag, at).map(Term::Reference)
             }
             LOCAL_EXT => {
                 // Only the node that wrote it can interpret the rest; it runs to the end.
@@ -376,6 +446,77 @@ impl<'a> Decoder<'a> {
             COMPRESSED => Err(DecodeError::Invalid { offset: at, what: "nested compressed term" }),
             _ => Err(DecodeError::UnknownTag { offset: at, tag }),
         }
+    }
+
+    fn pid_body(&mut self, tag: u8) -> Result<Pid, DecodeError> {
+        let node = self.atom()?;
+        let id = self.u32()?;
+        let serial = self.u32()?;
+        let creation = if tag == NEW_PID_EXT { self.u32()? } else { self.u8()? as u32 };
+        Ok(Pid { node, id, serial, creation })
+    }
+
+    fn reference_body(&mut self, tag: u8, at: usize) -> Result<Reference, DecodeError> {
+        if tag == REFERENCE_EXT {
+            let node = self.atom()?;
+            let id = self.u32()?;
+            let creation = self.u8()? as u32;
+            return Ok(Reference { node, creation, ids: vec![id] });
+        }
+        let n = self.u16()? as usize;
+        if n == 0 || n > 5 {
+            return Err(DecodeError::Invalid { offset: at, what: "reference length" });
+        }
+        let node = self.atom()?;
+        let creation = if tag == NEWER_REFERENCE_EXT { self.u32()? } else { self.u8()? as u32 };
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            ids.push(self.u32()?);
+        }
+        Ok(Reference { node, creation, ids })
+    }
+
+    /// The next term if it is a pid; `None` (position unspecified) otherwise or if malformed.
+    pub(crate) fn pid(&mut self) -> Option<Pid> {
+        match self.u8().ok()? {
+            tag @ (NEW_PID_EXT | PID_EXT) => self.pid_body(tag).ok(),
+            _ => None,
+        }
+    }
+
+    /// The next term if it is a reference; `None` (position unspecified) otherwise.
+    pub(crate) fn reference(&mut self) -> Option<Reference> {
+        let at = self.pos;
+        match self.u8().ok()? {
+            tag @ (NEWER_REFERENCE_EXT | NEW_REFERENCE_EXT | REFERENCE_EXT) => {
+                self.reference_body(tag, at).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The next term if it is an integer that fits `i64`; `None` otherwise.
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        match self.common_leaf()? {
+            Term::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The arity of the next term if it is a tuple of up to 255 elements; `None` otherwise.
+    pub(crate) fn small_tuple(&mut self) -> Option<usize> {
+        match self.input.get(self.pos..self.pos + 2)? {
+            [SMALL_TUPLE_EXT, n] => {
+                self.pos += 2;
+                Some(*n as usize)
+            }
+            _ => None,
+        }
+    }
+
+    /// Moves back (or on) to `pos`, a position this decoder was at.
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos;
     }
 
     fn compressed(&mut self) -> Result<Term, DecodeError> {
@@ -439,9 +580,7 @@ impl<'a> Decoder<'a> {
         self.check_count(n, 1)?;
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
-        for _ in 0..n {
-            items.push(self.item()?);
-        }
+        self.push_items(&mut items, n)?;
         self.depth -= 1;
         Ok(Term::Tuple(items))
     }
@@ -451,9 +590,7 @@ impl<'a> Decoder<'a> {
         self.check_count(n, 1)?;
         self.enter()?;
         let mut items = Vec::with_capacity(self.reserve(n));
-        for _ in 0..n {
-            items.push(self.item()?);
-        }
+        self.push_items(&mut items, n)?;
         // A LIST_EXT tail continues this list: read it into the same vector rather than
         // recursing, or k chained tails would copy the elements after them k times.
         while self.peek() == Some(LIST_EXT) {
@@ -462,9 +599,7 @@ impl<'a> Decoder<'a> {
             self.check_count(n, 1)?;
             let more = self.reserve(n);
             items.reserve(more);
-            for _ in 0..n {
-                items.push(self.item()?);
-            }
+            self.push_items(&mut items, n)?;
         }
         let tail = self.term()?;
         self.depth -= 1;
@@ -549,22 +684,19 @@ impl<'a> Decoder<'a> {
         if sign > 1 {
             return Err(DecodeError::Invalid { offset: at, what: "bignum sign" });
         }
-        if n <= 8 {
-            let mut v: u64 = 0;
-            for (i, &b) in mag.iter().enumerate() {
-                v |= (b as u64) << (8 * i);
-            }
+        // Zero padding can make a small number look big: normalise, as the Term rules require.
+        if n <= 16 {
+            let v = le_u128(mag);
             if sign == 0 {
                 if let Ok(i) = i64::try_from(v) {
                     return Ok(Term::Int(i));
                 }
-            } else if v <= 1u64 << 63 {
+            } else if v <= 1u128 << 63 {
                 return Ok(Term::Int((v as i64).wrapping_neg()));
             }
+            return Ok(Term::BigInt(Big::from_magnitude(sign == 1, v)));
         }
-        let s = if sign == 0 { Sign::Plus } else { Sign::Minus };
-        // Zero padding can make a small number look big: normalise, as the Term rules require.
-        Ok(Term::from(BigInt::from_bytes_le(s, mag)))
+        Ok(Term::from(Big::from_le_bytes(sign == 1, mag)))
     }
 
     fn bit_binary(&mut self, n: usize, bits: u8, at: usize) -> Result<Term, DecodeError> {
@@ -600,7 +732,22 @@ impl<'a> Decoder<'a> {
     }
 
     /// An atom in any of its encodings, including a cache reference.
+    #[inline(always)]
     pub fn atom(&mut self) -> Result<Atom, DecodeError> {
+        // The commonest case, a known name under the tag OTP 26+ writes, without a call.
+        let p = self.pos;
+        if let Some(&[SMALL_ATOM_UTF8_EXT, len]) = self.input.get(p..p + 2) {
+            let end = p + 2 + len as usize;
+            if let Some(a) = self.input.get(p + 2..end).and_then(Atom::lookup) {
+                self.pos = end;
+                return Ok(a);
+            }
+        }
+        self.any_atom()
+    }
+
+    #[inline(never)]
+    fn any_atom(&mut self) -> Result<Atom, DecodeError> {
         let at = self.pos;
         let tag = self.u8()?;
         let (len, utf8) = match tag {
@@ -618,18 +765,20 @@ impl<'a> Decoder<'a> {
             _ => return Err(DecodeError::Invalid { offset: at, what: "atom" }),
         };
         let raw = self.take(len)?;
+        // A known name is valid UTF-8: found, it needs no check but the length.
+        if (utf8 || raw.is_ascii())
+            && raw.len() <= 255
+            && let Some(a) = Atom::lookup(raw)
+        {
+            return Ok(a);
+        }
         if utf8 || raw.is_ascii() {
-            if let Some(a) = self.interned.get(raw) {
-                return Ok(a);
-            }
             let s = std::str::from_utf8(raw)
                 .map_err(|_| DecodeError::Invalid { offset: at, what: "UTF-8 in atom" })?;
             if s.len() > 255 && s.chars().count() > 255 {
                 return Err(DecodeError::Invalid { offset: at, what: "atom (over 255 characters)" });
             }
-            let a = Atom::new(s);
-            self.interned.put(raw, &a);
-            Ok(a)
+            Ok(Atom::new(s))
         } else {
             // Latin-1: every byte is the code point of the same value, so bytes are characters.
             if raw.len() > 255 {
@@ -690,6 +839,21 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// A little-endian number of at most 16 bytes, read with at most two 8-byte loads.
+#[inline(always)]
+fn le_u128(b: &[u8]) -> u128 {
+    let n = b.len();
+    let at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    if n > 8 {
+        // The high word overlaps the low one; shift the overlap out.
+        (at(0) as u128) | ((at(n - 8) >> ((16 - n) * 8)) as u128) << 64
+    } else if n == 8 {
+        at(0) as u128
+    } else {
+        b.iter().rev().fold(0u128, |v, &x| v << 8 | x as u128)
+    }
+}
+
 fn has_duplicate_keys(pairs: &[(Term, Term)]) -> bool {
     if pairs.len() < 2 {
         return false;
@@ -736,7 +900,7 @@ fn key_hash(t: &Term) -> u64 {
     }
     match t {
         Term::Int(i) => mix(1, *i as u64),
-        Term::BigInt(b) => bytes(2, &b.to_signed_bytes_le()),
+        Term::BigInt(b) => mix(bytes(2, &b.to_le_bytes()), b.is_negative() as u64),
         Term::Float(f) => mix(3, f.to_bits()),
         Term::Atom(a) => bytes(4, a.as_str().as_bytes()),
         Term::Binary(b) => bytes(5, b),
@@ -762,63 +926,28 @@ fn key_hash(t: &Term) -> u64 {
     }
 }
 
+/// Whether two keys are one map key: the common kinds at once, the rest through [`exact_key`].
+#[inline]
+fn same_key(a: &Term, b: &Term) -> bool {
+    match (a, b) {
+        (Term::Atom(x), Term::Atom(y)) => x == y,
+        (Term::Int(x), Term::Int(y)) => x == y,
+        (Term::Binary(x), Term::Binary(y)) => x == y,
+        // Different kinds are never one key: integers are normalised (an `Int` is never equal
+        // to a `BigInt`), `1` and `1.0` are different keys, and a bitstring is never a binary.
+        _ if std::mem::discriminant(a) != std::mem::discriminant(b) => false,
+        _ => exact_key(a, b),
+    }
+}
+
 /// Whether two keys are one map key. `==` on terms follows OTP 25, where `0.0 =:= -0.0`; OTP 27
 /// and later tell them apart and send `#{0.0 => a, -0.0 => b}`, which must decode. Equal terms
 /// differing only in the sign of a zero differ in their canonical encoding.
-fn same_key(a: &Term, b: &Term) -> bool {
+#[inline(never)]
+fn exact_key(a: &Term, b: &Term) -> bool {
     if a != b {
         return false;
     }
     let canonical = super::encode::EncodeOptions { deterministic: true, ..Default::default() };
     super::encode::encode_with(a, &canonical) == super::encode::encode_with(b, &canonical)
-}
-
-/// A per-thread direct-mapped atom cache: a term (or a stream of messages) naming the same
-/// atoms again and again shares one allocation per distinct atom, and nothing is allocated per
-/// decode. Bounded: 4096 slots of at most 255-character atoms; a colliding atom replaces the
-/// old one.
-struct AtomInterner;
-
-const INTERN_SLOTS: usize = 4096;
-
-thread_local! {
-    static INTERNED: std::cell::RefCell<Vec<Option<Atom>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-impl AtomInterner {
-    fn new() -> AtomInterner {
-        AtomInterner
-    }
-
-    /// A constant-time hash: the first and last eight bytes and the length. Atoms that share
-    /// both ends collide and replace each other, which costs only a re-allocation.
-    #[inline]
-    fn slot(raw: &[u8]) -> usize {
-        let word = |b: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(w)
-        };
-        let n = raw.len();
-        let (head, tail) = if n <= 8 { (word(raw), 0) } else { (word(&raw[..8]), word(&raw[n - 8..])) };
-        let h = (head ^ tail.rotate_left(23) ^ (n as u64) << 56).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (h >> 52) as usize & (INTERN_SLOTS - 1)
-    }
-
-    #[inline]
-    fn get(&self, raw: &[u8]) -> Option<Atom> {
-        INTERNED.with_borrow(|slots| match slots.get(Self::slot(raw)) {
-            Some(Some(a)) if a.as_str().as_bytes() == raw => Some(a.clone()),
-            _ => None,
-        })
-    }
-
-    fn put(&mut self, raw: &[u8], a: &Atom) {
-        INTERNED.with_borrow_mut(|slots| {
-            if slots.is_empty() {
-                *slots = vec![None; INTERN_SLOTS];
-            }
-            slots[Self::slot(raw)] = Some(a.clone());
-        })
-    }
 }

@@ -18,7 +18,7 @@ const SEGMENT: usize = 4 * 1024 * 1024;
 /// Nesting below this depth always fits the red zone, so it skips the check (whose first use on
 /// a thread reads the thread's stack bounds).
 pub(crate) const SHALLOW: usize = 16;
-/// Nesting at which `Drop` switches from recursion to taking the term apart iteratively.
+/// Nesting at which `Drop` switches from recursion to taking the term apart on a heap stack.
 const DROP_RECURSION: usize = 64;
 
 /// Runs `f`, one nesting level at `depth`, on a stack with room for it: past a shallow depth,
@@ -92,75 +92,135 @@ pub(crate) fn around<R>(t: &Term, f: impl FnOnce() -> R) -> R {
 }
 
 impl Term {
-    /// Whether dropping this term drops other containers (so it may recurse).
-    #[inline]
-    fn holds_containers(&self) -> bool {
-        let nests = |t: &Term| match t {
+    /// Whether this term holds other terms right now (dropping it drops them).
+    #[inline(always)]
+    fn has_elements(&self) -> bool {
+        match self {
             Term::Tuple(v) | Term::List(v) => !v.is_empty(),
             Term::Map(p) => !p.is_empty(),
             Term::ImproperList(..) => true,
             Term::Fun(f) => !f.free_vars.is_empty(),
             _ => false,
-        };
-        match self {
-            Term::Tuple(v) | Term::List(v) => v.iter().any(nests),
-            Term::Map(p) => p.iter().any(|(k, v)| nests(k) || nests(v)),
-            Term::ImproperList(v, tail) => nests(tail) || v.iter().any(nests),
-            Term::Fun(f) => f.free_vars.iter().any(nests),
-            _ => false,
         }
     }
 
-    /// Moves this term's elements out, pushing the ones that hold containers onto `stack` and
-    /// dropping the others (leaves, empty containers) at once.
-    fn dismantle_into(&mut self, stack: &mut Vec<Term>) {
-        let mut keep = |t: Term| {
-            if t.holds_containers() {
-                stack.push(t);
-            }
-        };
+    /// Runs `f` on every element of this container, in place.
+    #[inline(always)]
+    fn each_element(&mut self, mut f: impl FnMut(&mut Term)) {
         match self {
-            Term::Tuple(v) | Term::List(v) => std::mem::take(v).into_iter().for_each(&mut keep),
-            Term::Map(p) => std::mem::take(p).into_iter().for_each(|(k, v)| {
-                keep(k);
-                keep(v);
+            Term::Tuple(v) | Term::List(v) => v.iter_mut().for_each(f),
+            Term::Map(p) => p.iter_mut().for_each(|(k, v)| {
+                f(k);
+                f(v);
             }),
             Term::ImproperList(v, tail) => {
-                std::mem::take(v).into_iter().for_each(&mut keep);
-                keep(std::mem::take(&mut **tail));
+                v.iter_mut().for_each(&mut f);
+                f(tail);
             }
-            Term::Fun(f) => std::mem::take(&mut f.free_vars).into_iter().for_each(keep),
+            Term::Fun(fun) => fun.free_vars.iter_mut().for_each(f),
+            _ => {}
+        }
+    }
+
+    /// Drops the elements of this container (leaving it empty) without the drop glue's call
+    /// per element: elements that own nothing are skipped, containers are emptied first.
+    /// Recursion goes `budget` levels deep; below that the rest is taken apart on a heap stack.
+    #[inline(never)]
+    fn drop_elements(&mut self, budget: usize) {
+        match self {
+            Term::Tuple(v) | Term::List(v) => drop_vec(v, budget),
+            Term::Map(p) => {
+                let mut pairs = std::mem::take(p);
+                let len = pairs.len();
+                // SAFETY: as in `drop_vec`, each key and value is dropped once, in place.
+                unsafe {
+                    pairs.set_len(0);
+                    let base = pairs.as_mut_ptr();
+                    for i in 0..len {
+                        let (k, v) = &mut *base.add(i);
+                        drop_in_place(k, budget);
+                        drop_in_place(v, budget);
+                    }
+                }
+            }
+            Term::ImproperList(v, tail) => {
+                drop_vec(v, budget);
+                if tail.has_elements() {
+                    if budget > 0 {
+                        tail.drop_elements(budget - 1);
+                    } else {
+                        drop_deep(std::mem::take(&mut **tail));
+                    }
+                }
+            }
+            Term::Fun(f) => drop_vec(&mut f.free_vars, budget),
             _ => {}
         }
     }
 }
 
-thread_local! {
-    static DROP_DEPTH: Cell<usize> = const { Cell::new(0) };
+/// Drops `t` in place: nothing to do for numbers; containers drop their elements first.
+///
+/// # Safety
+/// `t` must not be used or dropped again.
+#[inline(always)]
+unsafe fn drop_in_place(t: &mut Term, budget: usize) {
+    match t {
+        // The commonest elements own nothing at all (an interned atom is a plain pointer).
+        Term::Int(_) | Term::Float(_) => {}
+        Term::Atom(a) if !a.is_counted() => {}
+        _ => {
+            if t.has_elements() {
+                if budget > 0 {
+                    t.drop_elements(budget - 1);
+                } else {
+                    drop_deep(std::mem::take(t));
+                }
+            }
+            // SAFETY: the caller's promise.
+            unsafe { std::ptr::drop_in_place(t) }
+        }
+    }
+}
+
+/// Frees `v`'s elements and its buffer; `v` is left empty.
+#[inline(always)]
+fn drop_vec(v: &mut Vec<Term>, budget: usize) {
+    let mut items = std::mem::take(v);
+    let len = items.len();
+    // Length 0 first: should a drop panic, the rest leaks instead of dropping twice.
+    // SAFETY: the elements are dropped below, each once, through a pointer into the buffer,
+    // which `items` frees (without running element drops) when it goes out of scope.
+    unsafe {
+        items.set_len(0);
+        let base = items.as_mut_ptr();
+        for i in 0..len {
+            drop_in_place(&mut *base.add(i), budget);
+        }
+    }
+}
+
+/// A term too deep to recurse into, taken apart on a heap stack.
+#[inline(never)]
+fn drop_deep(t: Term) {
+    let mut stack = vec![t];
+    while let Some(mut t) = stack.pop() {
+        t.each_element(|e| {
+            if e.has_elements() {
+                stack.push(std::mem::take(e));
+            }
+        });
+        // `t` drops here holding no container with elements: no recursion.
+    }
 }
 
 impl Drop for Term {
+    /// Leaves cost a discriminant check; a container drops its elements itself (recursing at
+    /// most [`DROP_RECURSION`] levels, then on a heap stack) and the glue frees the rest.
+    #[inline(always)]
     fn drop(&mut self) {
-        if !self.holds_containers() {
-            // Leaves and containers of leaves: the compiler's drop glue goes no deeper.
-            return;
-        }
-        let depth = DROP_DEPTH.with(|d| d.get());
-        if depth < DROP_RECURSION {
-            DROP_DEPTH.with(|d| d.set(depth + 1));
-            let mut stack = Vec::new();
-            // Dropping the elements here recurses one level; the glue that runs after this
-            // function finds them gone.
-            self.dismantle_into(&mut stack);
-            drop(stack);
-            DROP_DEPTH.with(|d| d.set(depth));
-        } else {
-            let mut stack = Vec::new();
-            self.dismantle_into(&mut stack);
-            while let Some(mut t) = stack.pop() {
-                t.dismantle_into(&mut stack);
-                // `t` drops here with no containers left in it: no recursion.
-            }
+        if self.has_elements() {
+            self.drop_elements(DROP_RECURSION);
         }
     }
 }
@@ -214,6 +274,17 @@ mod tests {
             assert!(c == t);
             drop(t);
             drop(c);
+        });
+    }
+
+    #[test]
+    fn chains_of_improper_tails_drop_without_recursing() {
+        on_small_stack(|| {
+            let mut t = Term::nil();
+            for i in 0..200_000i64 {
+                t = Term::ImproperList(vec![Term::from(i), Term::atom("x")], Box::new(t));
+            }
+            drop(t);
         });
     }
 }

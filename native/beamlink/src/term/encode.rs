@@ -7,8 +7,7 @@
 
 use std::io::Write;
 
-use num_bigint::Sign;
-
+use super::big::Big;
 use super::order;
 use super::tags::*;
 use super::types::{Atom, Pid, Term};
@@ -77,6 +76,37 @@ pub fn encode_into_with(term: &Term, opts: &EncodeOptions, out: &mut Vec<u8>) {
     Encoder { opts, out, depth: 0 }.term(term)
 }
 
+/// Writers of single pieces for code that lays out a tuple itself (the control messages).
+pub(crate) mod piece {
+    use super::*;
+    use crate::term::Reference;
+
+    fn with(out: &mut Vec<u8>, f: impl FnOnce(&mut Encoder<'_>)) {
+        f(&mut Encoder { opts: &EncodeOptions::default(), out, depth: 0 })
+    }
+
+    pub(crate) fn tuple_header(n: usize, out: &mut Vec<u8>) {
+        debug_assert!(n < 256);
+        out.extend_from_slice(&[SMALL_TUPLE_EXT, n as u8]);
+    }
+
+    pub(crate) fn int(i: i64, out: &mut Vec<u8>) {
+        with(out, |e| e.int(i))
+    }
+
+    pub(crate) fn atom(a: &Atom, out: &mut Vec<u8>) {
+        with(out, |e| e.atom(a))
+    }
+
+    pub(crate) fn pid(p: &Pid, out: &mut Vec<u8>) {
+        with(out, |e| e.pid(p))
+    }
+
+    pub(crate) fn reference(r: &Reference, out: &mut Vec<u8>) {
+        with(out, |e| e.reference(r))
+    }
+}
+
 fn compress(body: &[u8], level: u32) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() / 2 + 16);
     out.push(VERSION_MAGIC);
@@ -96,35 +126,101 @@ struct Encoder<'o> {
 }
 
 impl Encoder<'_> {
+    /// Appends `N` bytes: a capacity check and fixed-size stores, no call.
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        let len = self.out.len();
+        if self.out.capacity() - len < N {
+            self.grow(N);
+        }
+        // SAFETY: `N` bytes of spare capacity were just ensured.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.out.as_mut_ptr().add(len), N);
+            self.out.set_len(len + N);
+        }
+    }
+
+    /// Room for `n` more bytes, growing by at least half again (as `Vec` would, out of line).
+    #[inline(never)]
+    #[cold]
+    fn grow(&mut self, n: usize) {
+        let more = n.max(self.out.capacity() / 2).max(64);
+        self.out.reserve(more);
+    }
+
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        self.out.extend_from_slice(b);
+    }
+
     /// The common kinds are dispatched here; the rest live in `rare`, which keeps this
     /// function's frame (entered once per term) small.
     fn term(&mut self, t: &Term) {
         match t {
             Term::Int(i) => self.int(*i),
             Term::Atom(a) => self.atom(a),
-            Term::Binary(b) => {
-                self.out.reserve(5 + b.len());
-                self.out.push(BINARY_EXT);
-                self.out.extend_from_slice(&(b.len() as u32).to_be_bytes());
-                self.out.extend_from_slice(b);
-            }
+            Term::Binary(b) => self.binary(b),
             Term::Tuple(items) => {
                 if items.len() < 256 {
-                    self.out.extend_from_slice(&[SMALL_TUPLE_EXT, items.len() as u8]);
+                    self.put([SMALL_TUPLE_EXT, items.len() as u8]);
                 } else {
-                    self.out.push(LARGE_TUPLE_EXT);
-                    self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+                    let n = (items.len() as u32).to_be_bytes();
+                    self.put([LARGE_TUPLE_EXT, n[0], n[1], n[2], n[3]]);
                 }
-                self.depth += 1;
-                for i in items {
-                    self.child(i);
-                }
-                self.depth -= 1;
+                self.items(items);
             }
             Term::List(items) => self.list(items, None),
             Term::Float(f) => self.float(*f),
+            Term::Map(pairs) => self.map(pairs),
             _ => self.rare(t),
         }
+    }
+
+    /// The elements of a container, one level down: the commonest leaves without a call.
+    #[inline(always)]
+    fn items(&mut self, items: &[Term]) {
+        self.depth += 1;
+        for t in items {
+            self.element(t);
+        }
+        self.depth -= 1;
+    }
+
+    #[inline(always)]
+    fn element(&mut self, t: &Term) {
+        match t {
+            Term::Int(i) => self.int(*i),
+            Term::Atom(a) => self.atom(a),
+            _ => self.child(t),
+        }
+    }
+
+    fn map(&mut self, pairs: &[(Term, Term)]) {
+        let n = (pairs.len() as u32).to_be_bytes();
+        self.put([MAP_EXT, n[0], n[1], n[2], n[3]]);
+        self.depth += 1;
+        if self.opts.deterministic {
+            let mut sorted: Vec<&(Term, Term)> = pairs.iter().collect();
+            sorted.sort_by(|a, b| order::compare(&a.0, &b.0));
+            for (k, v) in sorted {
+                self.element(k);
+                self.element(v);
+            }
+        } else {
+            for (k, v) in pairs {
+                self.element(k);
+                self.element(v);
+            }
+        }
+        self.depth -= 1;
+    }
+
+    #[inline(always)]
+    fn binary(&mut self, b: &[u8]) {
+        let n = (b.len() as u32).to_be_bytes();
+        self.out.reserve(5 + b.len());
+        self.put([BINARY_EXT, n[0], n[1], n[2], n[3]]);
+        self.bytes(b);
     }
 
     #[inline(never)]
@@ -135,72 +231,43 @@ impl Encoder<'_> {
             | Term::Binary(_)
             | Term::Tuple(_)
             | Term::List(_)
-            | Term::Float(_) => self.term(t),
+            | Term::Float(_)
+            | Term::Map(_) => self.term(t),
             Term::BigInt(b) => self.bigint(b),
             Term::BitBinary { bytes, bits } => {
                 if *bits == 0 || *bits >= 8 || bytes.is_empty() {
-                    self.out.push(BINARY_EXT);
-                    self.out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-                    self.out.extend_from_slice(bytes);
+                    self.binary(bytes);
                 } else {
-                    self.out.push(BIT_BINARY_EXT);
-                    self.out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-                    self.out.push(*bits);
+                    let n = (bytes.len() as u32).to_be_bytes();
+                    self.put([BIT_BINARY_EXT, n[0], n[1], n[2], n[3], *bits]);
                     let (last, head) = bytes.split_last().expect("non-empty");
-                    self.out.extend_from_slice(head);
-                    self.out.push(last & (0xffu8 << (8 - bits)));
+                    self.bytes(head);
+                    self.put([last & (0xffu8 << (8 - bits))]);
                 }
             }
             Term::ImproperList(items, tail) => self.list(items, Some(tail)),
-            Term::Map(pairs) => {
-                self.out.push(MAP_EXT);
-                self.out.extend_from_slice(&(pairs.len() as u32).to_be_bytes());
-                self.depth += 1;
-                if self.opts.deterministic {
-                    let mut sorted: Vec<&(Term, Term)> = pairs.iter().collect();
-                    sorted.sort_by(|a, b| order::compare(&a.0, &b.0));
-                    for (k, v) in sorted {
-                        self.child(k);
-                        self.child(v);
-                    }
-                } else {
-                    for (k, v) in pairs {
-                        self.child(k);
-                        self.child(v);
-                    }
-                }
-                self.depth -= 1;
-            }
             Term::Pid(p) => self.pid(p),
             Term::Port(p) => {
                 if self.opts.v4_ports || p.id > u32::MAX as u64 {
-                    self.out.push(V4_PORT_EXT);
+                    self.put([V4_PORT_EXT]);
                     self.atom(&p.node);
-                    self.out.extend_from_slice(&p.id.to_be_bytes());
+                    self.put(p.id.to_be_bytes());
                 } else {
-                    self.out.push(NEW_PORT_EXT);
+                    self.put([NEW_PORT_EXT]);
                     self.atom(&p.node);
-                    self.out.extend_from_slice(&(p.id as u32).to_be_bytes());
+                    self.put((p.id as u32).to_be_bytes());
                 }
-                self.out.extend_from_slice(&p.creation.to_be_bytes());
+                self.put(p.creation.to_be_bytes());
             }
-            Term::Reference(r) => {
-                self.out.push(NEWER_REFERENCE_EXT);
-                self.out.extend_from_slice(&(r.ids.len() as u16).to_be_bytes());
-                self.atom(&r.node);
-                self.out.extend_from_slice(&r.creation.to_be_bytes());
-                for id in &r.ids {
-                    self.out.extend_from_slice(&id.to_be_bytes());
-                }
-            }
+            Term::Reference(r) => self.reference(r),
             Term::Fun(f) => {
-                self.out.push(NEW_FUN_EXT);
+                self.put([NEW_FUN_EXT]);
                 let size_at = self.out.len();
-                self.out.extend_from_slice(&[0; 4]);
-                self.out.push(f.arity);
-                self.out.extend_from_slice(&f.uniq);
-                self.out.extend_from_slice(&f.index.to_be_bytes());
-                self.out.extend_from_slice(&(f.free_vars.len() as u32).to_be_bytes());
+                self.put([0; 4]);
+                self.put([f.arity]);
+                self.put(f.uniq);
+                self.put(f.index.to_be_bytes());
+                self.put((f.free_vars.len() as u32).to_be_bytes());
                 self.atom(&f.module);
                 self.int(f.old_index as i64);
                 // BEAM writes OldUniq as a signed 32-bit value.
@@ -215,73 +282,95 @@ impl Encoder<'_> {
                 self.out[size_at..size_at + 4].copy_from_slice(&size.to_be_bytes());
             }
             Term::Export(e) => {
-                self.out.push(EXPORT_EXT);
+                self.put([EXPORT_EXT]);
                 self.atom(&e.module);
                 self.atom(&e.function);
-                self.out.push(SMALL_INTEGER_EXT);
-                self.out.push(e.arity);
+                self.put([SMALL_INTEGER_EXT, e.arity]);
             }
             Term::Local(b) => {
-                self.out.push(LOCAL_EXT);
-                self.out.extend_from_slice(b);
+                self.put([LOCAL_EXT]);
+                self.bytes(b);
             }
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn int(&mut self, i: i64) {
         if (0..=255).contains(&i) {
-            self.out.extend_from_slice(&[SMALL_INTEGER_EXT, i as u8]);
+            self.put([SMALL_INTEGER_EXT, i as u8]);
         } else if let Ok(v) = i32::try_from(i) {
             let b = v.to_be_bytes();
-            self.out.extend_from_slice(&[INTEGER_EXT, b[0], b[1], b[2], b[3]]);
+            self.put([INTEGER_EXT, b[0], b[1], b[2], b[3]]);
         } else {
-            let mag = i.unsigned_abs();
-            let n = 8 - (mag.leading_zeros() / 8) as usize;
-            self.out.push(SMALL_BIG_EXT);
-            self.out.push(n as u8);
-            self.out.push((i < 0) as u8);
-            self.out.extend_from_slice(&mag.to_le_bytes()[..n]);
+            self.int64(i);
         }
     }
 
-    fn bigint(&mut self, b: &num_bigint::BigInt) {
+    #[inline(never)]
+    fn int64(&mut self, i: i64) {
+        let mag = i.unsigned_abs();
+        let n = 8 - (mag.leading_zeros() / 8) as usize;
+        self.put([SMALL_BIG_EXT, n as u8, (i < 0) as u8]);
+        self.bytes(&mag.to_le_bytes()[..n]);
+    }
+
+    fn bigint(&mut self, b: &Big) {
         if let Ok(i) = i64::try_from(b) {
             return self.int(i);
         }
-        let (sign, mag) = b.to_bytes_le();
-        if mag.len() < 256 {
-            self.out.push(SMALL_BIG_EXT);
-            self.out.push(mag.len() as u8);
-        } else {
-            self.out.push(LARGE_BIG_EXT);
-            self.out.extend_from_slice(&(mag.len() as u32).to_be_bytes());
+        if let Some(m) = b.small() {
+            let n = 16 - (m.leading_zeros() / 8) as usize;
+            self.put([SMALL_BIG_EXT, n as u8, b.is_negative() as u8]);
+            let len = self.out.len();
+            self.put(m.to_le_bytes());
+            // SAFETY: the first `n` of the 16 bytes just written are the magnitude.
+            unsafe { self.out.set_len(len + n) };
+            return;
         }
-        self.out.push((sign == Sign::Minus) as u8);
-        self.out.extend_from_slice(&mag);
+        let n = b.magnitude_len();
+        if n < 256 {
+            self.put([SMALL_BIG_EXT, n as u8, b.is_negative() as u8]);
+        } else {
+            let len = (n as u32).to_be_bytes();
+            self.put([LARGE_BIG_EXT, len[0], len[1], len[2], len[3], b.is_negative() as u8]);
+        }
+        b.write_magnitude(self.out);
     }
 
+    #[inline(always)]
     fn float(&mut self, f: f64) {
         if self.opts.minor_version == 0 {
-            self.out.push(FLOAT_EXT);
-            let text = c_exp20(f);
-            let mut field = [0u8; 31];
-            let n = text.len().min(31);
-            field[..n].copy_from_slice(&text.as_bytes()[..n]);
-            self.out.extend_from_slice(&field);
-        } else {
-            self.out.push(NEW_FLOAT_EXT);
-            self.out.extend_from_slice(&f.to_bits().to_be_bytes());
+            return self.float_text(f);
         }
+        let b = f.to_bits().to_be_bytes();
+        self.put([NEW_FLOAT_EXT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     }
 
-    #[inline]
+    #[inline(never)]
+    fn float_text(&mut self, f: f64) {
+        self.put([FLOAT_EXT]);
+        let text = c_exp20(f);
+        let mut field = [0u8; 31];
+        let n = text.len().min(31);
+        field[..n].copy_from_slice(&text.as_bytes()[..n]);
+        self.put(field);
+    }
+
+    #[inline(always)]
     fn atom(&mut self, a: &Atom) {
-        let b = a.as_str().as_bytes();
-        if self.opts.minor_version >= 2 && b.len() < 256 {
-            self.out.reserve(2 + b.len());
-            self.out.extend_from_slice(&[SMALL_ATOM_UTF8_EXT, b.len() as u8]);
-            self.out.extend_from_slice(b);
+        if self.opts.minor_version >= 2
+            && let Some((wire, n)) = a.small_utf8_ext()
+        {
+            if n <= 16 {
+                // Tag, length and a short name in two 8-byte stores; the zeros past `n` are
+                // overwritten by what follows (or cut off).
+                let len = self.out.len();
+                self.put::<16>(wire[..16].try_into().expect("16 bytes"));
+                // SAFETY: `len + n <= len + 16`, all written just now.
+                unsafe { self.out.set_len(len + n) };
+            } else {
+                self.bytes(&wire[..n]);
+            }
             return;
         }
         self.atom_other(a)
@@ -292,11 +381,11 @@ impl Encoder<'_> {
         let s = a.as_str();
         if self.opts.minor_version < 2 && s.chars().all(|c| (c as u32) < 256) {
             // Latin-1: one byte per character, always the 2-byte-length tag, as BEAM does.
-            self.out.push(ATOM_EXT);
+            self.put([ATOM_EXT]);
             let start = self.out.len();
-            self.out.extend_from_slice(&[0, 0]);
+            self.put([0, 0]);
             for c in s.chars() {
-                self.out.push(c as u32 as u8);
+                self.put([c as u32 as u8]);
             }
             let n = (self.out.len() - start - 2) as u16;
             self.out[start..start + 2].copy_from_slice(&n.to_be_bytes());
@@ -304,21 +393,29 @@ impl Encoder<'_> {
         }
         let b = s.as_bytes();
         if b.len() < 256 {
-            self.out.push(SMALL_ATOM_UTF8_EXT);
-            self.out.push(b.len() as u8);
+            self.put([SMALL_ATOM_UTF8_EXT, b.len() as u8]);
         } else {
-            self.out.push(ATOM_UTF8_EXT);
-            self.out.extend_from_slice(&(b.len().min(u16::MAX as usize) as u16).to_be_bytes());
+            let n = (b.len().min(u16::MAX as usize) as u16).to_be_bytes();
+            self.put([ATOM_UTF8_EXT, n[0], n[1]]);
         }
-        self.out.extend_from_slice(&b[..b.len().min(u16::MAX as usize)]);
+        self.bytes(&b[..b.len().min(u16::MAX as usize)]);
+    }
+
+    fn reference(&mut self, r: &super::types::Reference) {
+        let n = (r.ids.len() as u16).to_be_bytes();
+        self.put([NEWER_REFERENCE_EXT, n[0], n[1]]);
+        self.atom(&r.node);
+        self.put(r.creation.to_be_bytes());
+        for id in &r.ids {
+            self.put(id.to_be_bytes());
+        }
     }
 
     fn pid(&mut self, p: &Pid) {
-        self.out.push(NEW_PID_EXT);
+        self.put([NEW_PID_EXT]);
         self.atom(&p.node);
-        self.out.extend_from_slice(&p.id.to_be_bytes());
-        self.out.extend_from_slice(&p.serial.to_be_bytes());
-        self.out.extend_from_slice(&p.creation.to_be_bytes());
+        let (i, s, c) = (p.id.to_be_bytes(), p.serial.to_be_bytes(), p.creation.to_be_bytes());
+        self.put([i[0], i[1], i[2], i[3], s[0], s[1], s[2], s[3], c[0], c[1], c[2], c[3]]);
     }
 
     /// An element of a container, one level down.
@@ -331,7 +428,7 @@ impl Encoder<'_> {
     fn list(&mut self, items: &[Term], tail: Option<&Term>) {
         if items.is_empty() {
             match tail {
-                None => self.out.push(NIL_EXT),
+                None => self.put([NIL_EXT]),
                 Some(t) => self.term(t),
             }
             return;
@@ -339,8 +436,8 @@ impl Encoder<'_> {
         if tail.is_none() && items.len() <= u16::MAX as usize {
             let bytes = items.iter().all(|t| matches!(t, Term::Int(0..=255)));
             if bytes {
-                self.out.push(STRING_EXT);
-                self.out.extend_from_slice(&(items.len() as u16).to_be_bytes());
+                let n = (items.len() as u16).to_be_bytes();
+                self.put([STRING_EXT, n[0], n[1]]);
                 self.out.extend(items.iter().map(|t| match t {
                     Term::Int(i) => *i as u8,
                     _ => unreachable!(),
@@ -348,14 +445,12 @@ impl Encoder<'_> {
                 return;
             }
         }
-        self.out.push(LIST_EXT);
-        self.out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+        let n = (items.len() as u32).to_be_bytes();
+        self.put([LIST_EXT, n[0], n[1], n[2], n[3]]);
+        self.items(items);
         self.depth += 1;
-        for i in items {
-            self.child(i);
-        }
         match tail {
-            None => self.out.push(NIL_EXT),
+            None => self.put([NIL_EXT]),
             Some(t) => self.child(t),
         }
         self.depth -= 1;

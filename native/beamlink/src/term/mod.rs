@@ -5,6 +5,8 @@
 //! (`parse`, `display`). The decoder takes an optional atom table so the connection layer can
 //! resolve `ATOM_CACHE_REF`s without a second decoding path.
 
+mod atom;
+mod big;
 mod decode;
 mod deep;
 mod display;
@@ -18,9 +20,11 @@ mod scan;
 mod tags;
 mod types;
 
+pub use big::{Big, OutOfRange};
 pub use decode::{DecodeError, Decoder, Limits, decode, decode_shared};
 pub use deep::nested;
 pub use elixir::ElixirDisplay;
+pub(crate) use encode::piece;
 pub use encode::{EncodeOptions, encode, encode_into, encode_into_with, encode_with};
 pub use order::compare;
 pub use parse::{ParseError, parse};

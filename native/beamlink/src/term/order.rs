@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+use super::big::Big;
 use super::types::{Pid, Term};
 
 fn rank(t: &Term) -> u8 {
@@ -173,13 +174,13 @@ fn number_cmp(a: &Term, b: &Term) -> Ordering {
         (Term::Int(x), Term::Int(y)) => x.cmp(y),
         (Term::Float(x), Term::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
         (Term::BigInt(x), Term::BigInt(y)) => x.cmp(y),
-        (Term::Int(x), Term::BigInt(y)) => BigInt::from(*x).cmp(y),
-        (Term::BigInt(x), Term::Int(y)) => x.cmp(&BigInt::from(*y)),
+        (Term::Int(x), Term::BigInt(y)) => Big::from(*x).cmp(y),
+        (Term::BigInt(x), Term::Int(y)) => x.cmp(&Big::from(*y)),
         (Term::Float(_), _) => number_cmp(b, a).reverse(),
         (int, Term::Float(f)) => {
             let big = match int {
                 Term::Int(i) => BigInt::from(*i),
-                Term::BigInt(b) => b.clone(),
+                Term::BigInt(b) => b.to_bigint(),
                 _ => return Ordering::Equal,
             };
             match big.to_f64() {

@@ -538,7 +538,7 @@ impl<'a> Parser<'a> {
                 }
                 match self.number(neg)? {
                     Term::Int(i) => Value::Int(BigInt::from(i)),
-                    Term::BigInt(ref b) => Value::Int(b.clone()),
+                    Term::BigInt(ref b) => Value::Int(b.to_bigint()),
                     Term::Float(f) => Value::Float(f),
                     _ => unreachable!("number() yields numbers only"),
                 }
@@ -760,7 +760,7 @@ mod tests {
         assert_eq!(p("$é"), Term::Int(233));
         assert_eq!(p("$ "), Term::Int(32));
         assert_eq!(p("-9223372036854775808"), Term::Int(i64::MIN));
-        assert_eq!(p("9223372036854775808"), Term::BigInt(BigInt::from(1u64 << 63)));
+        assert_eq!(p("9223372036854775808"), Term::from(1u64 << 63));
         assert_eq!(
             p("-123456789012345678901234567890"),
             Term::BigInt("-123456789012345678901234567890".parse().unwrap())

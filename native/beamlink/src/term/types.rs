@@ -5,69 +5,10 @@
 //! came as `SMALL_INTEGER_EXT` or `SMALL_BIG_EXT`. The encoder picks the tag BEAM would pick.
 
 use std::fmt;
-use std::sync::Arc;
 
+pub use super::atom::Atom;
+use super::big::Big;
 use bytes::Bytes;
-use num_bigint::BigInt;
-
-/// An Erlang atom. Cheap to clone (a shared string).
-///
-/// ```
-/// use beamlink::term::Atom;
-/// let a = Atom::new("ok");
-/// assert_eq!(a.as_str(), "ok");
-/// assert_eq!(a, "ok");
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Atom(Arc<str>);
-
-impl Atom {
-    /// Makes an atom from a UTF-8 name. Names longer than 255 characters cannot be sent to a
-    /// BEAM node; the encoder reports that as an error rather than truncating.
-    pub fn new(name: impl AsRef<str>) -> Atom {
-        Atom(Arc::from(name.as_ref()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Atom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Atom({:?})", &*self.0)
-    }
-}
-
-impl From<&str> for Atom {
-    fn from(s: &str) -> Atom {
-        Atom::new(s)
-    }
-}
-
-impl From<String> for Atom {
-    fn from(s: String) -> Atom {
-        Atom(Arc::from(s))
-    }
-}
-
-impl PartialEq<str> for Atom {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Atom {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
-    }
-}
-
-impl AsRef<str> for Atom {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A process identifier: `<node.id.serial>` with the node's creation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -137,7 +78,8 @@ pub struct ExportFun {
 /// (or `std::mem::take`) rather than by moving them out in a pattern.
 pub enum Term {
     Int(i64),
-    BigInt(BigInt),
+    /// An integer outside `i64` (magnitudes up to 128 bits are held in place).
+    BigInt(Big),
     Float(f64),
     Atom(Atom),
     Binary(Bytes),
@@ -375,7 +317,7 @@ impl From<u64> for Term {
     fn from(v: u64) -> Term {
         match i64::try_from(v) {
             Ok(i) => Term::Int(i),
-            Err(_) => Term::BigInt(BigInt::from(v)),
+            Err(_) => Term::BigInt(Big::from(v)),
         }
     }
 }
@@ -384,17 +326,36 @@ impl From<i128> for Term {
     fn from(v: i128) -> Term {
         match i64::try_from(v) {
             Ok(i) => Term::Int(i),
-            Err(_) => Term::BigInt(BigInt::from(v)),
+            Err(_) => Term::BigInt(Big::from(v)),
         }
     }
 }
 
-impl From<BigInt> for Term {
-    /// Normalises: a big integer that fits an `i64` becomes [`Term::Int`].
-    fn from(v: BigInt) -> Term {
+impl From<u128> for Term {
+    fn from(v: u128) -> Term {
+        match i64::try_from(v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(Big::from(v)),
+        }
+    }
+}
+
+impl From<Big> for Term {
+    /// Normalises: a number that fits an `i64` becomes [`Term::Int`].
+    fn from(v: Big) -> Term {
         match i64::try_from(&v) {
             Ok(i) => Term::Int(i),
             Err(_) => Term::BigInt(v),
+        }
+    }
+}
+
+impl From<num_bigint::BigInt> for Term {
+    /// Normalises: a big integer that fits an `i64` becomes [`Term::Int`].
+    fn from(v: num_bigint::BigInt) -> Term {
+        match i64::try_from(&v) {
+            Ok(i) => Term::Int(i),
+            Err(_) => Term::BigInt(Big::from(&v)),
         }
     }
 }
