@@ -242,6 +242,7 @@ defmodule Beamlink do
       {:ok, value} -> value
       {:error, {:badrpc, reason}} -> {:badrpc, reason}
       {:error, {:noconnection, _, _}} -> {:badrpc, :nodedown}
+      {:error, {:noconnection, _, _, _, _}} -> {:badrpc, :nodedown}
       {:error, {:timeout, _, _}} -> {:badrpc, :timeout}
       {:error, %{__exception__: true} = e} -> {:badrpc, e}
       {:error, native} -> {:badrpc, Error.from_native(native, {remote(node), module, function})}

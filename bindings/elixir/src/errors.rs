@@ -2,7 +2,9 @@
 //! exception struct. A reason or stacktrace that cannot be built under the handle's atom
 //! policy turns the whole error into a `decode` error.
 
+use beamlink::handshake::ConnectError;
 use beamlink::term::DecodeError;
+use beamlink::tls::{TlsError, Whose};
 use beamlink::{CallError, NodeError};
 use rustler::{Atom, Encoder, Env, Term};
 
@@ -60,12 +62,58 @@ pub(crate) fn undecodable<'a>(env: Env<'a>, u: &Undecodable) -> Term<'a> {
     decode(env, &u.error, u.unknown_atom)
 }
 
-/// `{:node, kind, message}` for a failure at the node level.
+/// The TLS handshake failure behind a node error, if that is what it is.
+pub(crate) fn tls_failure(e: &NodeError) -> Option<&TlsError> {
+    match e {
+        NodeError::Connect { source: ConnectError::Tls(t), .. } => Some(t),
+        _ => None,
+    }
+}
+
+/// Why a TLS handshake failed, as `Beamlink.NoConnectionError` and `Beamlink.NodeError` carry
+/// it in `reason`: `{problem, whose}` for a certificate one side refused (`:theirs`: we
+/// refused the peer's; `:ours`: the peer refused ours), a bare atom otherwise.
+pub(crate) fn tls_reason<'a>(env: Env<'a>, e: &TlsError) -> Term<'a> {
+    let whose = |w: &Whose| match w {
+        Whose::Theirs => atoms::theirs(),
+        Whose::Ours => atoms::ours(),
+    };
+    match e {
+        TlsError::UnknownCa { whose: w, .. } => (atoms::unknown_ca(), whose(w)).encode(env),
+        TlsError::Expired { whose: w, .. } => (atoms::expired(), whose(w)).encode(env),
+        TlsError::NotYetValid { whose: w, .. } => (atoms::not_yet_valid(), whose(w)).encode(env),
+        TlsError::BadCertificate { whose: w, .. } => (atoms::bad_certificate(), whose(w)).encode(env),
+        TlsError::WrongHostName { .. } => atoms::wrong_host_name().encode(env),
+        TlsError::NoCertificate { .. } => atoms::no_certificate().encode(env),
+        TlsError::NotTls { .. } => atoms::not_tls().encode(env),
+        TlsError::Timeout { .. } => atoms::timeout().encode(env),
+        TlsError::Refused { .. } => atoms::refused().encode(env),
+        TlsError::Failed { .. } => atoms::failed().encode(env),
+    }
+}
+
+/// A call that could not reach `node`: what the engine's call gives (`{:noconnection, node,
+/// message}`, the same text), with `:tls` and the reason when the TLS handshake failed.
+pub(crate) fn unreachable<'a>(env: Env<'a>, node: &str, e: &NodeError) -> Term<'a> {
+    let detail = e.to_string();
+    match tls_failure(e) {
+        Some(t) => (atoms::noconnection(), node, detail, atoms::tls(), tls_reason(env, t)).encode(env),
+        None => (atoms::noconnection(), node, detail).encode(env),
+    }
+}
+
+/// `{:node, kind, message}` for a failure at the node level (`{:node, :tls, message, reason}`
+/// when a TLS handshake failed).
 pub(crate) fn node<'a>(env: Env<'a>, e: &NodeError) -> Term<'a> {
+    if let Some(t) = tls_failure(e) {
+        return (atoms::node(), atoms::tls(), e.to_string(), tls_reason(env, t)).encode(env);
+    }
     let kind = match e {
         NodeError::Name(_) => atoms::bad_name(),
-        // A TLS configuration the engine refused: like a bad cookie, a setting to fix.
-        NodeError::Cookie(_) | NodeError::Tls(_) => atoms::bad_cookie(),
+        NodeError::Cookie(_) => atoms::bad_cookie(),
+        // TLS settings the engine refused (a file missing or unreadable, a key that does not
+        // fit the certificate, an optfile option it cannot honour).
+        NodeError::Tls(_) => atoms::tls_config(),
         NodeError::Epmd(_) => atoms::epmd(),
         NodeError::Connect { .. } | NodeError::NoConnection { .. } => atoms::noconnection(),
         NodeError::NameInUse { .. } => atoms::name_in_use(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use beamlink::cookie::Cookie;
 use beamlink::runtime::{Cancel, Runtime};
+use beamlink::tls::{TlsConfig, TlsConfigError, TlsVersion};
 use beamlink::{Node, NodeEvent};
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, Monitor, NifMap, OwnedEnv, Resource, ResourceArc, Term};
 use tokio::sync::broadcast::error::RecvError;
@@ -35,6 +36,8 @@ pub(crate) struct NodeRes {
     /// `Some` until dropped; dropped on a thread of its own (see `Drop`).
     rt: Option<Runtime>,
     pub atoms: Atoms,
+    /// TLS distribution is on: calls reach their node first (see [`NodeRes::reach`]).
+    pub tls: bool,
     pub proxies: Proxies,
     closed: AtomicBool,
     /// Event subscriptions to stop on close.
@@ -55,6 +58,17 @@ impl NodeRes {
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// With TLS on, a future that connects to `peer` first (a map lookup once connected):
+    /// the engine's calls report a failed connection as text only, and a TLS handshake
+    /// failure must keep its typed reason ([`errors::unreachable`]). `None` without TLS.
+    pub fn reach(&self, peer: &str) -> Option<impl Future<Output = Result<(), beamlink::NodeError>> + use<>> {
+        if !self.tls {
+            return None;
+        }
+        let (node, peer) = (self.node.clone(), peer.to_string());
+        Some(async move { node.connect(&peer).await.map(drop) })
     }
 
     /// Closes every connection, leaves epmd, ends the beamlink processes of Elixir owners and
@@ -96,6 +110,51 @@ pub(crate) struct StartOptions<'a> {
     connect_timeout: u64,
     net_ticktime: u64,
     existing_atoms: bool,
+    /// `nil`: plain TCP distribution.
+    tls: Option<TlsOptions>,
+}
+
+/// TLS distribution settings, as `Beamlink.Node` normalised them: either an OTP
+/// `ssl_dist_optfile`, or the PEM files with the few options the engine has setters for.
+#[derive(NifMap)]
+pub(crate) struct TlsOptions {
+    ssl_dist_optfile: Option<String>,
+    certfile: Option<String>,
+    keyfile: Option<String>,
+    cacertfile: Option<String>,
+    /// `"tlsv1.2"` / `"tlsv1.3"`; empty: both.
+    versions: Vec<String>,
+    check_host_name: bool,
+    fail_if_no_peer_cert: bool,
+}
+
+impl TlsOptions {
+    /// Reads the files (on an engine thread: this is file I/O).
+    fn load(self) -> Result<TlsConfig, TlsConfigError> {
+        if let Some(optfile) = self.ssl_dist_optfile {
+            return TlsConfig::from_optfile(optfile);
+        }
+        let missing = |what: &'static str| TlsConfigError::Missing { what, origin: "the tls options".into() };
+        let cert = self.certfile.ok_or_else(|| missing("certfile"))?;
+        let ca = self.cacertfile.ok_or_else(|| missing("cacertfile"))?;
+        // As in OTP: without a keyfile, the key is read from the certfile.
+        let key = self.keyfile.unwrap_or_else(|| cert.clone());
+        let mut versions = Vec::new();
+        for v in &self.versions {
+            versions.push(match v.as_str() {
+                "tlsv1.2" => TlsVersion::Tls12,
+                "tlsv1.3" => TlsVersion::Tls13,
+                other => return Err(TlsConfigError::Invalid(format!("unsupported TLS version {other}"))),
+            });
+        }
+        let mut cfg = TlsConfig::from_pem_files(cert, key, ca)?
+            .check_host_name(self.check_host_name)
+            .require_client_certificate(self.fail_if_no_peer_cert);
+        if !versions.is_empty() {
+            cfg = cfg.versions(&versions);
+        }
+        Ok(cfg)
+    }
 }
 
 /// Starts a node; the caller (its owner) receives `{:"$beamlink", tag, {:ok, handle}}` or
@@ -131,13 +190,22 @@ fn node_start<'a>(env: Env<'a>, opts: StartOptions<'a>) -> Term<'a> {
         let atoms = if opts.existing_atoms { Atoms::Existing } else { Atoms::Create };
         let owner = env.pid();
         let handle_rt = rt.clone();
-        // Starting may read ~/.erlang.cookie: all of it on an engine thread.
-        let tag = reply::start_on_engine(env, &rt, builder.start(), move |e, started| match started {
+        let tls = opts.tls;
+        let with_tls = tls.is_some();
+        // Starting may read ~/.erlang.cookie and the TLS files: all of it on an engine thread.
+        let start = async move {
+            match tls {
+                Some(t) => builder.tls(t.load()?).start().await,
+                None => builder.start().await,
+            }
+        };
+        let tag = reply::start_on_engine(env, &rt, start, move |e, started| match started {
             Ok(node) => {
                 let res = ResourceArc::new(NodeRes {
                     node,
                     rt: Some(handle_rt),
                     atoms,
+                    tls: with_tls,
                     proxies: Proxies::default(),
                     closed: AtomicBool::new(false),
                     subscriptions: Mutex::new(Vec::new()),

@@ -227,11 +227,11 @@ fn caller_proxy<'a>(env: Env<'a>, res: &NodeRes) -> Result<Arc<Proxy>, Term<'a>>
 }
 
 /// A node-level failure of a message operation: no connection is a `noconnection` error like
-/// a call's, anything else a node error.
+/// a call's (with the reason when a TLS handshake failed), anything else a node error.
 fn op_error<'a>(env: Env<'a>, e: &NodeError) -> Term<'a> {
     let detail = match e {
         NodeError::Connect { node, .. } | NodeError::NoConnection { node } => {
-            (atoms::noconnection(), node.as_str(), e.to_string()).encode(env)
+            errors::unreachable(env, node, e)
         }
         other => errors::node(env, other),
     };

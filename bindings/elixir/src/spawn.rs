@@ -13,6 +13,7 @@ use beamlink::term::Term as EngineTerm;
 use rustler::{Binary, Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 
 use crate::atoms;
+use crate::call::Failed;
 use crate::errors;
 use crate::etf::{self, Atoms};
 use crate::guard;
@@ -46,7 +47,13 @@ fn spawn<'a>(
         let atoms = res.atoms;
         let rt = res.rt().clone();
         let options = SpawnOptions { timeout: millis(timeout), ..SpawnOptions::default() };
-        let work = async move { n.spawn(&node, &module, &function, args, options).await };
+        let reach = res.reach(&node);
+        let work = async move {
+            if let Some(r) = reach {
+                r.await.map_err(|e| Failed::Reach(node.clone(), e))?;
+            }
+            n.spawn(&node, &module, &function, args, options).await.map_err(Failed::Call)
+        };
         let tag = reply::start(env, res.rt(), work, move |e, spawned| match spawned {
             Ok(sp) => match etf::engine(e, &EngineTerm::Pid(sp.pid.clone()), atoms) {
                 Ok(pid) => {
@@ -56,7 +63,7 @@ fn spawn<'a>(
                 }
                 Err(u) => errors::error(e, errors::undecodable(e, &u)),
             },
-            Err(err) => errors::error(e, errors::call(e, &err, atoms)),
+            Err(f) => f.encode(e, atoms),
         });
         (atoms::ok(), tag).encode(env)
     })

@@ -75,10 +75,33 @@ defmodule Beamlink.NoConnectionError do
   @moduledoc """
   No connection to `node`: it could not be reached (unknown to epmd, refused the cookie, down),
   or the connection was lost before the answer came (the node died mid-call).
-  """
-  defexception [:node, :detail]
 
-  @type t :: %__MODULE__{node: node(), detail: String.t()}
+  `kind` says why when beamlink knows it, `nil` otherwise: `:tls` when the TLS handshake
+  failed (TLS distribution, see `Beamlink.Node`), and then `reason` says how:
+
+    * `{:unknown_ca, whose}`, `{:expired, whose}`, `{:not_yet_valid, whose}`,
+      `{:bad_certificate, whose}` — a certificate was refused: `whose` is `:theirs` (we refused
+      the node's: not signed by our `cacertfile`, expired…) or `:ours` (the node refused ours);
+    * `:wrong_host_name` — the node's certificate does not name the host we dialed;
+    * `:no_certificate` — the node presented none;
+    * `:refused` — the node ended the handshake (e.g. it requires a client certificate);
+    * `:not_tls` and `:timeout` — the node does not speak TLS (a plain-TCP node);
+    * `:failed` — anything else (`detail` tells).
+
+  (`Beamlink.multicall/6` results do not carry `kind` yet: their `detail` tells.)
+  """
+  defexception [:node, :detail, :kind, :reason]
+
+  @type tls_reason ::
+          {:unknown_ca | :expired | :not_yet_valid | :bad_certificate, :theirs | :ours}
+          | :wrong_host_name
+          | :no_certificate
+          | :refused
+          | :not_tls
+          | :timeout
+          | :failed
+
+  @type t :: %__MODULE__{node: node(), detail: String.t(), kind: :tls | nil, reason: tls_reason() | nil}
 
   @impl true
   def message(e), do: "no connection to #{e.node}: #{e.detail}"
@@ -137,13 +160,20 @@ end
 
 defmodule Beamlink.NodeError do
   @moduledoc """
-  A failure of the beamlink node itself. `kind`: `:bad_name`, `:bad_cookie`, `:epmd`,
+  A failure of the beamlink node itself. `kind`: `:bad_name`, `:bad_cookie`, `:tls_config`
+  (TLS settings that cannot be used: a file missing or unreadable, a key that does not fit the
+  certificate, an `ssl_dist_optfile` option beamlink cannot honour), `:epmd`, `:noconnection`,
+  `:tls` (a TLS handshake failed; `reason` says how, as in `Beamlink.NoConnectionError`),
   `:name_in_use`, `:listen`, `:closed` (the node was stopped), `:not_started` (no node under
   that name), `:invalid` (a bad argument), `:shutdown`.
   """
-  defexception [:kind, :detail]
+  defexception [:kind, :detail, :reason]
 
-  @type t :: %__MODULE__{kind: atom(), detail: String.t()}
+  @type t :: %__MODULE__{
+          kind: atom(),
+          detail: String.t(),
+          reason: Beamlink.NoConnectionError.tls_reason() | nil
+        }
 
   @impl true
   def message(e), do: "beamlink node: #{e.detail}"
@@ -196,6 +226,9 @@ defmodule Beamlink.Error do
   def from_native({:noconnection, node, detail}, _),
     do: %Beamlink.NoConnectionError{node: String.to_atom(node), detail: detail}
 
+  def from_native({:noconnection, node, detail, kind, reason}, _),
+    do: %Beamlink.NoConnectionError{node: String.to_atom(node), detail: detail, kind: kind, reason: reason}
+
   def from_native({:timeout, node, ms}, _),
     do: %Beamlink.TimeoutError{node: String.to_atom(node), timeout: ms}
 
@@ -208,6 +241,10 @@ defmodule Beamlink.Error do
     do: %Beamlink.DecodeError{reason: reason, offset: offset, detail: detail}
 
   def from_native({:node, kind, detail}, _), do: %Beamlink.NodeError{kind: kind, detail: detail}
+
+  def from_native({:node, kind, detail, reason}, _),
+    do: %Beamlink.NodeError{kind: kind, detail: detail, reason: reason}
+
   def from_native({:panic, detail}, _), do: %Beamlink.InternalError{detail: detail}
   def from_native(:none, _), do: %Beamlink.InternalError{detail: "no beamlink process for the caller"}
 end

@@ -42,7 +42,9 @@ defmodule Beamlink.Node do
     * `:net_ticktime` — seconds, as OTP's `net_ticktime` (default 60);
     * `:atoms` — `:create` (default, as distribution does) or `:existing`: terms from the
       network may only name atoms that exist, otherwise they come back as
-      `Beamlink.DecodeError` (`:unknown_atom`), so no peer can grow the atom table.
+      `Beamlink.DecodeError` (`:unknown_atom`), so no peer can grow the atom table;
+    * `:tls` — TLS distribution, to reach nodes started with `-proto_dist inet_tls`: a
+      keyword list of `t:tls_option/0` (default `false`: plain TCP). See `start_link/1`.
   """
   @type option ::
           {:name, atom()}
@@ -54,6 +56,34 @@ defmodule Beamlink.Node do
           | {:connect_timeout, non_neg_integer()}
           | {:net_ticktime, pos_integer()}
           | {:atoms, :create | :existing}
+          | {:tls, [tls_option()] | false}
+
+  @typedoc """
+  TLS distribution settings (the `:tls` option), named as in OTP's `-ssl_dist_optfile` and
+  `:ssl` options:
+
+    * `:certfile` — this node's certificate (PEM; a chain may follow it);
+    * `:keyfile` — its private key (PEM: PKCS#8, PKCS#1 or SEC1; default: read from `:certfile`);
+    * `:cacertfile` — the CA certificates that sign the cluster's nodes (PEM);
+    * `:versions` — `[:"tlsv1.3"]`, `[:"tlsv1.2"]` or both (the default);
+    * `:server_name_indication` — `:disable` to check only that a node's certificate chains
+      to the CA, not that it names the host dialed (checked by default, as OTP does);
+    * `:fail_if_no_peer_cert` — with `listen:`, refuse a client without a certificate
+      (default `true`);
+    * `:verify` — `:verify_peer`, the only mode here (peers are always verified);
+    * `:ssl_dist_optfile` — instead of all of the above: the file the nodes are started with
+      (`erl -ssl_dist_optfile FILE`), its `client` section used to connect and its `server`
+      section to accept.
+  """
+  @type tls_option ::
+          {:certfile, Path.t()}
+          | {:keyfile, Path.t()}
+          | {:cacertfile, Path.t()}
+          | {:versions, [:"tlsv1.2" | :"tlsv1.3"]}
+          | {:server_name_indication, :disable}
+          | {:fail_if_no_peer_cert, boolean()}
+          | {:verify, :verify_peer}
+          | {:ssl_dist_optfile, Path.t()}
 
   @doc """
   Starts a node and links it to the caller.
@@ -63,6 +93,42 @@ defmodule Beamlink.Node do
       true
       iex> Beamlink.Node.stop(server)
       :ok
+
+  ## TLS distribution
+
+  Nodes started with `-proto_dist inet_tls -ssl_dist_optfile FILE` are reached over TLS (1.2
+  or 1.3) when `:tls` gives the PEM files those nodes use (see `t:tls_option/0`):
+
+      {:ok, _} =
+        Beamlink.Node.start_link(
+          name: :secure,
+          cookie: "secret",
+          tls: [certfile: "node.pem", keyfile: "node.key", cacertfile: "ca.pem", versions: [:"tlsv1.3"]]
+        )
+
+      # or the nodes' own optfile:
+      Beamlink.Node.start_link(name: :secure, tls: [ssl_dist_optfile: "/etc/erlang/ssl_dist.conf"])
+
+  Both sides are verified, as with `{verify, verify_peer}` and `{fail_if_no_peer_cert, true}`:
+  a node's certificate must chain to `:cacertfile` and name the host dialed, and ours must
+  satisfy the node. Options that are not TLS settings raise `ArgumentError` here:
+
+      iex> Beamlink.Node.start_link(tls: [certfile: "node.pem"])
+      ** (ArgumentError) tls: :cacertfile is required (the CA certificates that sign the nodes), or give :ssl_dist_optfile
+
+  Files that cannot be used stop the start with a `Beamlink.NodeError` of kind `:tls_config`
+  (the caller, linked, gets the exit signal too):
+
+      iex> Process.flag(:trap_exit, true)
+      iex> {:error, %Beamlink.NodeError{kind: :tls_config, detail: detail}} =
+      ...>   Beamlink.Node.start_link(tls: [certfile: "/nonexistent/node.pem", cacertfile: "/nonexistent/ca.pem"])
+      iex> detail
+      "TLS settings: cannot read certificate from /nonexistent/node.pem: No such file or directory (os error 2)"
+
+  A handshake that fails makes the operation fail with the reason: a call returns
+  `{:error, %Beamlink.NoConnectionError{kind: :tls, reason: {:unknown_ca, :theirs}}}` when the
+  node's certificate is not signed by `:cacertfile` (`{:unknown_ca, :ours}` when the node
+  refuses ours), `:wrong_host_name`, `{:expired, whose}`… (see `Beamlink.NoConnectionError`).
   """
   @spec start_link([option()]) :: GenServer.on_start()
   def start_link(opts) do
@@ -73,8 +139,147 @@ defmodule Beamlink.Node do
         :error -> {[], opts}
       end
 
+    opts =
+      case Keyword.fetch(opts, :tls) do
+        {:ok, tls} -> Keyword.put(opts, :tls, tls_options(tls))
+        :error -> opts
+      end
+
     GenServer.start_link(__MODULE__, opts, gen_opts)
   end
+
+  @tls_keys [
+    :certfile,
+    :keyfile,
+    :cacertfile,
+    :versions,
+    :server_name_indication,
+    :fail_if_no_peer_cert,
+    :verify,
+    :ssl_dist_optfile
+  ]
+
+  # The :tls option checked and made the map the NIF reads (bindings/elixir/src/node.rs,
+  # TlsOptions); the files themselves are read when the node starts.
+  defp tls_options(off) when off in [nil, false], do: nil
+
+  defp tls_options(opts) when is_list(opts) do
+    unless Keyword.keyword?(opts),
+      do: raise(ArgumentError, "tls: expected a keyword list, got: #{inspect(opts)}")
+
+    case Keyword.keys(opts) -- @tls_keys do
+      [] ->
+        :ok
+
+      unknown ->
+        raise ArgumentError, "tls: unknown options #{inspect(unknown)} (known: #{inspect(@tls_keys)})"
+    end
+
+    base = %{
+      ssl_dist_optfile: nil,
+      certfile: nil,
+      keyfile: nil,
+      cacertfile: nil,
+      versions: [],
+      check_host_name: true,
+      fail_if_no_peer_cert: true
+    }
+
+    case Keyword.fetch(opts, :ssl_dist_optfile) do
+      {:ok, file} ->
+        case Keyword.keys(opts) -- [:ssl_dist_optfile] do
+          [] ->
+            :ok
+
+          others ->
+            raise ArgumentError, "tls: :ssl_dist_optfile holds every setting, leave out #{inspect(others)}"
+        end
+
+        %{base | ssl_dist_optfile: path!(file, :ssl_dist_optfile)}
+
+      :error ->
+        verify!(Keyword.get(opts, :verify, :verify_peer))
+
+        certfile =
+          Keyword.get(opts, :certfile) ||
+            raise(ArgumentError, "tls: :certfile is required, or give :ssl_dist_optfile")
+
+        cacertfile =
+          Keyword.get(opts, :cacertfile) ||
+            raise(
+              ArgumentError,
+              "tls: :cacertfile is required (the CA certificates that sign the nodes), or give :ssl_dist_optfile"
+            )
+
+        %{
+          base
+          | certfile: path!(certfile, :certfile),
+            keyfile: if(k = Keyword.get(opts, :keyfile), do: path!(k, :keyfile)),
+            cacertfile: path!(cacertfile, :cacertfile),
+            versions: versions!(Keyword.get(opts, :versions, [:"tlsv1.3", :"tlsv1.2"])),
+            check_host_name: sni!(Keyword.get(opts, :server_name_indication)),
+            fail_if_no_peer_cert:
+              boolean!(Keyword.get(opts, :fail_if_no_peer_cert, true), :fail_if_no_peer_cert)
+        }
+    end
+  end
+
+  defp tls_options(other),
+    do: raise(ArgumentError, "tls: expected a keyword list of TLS settings or false, got: #{inspect(other)}")
+
+  defp path!(p, key) when is_binary(p) and p != "" do
+    if String.valid?(p),
+      do: p,
+      else: raise(ArgumentError, "tls: #{inspect(key)} must be UTF-8 text, got: #{inspect(p)}")
+  end
+
+  defp path!(p, key) when is_list(p) and p != [], do: path!(IO.chardata_to_string(p), key)
+  defp path!(p, key), do: raise(ArgumentError, "tls: #{inspect(key)} must be a file name, got: #{inspect(p)}")
+
+  defp versions!(vs) when is_list(vs) and vs != [] do
+    Enum.map(vs, fn
+      :"tlsv1.3" ->
+        "tlsv1.3"
+
+      :"tlsv1.2" ->
+        "tlsv1.2"
+
+      v ->
+        raise ArgumentError, "tls: :versions may hold :\"tlsv1.2\" and :\"tlsv1.3\" only, got: #{inspect(v)}"
+    end)
+  end
+
+  defp versions!(vs),
+    do:
+      raise(
+        ArgumentError,
+        "tls: :versions must be a non-empty list such as [:\"tlsv1.3\"], got: #{inspect(vs)}"
+      )
+
+  defp sni!(nil), do: true
+  defp sni!(:disable), do: false
+
+  defp sni!(other),
+    do:
+      raise(
+        ArgumentError,
+        "tls: :server_name_indication may only be :disable here (to check another host name, " <>
+          "use an :ssl_dist_optfile), got: #{inspect(other)}"
+      )
+
+  defp boolean!(b, _key) when is_boolean(b), do: b
+
+  defp boolean!(b, key),
+    do: raise(ArgumentError, "tls: #{inspect(key)} must be true or false, got: #{inspect(b)}")
+
+  defp verify!(:verify_peer), do: :ok
+
+  defp verify!(other),
+    do:
+      raise(
+        ArgumentError,
+        "tls: :verify may only be :verify_peer (beamlink always verifies peers with these options), got: #{inspect(other)}"
+      )
 
   @doc "A child spec: `{Beamlink.Node, opts}` or `Beamlink.child_spec(opts)`."
   @spec child_spec([option()]) :: Supervisor.child_spec()
@@ -123,7 +328,8 @@ defmodule Beamlink.Node do
       listen: listen(Keyword.get(opts, :listen, false)),
       connect_timeout: Keyword.get(opts, :connect_timeout, 7_000),
       net_ticktime: Keyword.get(opts, :net_ticktime, 60) * 1000,
-      existing_atoms: Keyword.get(opts, :atoms, :create) == :existing
+      existing_atoms: Keyword.get(opts, :atoms, :create) == :existing,
+      tls: Keyword.get(opts, :tls)
     }
 
     with {:ok, tag} <- Beamlink.Native.node_start(native_opts),

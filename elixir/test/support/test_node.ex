@@ -51,10 +51,19 @@ defmodule Beamlink.TestNode do
   @doc """
   Starts a node. Options: `otp: 25 | 28` (default 25), `elixir: true` (an Elixir node, OTP
   25), `prefix:`, `cookie:`, `hidden: true`, `long_names: true` (`-name alive@127.0.0.1`),
-  `code_paths: [dir]`, `args: [string]`.
+  `code_paths: [dir]`, `args: [string]`, `tls: optfile` (TLS distribution: `-proto_dist
+  inet_tls -ssl_dist_optfile optfile`; OTP 25 only, the OTP 28 runtime has no `ssl`).
   """
   def start(opts \\ []) do
     otp = Keyword.get(opts, :otp, 25)
+
+    tls =
+      case {Keyword.get(opts, :tls), otp} do
+        {nil, _} -> []
+        {optfile, 25} -> ["-proto_dist", "inet_tls", "-ssl_dist_optfile", optfile]
+        {_, _} -> raise ArgumentError, "TLS nodes run on OTP 25: the OTP 28 runtime has no ssl"
+      end
+
     alive = unique(Keyword.get(opts, :prefix, "node"))
     long = Keyword.get(opts, :long_names, false)
     name = if long, do: :"#{alive}@127.0.0.1", else: :"#{alive}@localhost"
@@ -70,6 +79,7 @@ defmodule Beamlink.TestNode do
       [if(long, do: "-name", else: "-sname"), Atom.to_string(name), "-setcookie", cookie, "-noshell"] ++
         if(Keyword.get(opts, :hidden, false), do: ["-hidden"], else: []) ++
         Enum.flat_map(paths, &["-pa", &1]) ++
+        tls ++
         Keyword.get(opts, :args, []) ++ ["-eval", boot <> String.replace(@loop, "\n", " ")]
 
     {:ok, server} = GenServer.start(__MODULE__, {erl(otp), args, dir})
