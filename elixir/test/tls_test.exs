@@ -76,7 +76,7 @@ defmodule Beamlink.TLSTest do
     assert Beamlink.call(h, remote.name, :erlang, :node, []) == {:ok, remote.name}
   end
 
-  test "a CA that did not sign the node: the typed TLS error, in call, rpc, call! and send", ctx do
+  test "a CA that did not sign the node: the typed TLS error, in call, rpc, call!, send and multicall", ctx do
     %{stranger: stranger, ours: ours, remote: remote} = ctx
     h = start_node(certfile: ours.cert, keyfile: ours.key, cacertfile: stranger.ca)
 
@@ -91,6 +91,9 @@ defmodule Beamlink.TLSTest do
 
     assert {:error, %Beamlink.NoConnectionError{kind: :tls, reason: {:unknown_ca, :theirs}}} =
              Beamlink.send(h, {:rex, remote.name}, :hello)
+
+    assert [{:error, %Beamlink.NoConnectionError{kind: :tls, reason: {:unknown_ca, :theirs}}}] =
+             Beamlink.multicall(h, [remote.name], :erlang, :node, [])
 
     assert Beamlink.ping(h, remote.name) == :pang
   end

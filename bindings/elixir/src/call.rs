@@ -2,12 +2,11 @@
 //! multicall. Each returns `{:ok, tag}` at once; `{:"$beamlink", tag, {:ok, value}}` or
 //! `{:"$beamlink", tag, {:error, kind_tuple}}` follows.
 
-use beamlink::{CallError, NodeError};
 use rustler::{Binary, Encoder, Env, ResourceArc, Term};
 
 use crate::atoms;
 use crate::errors;
-use crate::etf::{self, Atoms};
+use crate::etf;
 use crate::guard;
 use crate::node::{NodeRes, millis};
 use crate::reply;
@@ -18,22 +17,6 @@ fn arguments<'a>(env: Env<'a>, res: &NodeRes, args: Binary<'a>) -> Result<beamli
         return Err(errors::error(env, errors::closed(env)));
     }
     etf::outbound(env, args).map_err(|e| errors::error(env, errors::decode(env, &e, false)))
-}
-
-/// Why a call failed: reaching its node (with TLS on, see [`NodeRes::reach`]) or the call.
-pub(crate) enum Failed {
-    Reach(String, NodeError),
-    Call(CallError),
-}
-
-impl Failed {
-    /// `{:error, kind_tuple}`.
-    pub(crate) fn encode<'a>(&self, env: Env<'a>, atoms: Atoms) -> Term<'a> {
-        match self {
-            Failed::Reach(node, e) => errors::error(env, errors::unreachable(env, node, e)),
-            Failed::Call(e) => errors::error(env, errors::call(env, e, atoms)),
-        }
-    }
 }
 
 /// `erpc:call(Node, M, F, A, Timeout)`. `args` is `:erlang.term_to_binary(list)`.
@@ -54,19 +37,13 @@ fn call<'a>(
         };
         let n = res.node.clone();
         let atoms = res.atoms;
-        let reach = res.reach(&node);
-        let work = async move {
-            if let Some(r) = reach {
-                r.await.map_err(|e| Failed::Reach(node.clone(), e))?;
-            }
-            n.call_raw(&node, &module, &function, args, millis(timeout)).await.map_err(Failed::Call)
-        };
+        let work = async move { n.call_raw(&node, &module, &function, args, millis(timeout)).await };
         let tag = reply::start(env, res.rt(), work, move |e, result| match result {
             Ok(payload) => match etf::payload(e, &payload, atoms) {
                 Ok(v) => (atoms::ok(), v).encode(e),
                 Err(u) => errors::error(e, errors::undecodable(e, &u)),
             },
-            Err(f) => f.encode(e, atoms),
+            Err(f) => errors::error(e, errors::call(e, &f, atoms)),
         });
         (atoms::ok(), tag).encode(env)
     })
@@ -90,19 +67,13 @@ fn rpc<'a>(
         };
         let n = res.node.clone();
         let atoms = res.atoms;
-        let reach = res.reach(&node);
-        let work = async move {
-            if let Some(r) = reach {
-                r.await.map_err(|e| Failed::Reach(node.clone(), e))?;
-            }
-            n.rpc_call(&node, &module, &function, args, millis(timeout)).await.map_err(Failed::Call)
-        };
+        let work = async move { n.rpc_call(&node, &module, &function, args, millis(timeout)).await };
         let tag = reply::start(env, res.rt(), work, move |e, result| match result {
             Ok(v) => match etf::engine(e, &v, atoms) {
                 Ok(v) => (atoms::ok(), v).encode(e),
                 Err(u) => errors::error(e, errors::undecodable(e, &u)),
             },
-            Err(f) => f.encode(e, atoms),
+            Err(f) => errors::error(e, errors::call(e, &f, atoms)),
         });
         (atoms::ok(), tag).encode(env)
     })

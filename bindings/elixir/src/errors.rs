@@ -28,7 +28,11 @@ fn call_terms<'a>(env: Env<'a>, e: &CallError, atoms: Atoms) -> Result<Term<'a>,
         CallError::Undef { module, function, arity, stacktrace } => {
             (atoms::undef(), atom(env, module), atom(env, function), *arity, t(stacktrace)?).encode(env)
         }
-        CallError::NoConnection { node, detail } => (atoms::noconnection(), node, detail).encode(env),
+        CallError::NoConnection { node, detail, .. } => match e.connect_error() {
+            // Connecting failed: keep the typed reason (`:tls` and why, for a TLS handshake).
+            Some(cause) => unreachable(env, node, cause),
+            None => (atoms::noconnection(), node, detail).encode(env),
+        },
         CallError::Timeout { node, after } => (atoms::timeout(), node, after.as_millis() as u64).encode(env),
         CallError::SpawnFailed { node, reason } => (atoms::spawn_failed(), node, t(reason)?).encode(env),
         CallError::BadRpc { reason } => (atoms::badrpc(), t(reason)?).encode(env),
@@ -92,8 +96,8 @@ pub(crate) fn tls_reason<'a>(env: Env<'a>, e: &TlsError) -> Term<'a> {
     }
 }
 
-/// A call that could not reach `node`: what the engine's call gives (`{:noconnection, node,
-/// message}`, the same text), with `:tls` and the reason when the TLS handshake failed.
+/// A call that could not reach `node`: `{:noconnection, node, message}`, with `:tls` and the
+/// reason when the TLS handshake failed.
 pub(crate) fn unreachable<'a>(env: Env<'a>, node: &str, e: &NodeError) -> Term<'a> {
     let detail = e.to_string();
     match tls_failure(e) {

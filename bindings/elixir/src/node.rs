@@ -36,8 +36,6 @@ pub(crate) struct NodeRes {
     /// `Some` until dropped; dropped on a thread of its own (see `Drop`).
     rt: Option<Runtime>,
     pub atoms: Atoms,
-    /// TLS distribution is on: calls reach their node first (see [`NodeRes::reach`]).
-    pub tls: bool,
     pub proxies: Proxies,
     closed: AtomicBool,
     /// Event subscriptions to stop on close.
@@ -58,17 +56,6 @@ impl NodeRes {
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
-    }
-
-    /// With TLS on, a future that connects to `peer` first (a map lookup once connected):
-    /// the engine's calls report a failed connection as text only, and a TLS handshake
-    /// failure must keep its typed reason ([`errors::unreachable`]). `None` without TLS.
-    pub fn reach(&self, peer: &str) -> Option<impl Future<Output = Result<(), beamlink::NodeError>> + use<>> {
-        if !self.tls {
-            return None;
-        }
-        let (node, peer) = (self.node.clone(), peer.to_string());
-        Some(async move { node.connect(&peer).await.map(drop) })
     }
 
     /// Closes every connection, leaves epmd, ends the beamlink processes of Elixir owners and
@@ -191,7 +178,6 @@ fn node_start<'a>(env: Env<'a>, opts: StartOptions<'a>) -> Term<'a> {
         let owner = env.pid();
         let handle_rt = rt.clone();
         let tls = opts.tls;
-        let with_tls = tls.is_some();
         // Starting may read ~/.erlang.cookie and the TLS files: all of it on an engine thread.
         let start = async move {
             match tls {
@@ -205,7 +191,6 @@ fn node_start<'a>(env: Env<'a>, opts: StartOptions<'a>) -> Term<'a> {
                     node,
                     rt: Some(handle_rt),
                     atoms,
-                    tls: with_tls,
                     proxies: Proxies::default(),
                     closed: AtomicBool::new(false),
                     subscriptions: Mutex::new(Vec::new()),

@@ -13,7 +13,6 @@ use beamlink::term::Term as EngineTerm;
 use rustler::{Binary, Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 
 use crate::atoms;
-use crate::call::Failed;
 use crate::errors;
 use crate::etf::{self, Atoms};
 use crate::guard;
@@ -47,13 +46,7 @@ fn spawn<'a>(
         let atoms = res.atoms;
         let rt = res.rt().clone();
         let options = SpawnOptions { timeout: millis(timeout), ..SpawnOptions::default() };
-        let reach = res.reach(&node);
-        let work = async move {
-            if let Some(r) = reach {
-                r.await.map_err(|e| Failed::Reach(node.clone(), e))?;
-            }
-            n.spawn(&node, &module, &function, args, options).await.map_err(Failed::Call)
-        };
+        let work = async move { n.spawn(&node, &module, &function, args, options).await };
         let tag = reply::start(env, res.rt(), work, move |e, spawned| match spawned {
             Ok(sp) => match etf::engine(e, &EngineTerm::Pid(sp.pid.clone()), atoms) {
                 Ok(pid) => {
@@ -63,7 +56,7 @@ fn spawn<'a>(
                 }
                 Err(u) => errors::error(e, errors::undecodable(e, &u)),
             },
-            Err(f) => f.encode(e, atoms),
+            Err(f) => errors::error(e, errors::call(e, &f, atoms)),
         });
         (atoms::ok(), tag).encode(env)
     })

@@ -187,7 +187,7 @@ pub(crate) fn call_error(py: Python<'_>, node: &str, e: CallError, opts: &Decode
                     ],
                 )
             }
-            CallError::NoConnection { node: peer, detail } => {
+            CallError::NoConnection { node: peer, detail, .. } => {
                 let message = format!("no connection to {peer}: {detail}");
                 make(
                     py,

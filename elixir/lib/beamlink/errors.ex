@@ -87,8 +87,6 @@ defmodule Beamlink.NoConnectionError do
     * `:refused` — the node ended the handshake (e.g. it requires a client certificate);
     * `:not_tls` and `:timeout` — the node does not speak TLS (a plain-TCP node);
     * `:failed` — anything else (`detail` tells).
-
-  (`Beamlink.multicall/6` results do not carry `kind` yet: their `detail` tells.)
   """
   defexception [:node, :detail, :kind, :reason]
 

@@ -113,7 +113,7 @@ pub fn plain(ctx: &Ctx, e: &CallError) -> Failure {
             }
             m
         }
-        CallError::NoConnection { node, detail } => format!("noconnection: {node}: {detail}"),
+        CallError::NoConnection { node, detail, .. } => format!("noconnection: {node}: {detail}"),
         CallError::Timeout { node, .. } => return Failure::timeout(ctx, &format!("no answer from {node}")),
         CallError::SpawnFailed { node, reason } => format!("spawn refused by {node}: {}", t(reason)),
         CallError::BadRpc { reason } => format!("badrpc: {}", t(reason)),

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use beamlink::handshake::ConnectError;
 use beamlink::rpc::{IoServer, Output, SpawnEvent, SpawnOptions};
 use beamlink::term::{Atom, Term};
-use beamlink::{CallError, Message, Node};
+use beamlink::{CallError, Message, Node, NodeError};
 use beamlink_test_support::{DEFAULT_COOKIE, Otp, TestNode, unique_name};
 
 const T: Duration = Duration::from_secs(10);
@@ -155,6 +156,14 @@ fn call_errors_are_told_apart() {
             let e =
                 node.call("nobody_beamlink@localhost", "erlang", "node", Term::nil(), T).await.unwrap_err();
             assert!(matches!(&e, CallError::NoConnection { .. }), "{e:?}");
+            // The typed reason stays reachable: epmd knows no such name.
+            assert!(
+                matches!(
+                    e.connect_error(),
+                    Some(NodeError::Connect { source: ConnectError::NodeNotFound { .. }, .. })
+                ),
+                "{e:?}"
+            );
             codes.push((e.kind(), e.exit_code()));
 
             let mut kinds: Vec<_> = codes.iter().map(|c| c.0).collect();
@@ -201,7 +210,10 @@ fn node_killed_mid_call_is_noconnection() {
             let started = std::time::Instant::now();
             peer.kill();
             let e = erpc.await.unwrap().unwrap_err();
-            assert!(matches!(&e, CallError::NoConnection { node, .. } if *node == n), "{otp:?}: {e:?}");
+            assert!(
+                matches!(&e, CallError::NoConnection { node, cause: None, .. } if *node == n),
+                "{otp:?}: {e:?}"
+            );
             let e = rex.await.unwrap().unwrap_err();
             assert!(matches!(&e, CallError::NoConnection { .. }), "{otp:?}: {e:?}");
             assert!(started.elapsed() < Duration::from_secs(5));

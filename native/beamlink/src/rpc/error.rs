@@ -1,6 +1,7 @@
 //! How a remote call can fail, with each failure kept apart so callers (and the CLI's exit
 //! codes) can tell a remote exception from a lost connection or a timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::node::NodeError;
@@ -38,8 +39,16 @@ pub enum CallError {
     #[error("undefined function {module}:{function}/{arity}")]
     Undef { module: String, function: String, arity: usize, stacktrace: Term },
     /// Could not connect to `node`, or the connection was lost before the answer came.
+    /// `cause` is the typed reason when connecting failed (a TLS handshake error, a wrong
+    /// cookie, epmd down…: see [`connect_error`](CallError::connect_error)); `None` when an
+    /// open connection was lost.
     #[error("no connection to {node}: {detail}")]
-    NoConnection { node: String, detail: String },
+    NoConnection {
+        node: String,
+        detail: String,
+        #[source]
+        cause: Option<Arc<NodeError>>,
+    },
     /// No answer within the time allowed. The request was abandoned.
     #[error("no answer from {node} within {after:?}")]
     Timeout { node: String, after: Duration },
@@ -87,8 +96,29 @@ impl CallError {
         }
     }
 
+    /// Why connecting failed, typed, when that is why the call did: a TLS handshake error, a
+    /// wrong cookie, a name epmd does not know. `None` for every other error, and for a
+    /// connection that was lost once open.
+    ///
+    /// ```no_run
+    /// # async fn demo(node: beamlink::Node) {
+    /// use std::time::Duration;
+    /// use beamlink::{NodeError, handshake::ConnectError, term::Term};
+    /// let e = node.call("fuga@localhost", "erlang", "node", Term::nil(), Duration::from_secs(5)).await.unwrap_err();
+    /// if let Some(NodeError::Connect { source: ConnectError::Tls(tls), .. }) = e.connect_error() {
+    ///     eprintln!("TLS: {tls}");
+    /// }
+    /// # }
+    /// ```
+    pub fn connect_error(&self) -> Option<&NodeError> {
+        match self {
+            CallError::NoConnection { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn from_node(node: &str, e: NodeError) -> CallError {
-        CallError::NoConnection { node: node.to_string(), detail: e.to_string() }
+        CallError::NoConnection { node: node.to_string(), detail: e.to_string(), cause: Some(Arc::new(e)) }
     }
 
     /// How a process ended, told as the error the same failure gives from a call: `None` for
@@ -148,6 +178,7 @@ impl CallError {
         CallError::NoConnection {
             node: node.to_string(),
             detail: "connection lost (noconnection)".to_string(),
+            cause: None,
         }
     }
 

@@ -49,7 +49,11 @@ impl Node {
             .zip(nodes)
             .map(|(r, n)| {
                 r.unwrap_or_else(|| {
-                    Err(CallError::NoConnection { node: n.to_string(), detail: "call task failed".into() })
+                    Err(CallError::NoConnection {
+                        node: n.to_string(),
+                        detail: "call task failed".into(),
+                        cause: None,
+                    })
                 })
             })
             .collect()
