@@ -110,7 +110,7 @@ typedef enum bl_status {
     BL_EPMD_UNREACHABLE = 13,
     /**
      * The distribution handshake failed for another reason than the cookie (not allowed,
-     * refused, incompatible, a protocol error).
+     * refused, incompatible, a protocol error). TLS failures are BL_TLS.
      */
     BL_HANDSHAKE = 14,
     /**
@@ -125,6 +125,23 @@ typedef enum bl_status {
      * A bug in beamlink (a Rust panic, caught at the boundary). Please report it.
      */
     BL_INTERNAL = 17,
+    /**
+     * TLS distribution failed with the peer, and the message says why: a certificate not
+     * signed by a CA the other side trusts (ours refused by the peer, or theirs by us),
+     * expired or not yet valid, not naming the host dialed, or missing where one is required;
+     * or the two sides disagree on TLS (a plain-TCP peer where TLS was expected — a
+     * plain-TCP OTP node waits in silence, so that one takes up to the connect timeout,
+     * 7 s — or a TLS peer for a node without TLS settings). A retry changes nothing: fix
+     * the certificates or the options.
+     */
+    BL_TLS = 18,
+    /**
+     * The TLS settings of bl_node_options cannot be used: a file that cannot be read, no
+     * certificate or key in it, a key that is not the certificate's, an `ssl_dist_optfile`
+     * that does not parse or asks for what beamlink cannot honour, or fields given in a
+     * combination that is not one of those bl_node_options lists.
+     */
+    BL_TLS_CONFIG = 19,
 } bl_status;
 
 /**
@@ -265,7 +282,30 @@ typedef struct bl_epmd_list {
 
 /**
  * How to start a node. All-zero (`bl_node_options o = {0};`) is the default: the cookie
- * from `~/.erlang.cookie`, hidden, short names, not listening.
+ * from `~/.erlang.cookie`, hidden, short names, not listening, plain TCP.
+ *
+ * TLS distribution (the nodes run `-proto_dist inet_tls`): every connection, made or
+ * accepted, runs in TLS 1.2 or 1.3, with both sides' certificates checked against the CA, a
+ * server's also against the host part of the node name dialed, and a client certificate
+ * required by a listening node (`verify_peer`, `fail_if_no_peer_cert`). Either the three PEM
+ * files the nodes already have, or their `-ssl_dist_optfile`:
+ *
+ * ```c
+ * bl_node_options opts = {0};
+ * opts.cookie = "mycookie";
+ * opts.tls_certfile = "/etc/erlang/node.pem";     // or, alone:
+ * opts.tls_keyfile = "/etc/erlang/node.key";      // opts.ssl_dist_optfile =
+ * opts.tls_cacertfile = "/etc/erlang/ca.pem";     //     "/etc/erlang/ssl_dist.conf";
+ * bl_node *node;
+ * if (bl_node_start("hoge@localhost", &opts, 5000, &node) != BL_OK)
+ *     fprintf(stderr, "%s\n", bl_error_message());  // BL_TLS_CONFIG: which file, why
+ * bl_node_close(node);                            // NULL after a failed start: a no-op
+ * ```
+ *
+ * The files are read by bl_node_start(), which fails with BL_TLS_CONFIG (the message names
+ * the file and why) when they cannot be used. A connection whose certificates do not pass
+ * fails with BL_TLS. Other settings (TLS versions, no host-name check, optional client
+ * certificates) are written in an optfile, as for `erl`.
  */
 typedef struct bl_node_options {
     /**
@@ -296,6 +336,28 @@ typedef struct bl_node_options {
      */
     const char *const *allow;
     size_t allow_len;
+    /**
+     * TLS: this node's certificate (PEM, the chain if there is one), as `certfile` in an
+     * optfile. With `tls_keyfile` and `tls_cacertfile`: all three or none. Copied (the
+     * files are read by bl_node_start()).
+     */
+    const char *tls_certfile;
+    /**
+     * TLS: the private key of `tls_certfile` (PEM: PKCS#8, PKCS#1 or SEC1), as `keyfile`.
+     */
+    const char *tls_keyfile;
+    /**
+     * TLS: the CA certificates (PEM) a peer's certificate must chain to, as `cacertfile`.
+     */
+    const char *tls_cacertfile;
+    /**
+     * TLS from an OTP `-ssl_dist_optfile` (`[{server, Opts}, {client, Opts}]`): its client
+     * section when connecting, its server section when accepting; relative file names in it
+     * are taken from the current directory, as `erl` does. Instead of the three `tls_*file`
+     * fields, not with them. Options beamlink cannot honour (`password`, `verify_fun`,
+     * `ciphers`, `crl_check`...) are refused with BL_TLS_CONFIG. Copied.
+     */
+    const char *ssl_dist_optfile;
 } bl_node_options;
 
 /**
@@ -484,7 +546,8 @@ int bl_term_print(const void *etf, size_t len, int flags, struct bl_buf *out);
  * up to `timeout_ms`.
  * Returns BL_OK with `*out` set, or BL_BAD_NAME, BL_BAD_COOKIE (unreadable cookie file),
  * BL_EPMD_UNREACHABLE, BL_NAME_IN_USE (the name is taken in epmd), BL_BAD_ARGUMENT (the
- * port cannot be listened on), BL_TIMEOUT.
+ * port cannot be listened on), BL_TLS_CONFIG (TLS files or fields that cannot be used; a
+ * listening node also needs a certificate and key for its server role), BL_TIMEOUT.
  *
  * Ownership: `*out` belongs to the caller, who closes it with bl_node_close(); `name` and
  * `options` are copied. Thread safety: any thread. The first node started in a process
@@ -524,7 +587,8 @@ int bl_node_port(const struct bl_node *node);
  * Connects to `target` (`alive@host`) unless already connected: epmd lookup and handshake.
  * Every function that talks to a node connects by itself; this one tells why it cannot:
  * BL_NO_CONNECTION (not registered, unreachable), BL_EPMD_UNREACHABLE, BL_BAD_COOKIE,
- * BL_HANDSHAKE, BL_BAD_NAME, BL_TIMEOUT.
+ * BL_HANDSHAKE, BL_TLS (certificates refused, or TLS on one side only), BL_BAD_NAME,
+ * BL_TIMEOUT.
  *
  * Thread safety: any thread; concurrent connects to one target share one attempt.
  */
@@ -540,7 +604,7 @@ int bl_disconnect(struct bl_node *node, const char *target);
 
 /**
  * `net_adm:ping/1`: BL_OK is pong. Pang comes with its reason: BL_NO_CONNECTION,
- * BL_EPMD_UNREACHABLE, BL_BAD_COOKIE, BL_HANDSHAKE, BL_BAD_NAME, or BL_TIMEOUT.
+ * BL_EPMD_UNREACHABLE, BL_BAD_COOKIE, BL_HANDSHAKE, BL_TLS, BL_BAD_NAME, or BL_TIMEOUT.
  *
  * Thread safety: any thread.
  */
@@ -619,7 +683,7 @@ void bl_watch_stop(struct bl_watch *watch);
  * (the remote exception: bl_error_term() has its term), BL_NO_CONNECTION (also when the
  * connection is lost during the call), BL_TIMEOUT (no answer in time: the call is abandoned
  * and, as with `erpc:call`, the remote process runs on), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
- * BL_HANDSHAKE, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
+ * BL_HANDSHAKE, BL_TLS, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
  * BL_BAD_ARGUMENT (`args` is not a list, a NULL string).
  *
  * Ownership: `*result` is overwritten (emptied on failure) and belongs to the caller

@@ -110,7 +110,7 @@ fn blocking(
 /// (the remote exception: bl_error_term() has its term), BL_NO_CONNECTION (also when the
 /// connection is lost during the call), BL_TIMEOUT (no answer in time: the call is abandoned
 /// and, as with `erpc:call`, the remote process runs on), BL_SPAWN_FAILED, BL_BAD_COOKIE, BL_EPMD_UNREACHABLE,
-/// BL_HANDSHAKE, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
+/// BL_HANDSHAKE, BL_TLS, BL_BAD_NAME, BL_DECODE (`args` or the answer is not valid ETF),
 /// BL_BAD_ARGUMENT (`args` is not a list, a NULL string).
 ///
 /// Ownership: `*result` is overwritten (emptied on failure) and belongs to the caller

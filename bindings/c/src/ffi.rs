@@ -3,7 +3,10 @@
 
 use std::any::Any;
 use std::ffi::{CStr, c_char, c_int, c_void};
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error;
@@ -67,6 +70,27 @@ pub unsafe fn text<'a>(p: *const c_char, what: &str) -> Result<&'a str, Failure>
 /// As [`text`].
 pub unsafe fn opt_text<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Failure> {
     if p.is_null() { Ok(None) } else { unsafe { text(p, what) }.map(Some) }
+}
+
+/// A file name argument, NULL meaning "not given". Taken as bytes, as the system takes file
+/// names (not necessarily UTF-8).
+///
+/// # Safety
+/// As [`text`].
+pub unsafe fn opt_path<'a>(p: *const c_char, _what: &str) -> Result<Option<&'a Path>, Failure> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL and NUL-terminated per the contract.
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    #[cfg(unix)]
+    let path = Path::new(std::ffi::OsStr::from_bytes(bytes));
+    #[cfg(not(unix))]
+    let path = Path::new(
+        std::str::from_utf8(bytes)
+            .map_err(|e| Failure::bad_argument(format_args!("{_what} is not UTF-8: {e}")))?,
+    );
+    Ok(Some(path))
 }
 
 /// A byte-range argument: `(NULL, 0)` is empty, `(NULL, n > 0)` is refused.

@@ -5,9 +5,10 @@ use std::ffi::{CString, c_char, c_int};
 use std::ptr;
 use std::time::Duration;
 
-use beamlink::Node;
 use beamlink::epmd;
 use beamlink::runtime::Runtime;
+use beamlink::tls::TlsConfig;
+use beamlink::{Node, NodeError};
 
 use crate::buf::{bl_epmd_list, bl_strlist, c_string};
 use crate::ffi::{self, entry, entry_value};
@@ -23,7 +24,30 @@ pub struct bl_node {
 }
 
 /// How to start a node. All-zero (`bl_node_options o = {0};`) is the default: the cookie
-/// from `~/.erlang.cookie`, hidden, short names, not listening.
+/// from `~/.erlang.cookie`, hidden, short names, not listening, plain TCP.
+///
+/// TLS distribution (the nodes run `-proto_dist inet_tls`): every connection, made or
+/// accepted, runs in TLS 1.2 or 1.3, with both sides' certificates checked against the CA, a
+/// server's also against the host part of the node name dialed, and a client certificate
+/// required by a listening node (`verify_peer`, `fail_if_no_peer_cert`). Either the three PEM
+/// files the nodes already have, or their `-ssl_dist_optfile`:
+///
+/// ```c
+/// bl_node_options opts = {0};
+/// opts.cookie = "mycookie";
+/// opts.tls_certfile = "/etc/erlang/node.pem";     // or, alone:
+/// opts.tls_keyfile = "/etc/erlang/node.key";      // opts.ssl_dist_optfile =
+/// opts.tls_cacertfile = "/etc/erlang/ca.pem";     //     "/etc/erlang/ssl_dist.conf";
+/// bl_node *node;
+/// if (bl_node_start("hoge@localhost", &opts, 5000, &node) != BL_OK)
+///     fprintf(stderr, "%s\n", bl_error_message());  // BL_TLS_CONFIG: which file, why
+/// bl_node_close(node);                            // NULL after a failed start: a no-op
+/// ```
+///
+/// The files are read by bl_node_start(), which fails with BL_TLS_CONFIG (the message names
+/// the file and why) when they cannot be used. A connection whose certificates do not pass
+/// fails with BL_TLS. Other settings (TLS versions, no host-name check, optional client
+/// certificates) are written in an optfile, as for `erl`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct bl_node_options {
@@ -43,6 +67,20 @@ pub struct bl_node_options {
     /// with the cookie. Copied.
     pub allow: *const *const c_char,
     pub allow_len: usize,
+    /// TLS: this node's certificate (PEM, the chain if there is one), as `certfile` in an
+    /// optfile. With `tls_keyfile` and `tls_cacertfile`: all three or none. Copied (the
+    /// files are read by bl_node_start()).
+    pub tls_certfile: *const c_char,
+    /// TLS: the private key of `tls_certfile` (PEM: PKCS#8, PKCS#1 or SEC1), as `keyfile`.
+    pub tls_keyfile: *const c_char,
+    /// TLS: the CA certificates (PEM) a peer's certificate must chain to, as `cacertfile`.
+    pub tls_cacertfile: *const c_char,
+    /// TLS from an OTP `-ssl_dist_optfile` (`[{server, Opts}, {client, Opts}]`): its client
+    /// section when connecting, its server section when accepting; relative file names in it
+    /// are taken from the current directory, as `erl` does. Instead of the three `tls_*file`
+    /// fields, not with them. Options beamlink cannot honour (`password`, `verify_fun`,
+    /// `ciphers`, `crl_check`...) are refused with BL_TLS_CONFIG. Copied.
+    pub ssl_dist_optfile: *const c_char,
 }
 
 /// The options, read out of the caller's struct.
@@ -52,6 +90,7 @@ struct Options<'a> {
     long_names: bool,
     listen: Option<u16>,
     allow: Option<Vec<&'a str>>,
+    tls: Option<TlsConfig>,
 }
 
 impl<'a> Options<'a> {
@@ -66,6 +105,7 @@ impl<'a> Options<'a> {
                 long_names: false,
                 listen: None,
                 allow: None,
+                tls: None,
             });
         };
         let allow = if o.allow.is_null() {
@@ -86,8 +126,47 @@ impl<'a> Options<'a> {
             long_names: o.long_names != 0,
             listen: (o.listen != 0).then_some(o.port),
             allow,
+            tls: unsafe { tls(o) }?,
         })
     }
+}
+
+/// The TLS settings the options name, loaded (the files are read here): none, the three PEM
+/// files, or an optfile; any other combination is BL_TLS_CONFIG.
+///
+/// # Safety
+/// `o`'s string pointers are NULL or valid strings.
+unsafe fn tls(o: &bl_node_options) -> Result<Option<TlsConfig>, Failure> {
+    let cert = unsafe { ffi::opt_path(o.tls_certfile, "options->tls_certfile") }?;
+    let key = unsafe { ffi::opt_path(o.tls_keyfile, "options->tls_keyfile") }?;
+    let ca = unsafe { ffi::opt_path(o.tls_cacertfile, "options->tls_cacertfile") }?;
+    let optfile = unsafe { ffi::opt_path(o.ssl_dist_optfile, "options->ssl_dist_optfile") }?;
+    let loaded = match (optfile, cert, key, ca) {
+        (None, None, None, None) => return Ok(None),
+        (Some(optfile), None, None, None) => TlsConfig::from_optfile(optfile),
+        (None, Some(cert), Some(key), Some(ca)) => TlsConfig::from_pem_files(cert, key, ca),
+        (Some(_), ..) => {
+            return Err(tls_combination(
+                "ssl_dist_optfile replaces tls_certfile, tls_keyfile and tls_cacertfile: give one or the other",
+            ));
+        }
+        (None, ..) => {
+            let missing: Vec<&str> = [(cert, "tls_certfile"), (key, "tls_keyfile"), (ca, "tls_cacertfile")]
+                .into_iter()
+                .filter_map(|(p, name)| p.is_none().then_some(name))
+                .collect();
+            let verb = if missing.len() == 1 { "is" } else { "are" };
+            return Err(tls_combination(format_args!(
+                "tls_certfile, tls_keyfile and tls_cacertfile go together, but {} {verb} NULL",
+                missing.join(" and ")
+            )));
+        }
+    };
+    loaded.map(Some).map_err(|e| Failure::node(NodeError::Tls(e)))
+}
+
+fn tls_combination(why: impl std::fmt::Display) -> Failure {
+    Failure::new(bl_status::BL_TLS_CONFIG, format_args!("TLS settings: {why}"))
 }
 
 impl bl_node {
@@ -103,6 +182,9 @@ impl bl_node {
         }
         if let Some(allow) = opts.allow {
             b = b.allow(allow);
+        }
+        if let Some(tls) = opts.tls {
+            b = b.tls(tls);
         }
         let node = wait::run(&rt, "bl_node_start", ffi::timeout(timeout), b.start())?
             .ok_or_else(|| Failure::timeout(format_args!("starting node {name}"), ffi::timeout(timeout)))?
@@ -127,7 +209,8 @@ impl bl_node {
 /// up to `timeout_ms`.
 /// Returns BL_OK with `*out` set, or BL_BAD_NAME, BL_BAD_COOKIE (unreadable cookie file),
 /// BL_EPMD_UNREACHABLE, BL_NAME_IN_USE (the name is taken in epmd), BL_BAD_ARGUMENT (the
-/// port cannot be listened on), BL_TIMEOUT.
+/// port cannot be listened on), BL_TLS_CONFIG (TLS files or fields that cannot be used; a
+/// listening node also needs a certificate and key for its server role), BL_TIMEOUT.
 ///
 /// Ownership: `*out` belongs to the caller, who closes it with bl_node_close(); `name` and
 /// `options` are copied. Thread safety: any thread. The first node started in a process
@@ -190,7 +273,8 @@ pub unsafe extern "C" fn bl_node_port(node: *const bl_node) -> c_int {
 /// Connects to `target` (`alive@host`) unless already connected: epmd lookup and handshake.
 /// Every function that talks to a node connects by itself; this one tells why it cannot:
 /// BL_NO_CONNECTION (not registered, unreachable), BL_EPMD_UNREACHABLE, BL_BAD_COOKIE,
-/// BL_HANDSHAKE, BL_BAD_NAME, BL_TIMEOUT.
+/// BL_HANDSHAKE, BL_TLS (certificates refused, or TLS on one side only), BL_BAD_NAME,
+/// BL_TIMEOUT.
 ///
 /// Thread safety: any thread; concurrent connects to one target share one attempt.
 #[unsafe(no_mangle)]
@@ -223,7 +307,7 @@ pub unsafe extern "C" fn bl_disconnect(node: *mut bl_node, target: *const c_char
 }
 
 /// `net_adm:ping/1`: BL_OK is pong. Pang comes with its reason: BL_NO_CONNECTION,
-/// BL_EPMD_UNREACHABLE, BL_BAD_COOKIE, BL_HANDSHAKE, BL_BAD_NAME, or BL_TIMEOUT.
+/// BL_EPMD_UNREACHABLE, BL_BAD_COOKIE, BL_HANDSHAKE, BL_TLS, BL_BAD_NAME, or BL_TIMEOUT.
 ///
 /// Thread safety: any thread.
 #[unsafe(no_mangle)]

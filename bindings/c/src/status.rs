@@ -50,7 +50,7 @@ pub enum bl_status {
     /// epmd does not answer on that host (not running, host unknown, no reply).
     BL_EPMD_UNREACHABLE = 13,
     /// The distribution handshake failed for another reason than the cookie (not allowed,
-    /// refused, incompatible, a protocol error).
+    /// refused, incompatible, a protocol error). TLS failures are BL_TLS.
     BL_HANDSHAKE = 14,
     /// The name is already registered (a process name, or a node name in epmd).
     BL_NAME_IN_USE = 15,
@@ -58,6 +58,19 @@ pub enum bl_status {
     BL_PENDING = 16,
     /// A bug in beamlink (a Rust panic, caught at the boundary). Please report it.
     BL_INTERNAL = 17,
+    /// TLS distribution failed with the peer, and the message says why: a certificate not
+    /// signed by a CA the other side trusts (ours refused by the peer, or theirs by us),
+    /// expired or not yet valid, not naming the host dialed, or missing where one is required;
+    /// or the two sides disagree on TLS (a plain-TCP peer where TLS was expected — a
+    /// plain-TCP OTP node waits in silence, so that one takes up to the connect timeout,
+    /// 7 s — or a TLS peer for a node without TLS settings). A retry changes nothing: fix
+    /// the certificates or the options.
+    BL_TLS = 18,
+    /// The TLS settings of bl_node_options cannot be used: a file that cannot be read, no
+    /// certificate or key in it, a key that is not the certificate's, an `ssl_dist_optfile`
+    /// that does not parse or asks for what beamlink cannot honour, or fields given in a
+    /// combination that is not one of those bl_node_options lists.
+    BL_TLS_CONFIG = 19,
 }
 
 impl bl_status {
@@ -86,10 +99,12 @@ impl bl_status {
             bl_status::BL_NAME_IN_USE => c"BL_NAME_IN_USE",
             bl_status::BL_PENDING => c"BL_PENDING",
             bl_status::BL_INTERNAL => c"BL_INTERNAL",
+            bl_status::BL_TLS => c"BL_TLS",
+            bl_status::BL_TLS_CONFIG => c"BL_TLS_CONFIG",
         }
     }
 
-    const ALL: [bl_status; 18] = [
+    const ALL: [bl_status; 20] = [
         bl_status::BL_OK,
         bl_status::BL_ERROR,
         bl_status::BL_EXIT,
@@ -108,6 +123,8 @@ impl bl_status {
         bl_status::BL_NAME_IN_USE,
         bl_status::BL_PENDING,
         bl_status::BL_INTERNAL,
+        bl_status::BL_TLS,
+        bl_status::BL_TLS_CONFIG,
     ];
 }
 
@@ -184,8 +201,8 @@ impl Failure {
             NodeError::NameInUse { .. } => bl_status::BL_NAME_IN_USE,
             // The port asked for cannot be listened on (in use, not permitted).
             NodeError::Listen(_) => bl_status::BL_BAD_ARGUMENT,
-            // TLS settings that cannot be used (files, keys).
-            NodeError::Tls(_) => bl_status::BL_BAD_ARGUMENT,
+            // TLS settings that cannot be used (files, keys, the optfile).
+            NodeError::Tls(_) => bl_status::BL_TLS_CONFIG,
         };
         Failure::new(status, e)
     }
@@ -266,7 +283,11 @@ fn connect_status(e: &ConnectError) -> bl_status {
         ConnectError::NodeNotFound { .. } | ConnectError::Connect { .. } => bl_status::BL_NO_CONNECTION,
         ConnectError::Epmd(e) => epmd_status(e),
         ConnectError::Handshake { source: HandshakeError::BadCookie { .. }, .. } => bl_status::BL_BAD_COOKIE,
-        ConnectError::Handshake { .. } | ConnectError::Tls(_) => bl_status::BL_HANDSHAKE,
+        // Certificates, or one side speaking TLS and the other not (either way round).
+        ConnectError::Tls(_) | ConnectError::Handshake { source: HandshakeError::TlsPeer { .. }, .. } => {
+            bl_status::BL_TLS
+        }
+        ConnectError::Handshake { .. } => bl_status::BL_HANDSHAKE,
     }
 }
 
@@ -282,6 +303,32 @@ mod tests {
         }
         let unknown = unsafe { CStr::from_ptr(bl_status_name(999)) };
         assert_eq!(unknown.to_str().unwrap(), "BL_UNKNOWN");
+    }
+
+    #[test]
+    fn tls_failures_have_their_statuses_and_say_why() {
+        use beamlink::handshake::State;
+        use beamlink::tls::{TlsConfigError, TlsError, Whose};
+        let connect = |source| NodeError::Connect { node: "fuga@localhost".into(), source };
+        let peer = "fuga@localhost".to_string();
+        let f = Failure::node(connect(ConnectError::Tls(TlsError::UnknownCa { peer, whose: Whose::Theirs })));
+        assert_eq!(f.status, bl_status::BL_TLS);
+        assert!(
+            f.message.contains("TLS") && f.message.contains("not signed by a trusted CA"),
+            "{}",
+            f.message
+        );
+        let plain = TlsError::NotTls { peer: "fuga@localhost".into(), detail: "x".into() };
+        let f = Failure::node(connect(ConnectError::Tls(plain)));
+        assert_eq!(f.status, bl_status::BL_TLS);
+        assert!(f.message.contains("plain-TCP"), "{}", f.message);
+        let source = HandshakeError::TlsPeer { state: State::RecvStatus };
+        let f = Failure::node(connect(ConnectError::Handshake { peer: "fuga@localhost".into(), source }));
+        assert_eq!(f.status, bl_status::BL_TLS);
+        assert!(f.message.contains("speaks TLS"), "{}", f.message);
+        let f = Failure::node(NodeError::Tls(TlsConfigError::Invalid("no key".into())));
+        assert_eq!(f.status, bl_status::BL_TLS_CONFIG);
+        assert!(f.message.starts_with("TLS settings: "), "{}", f.message);
     }
 
     #[test]
