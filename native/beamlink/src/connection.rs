@@ -364,7 +364,29 @@ impl Connection {
         // Dropping our handle on the write half lets the socket close once the writer is gone.
         let mut st = self.shared.out.lock().unwrap();
         st.open = false;
-        st.direct = None;
+        if let Some(socket) = st.direct.take()
+            && !st.busy
+            && !st.queue.is_empty()
+            && self.shared.overloaded.lock().unwrap().is_none()
+        {
+            // What callers queued for an idle writer that has not taken it yet still leaves, as
+            // far as the socket takes it now: a call's cancel (its exit signal) sent just
+            // before its node shuts down is not lost. Not after the queue limit closed the
+            // connection: that peer does not read. A packet cut short here ends with the
+            // connection, which the peer drops whole.
+            let fragments = self.shared.flags.contains(DistFlags::FRAGMENTS);
+            let (mut buf, mut large) = (Vec::new(), VecDeque::new());
+            for m in st.queue.drain(..) {
+                match m {
+                    Outgoing::Raw(bytes) => buf.extend_from_slice(&bytes),
+                    Outgoing::Msg(m) => {
+                        queue(m, &mut buf, &mut large, fragments);
+                    }
+                }
+            }
+            st.queued = 0;
+            let _ = socket.try_write(&buf);
+        }
         drop(st);
         self.shared.close.send_replace(true);
     }
@@ -1096,6 +1118,34 @@ mod tests {
         let s = ca.stats();
         assert_eq!(s.packets_out, 101);
         assert!(s.writes <= 3, "{s:?}");
+    }
+
+    /// A message queued for the writer (the socket was just written directly) and the
+    /// connection closed at once: the message still leaves.
+    #[tokio::test]
+    async fn what_is_queued_when_the_connection_closes_still_leaves() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        let flags = DistFlags::beamlink_default().expand_digest();
+        let cfg = ConnectionConfig::default();
+        let (ta, _ra) = tokio::sync::mpsc::unbounded_channel();
+        let (tb, mut rb) = tokio::sync::mpsc::unbounded_channel();
+        let ca = Connection::start(client.unwrap(), Atom::new("b@vm"), flags, cfg, Arc::new(Collect(ta)));
+        let _cb = Connection::start(server.unwrap().0, Atom::new("a@vm"), flags, cfg, Arc::new(Collect(tb)));
+        // The writer task settles into its idle wait first, as on a live connection.
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let to = Control::Send { from: None, to: pid() };
+        ca.send_term(&to, &Term::Int(1)).unwrap();
+        ca.send_term(&to, &Term::Int(2)).unwrap();
+        assert_eq!(ca.stats().writes, 1, "the second waits for the writer");
+        ca.close();
+        for i in 1..=2 {
+            let m = rb.recv().await.unwrap().unwrap();
+            assert_eq!(m.payload_term().unwrap(), Some(Term::Int(i)));
+        }
     }
 
     #[test]
