@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent / "tests"))
 
 import beamlink  # noqa: E402
 from beam_nodes import BeamNode, compile_erl, unique_name  # noqa: E402
+from helpers import Pki, tls_beam  # noqa: E402
 
 FIXTURES_ERL = Path(__file__).parent / "tests" / "erl" / "py_fixtures.erl"
 CORPUS_ERL = REPO_ROOT / "tests" / "corpus" / "etf_corpus.erl"
@@ -77,6 +78,28 @@ def beam(request: pytest.FixtureRequest) -> BeamNode:
 
 
 @pytest.fixture(scope="session")
+def tls_pki() -> Iterator[Pki]:
+    """A CA made for this session (openssl), its folder removed at the end. The folder holds
+    ``ca.pem``, ``beamlink.pem``/``beamlink.key`` (for beamlink), ``otp.pem``/``otp.key``
+    (naming localhost only) and ``ssl_dist.conf`` (the TLS node's optfile: verify_peer,
+    fail_if_no_peer_cert)."""
+    pki = Pki("pytest")
+    pki.node_cert("beamlink")
+    pki.optfile(pki.node_cert("otp", hosts=("localhost",)))
+    yield pki
+    pki.remove()
+
+
+@pytest.fixture(scope="session")
+def tls_node(tls_pki: Pki, beam_code: Path) -> Iterator[BeamNode]:
+    """An OTP 25 node with TLS distribution (``-proto_dist inet_tls``), requiring a client
+    certificate signed by ``tls_pki``."""
+    n = tls_beam(tls_pki.dir / "ssl_dist.conf", "pytls", code_paths=[beam_code])
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="session")
 def cookie() -> str:
     from beam_nodes import DEFAULT_COOKIE
 
@@ -94,10 +117,15 @@ def pynode(cookie: str) -> Iterator[beamlink.Node]:
 @pytest.fixture(autouse=True)
 def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: Dict[str, Any]) -> None:
     """The names the docstring examples use: ``node`` (a beamlink node), ``peer`` (an Elixir
-    node with the seed session's modules), ``cookie``."""
+    node with the seed session's modules), ``cookie``; for TLS, ``tls_peer`` (a node with TLS
+    distribution) and ``pem`` (the folder of its certificates and optfile)."""
     doctest_namespace["beamlink"] = beamlink
     doctest_namespace["Atom"] = beamlink.Atom
     dtest = getattr(request.node, "dtest", None)
+    if dtest is not None and any("tls_peer" in e.source for e in dtest.examples):
+        doctest_namespace["tls_peer"] = request.getfixturevalue("tls_node").name
+        doctest_namespace["pem"] = str(request.getfixturevalue("tls_pki").dir)
+        doctest_namespace["cookie"] = request.getfixturevalue("cookie")
     if dtest is not None and any("peer" in e.source or "node." in e.source for e in dtest.examples):
         doctest_namespace["node"] = request.getfixturevalue("pynode")
         doctest_namespace["peer"] = request.getfixturevalue("elixir_node").name

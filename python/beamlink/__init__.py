@@ -2,8 +2,9 @@
 
 :class:`Node` (sync) and :class:`AsyncNode` (asyncio) call functions on BEAM nodes (erpc and
 ``rpc:call`` semantics, multicall, cast, eval), spawn processes whose output streams back,
-and give Python processes of its own (:class:`Mailbox`: send, receive, link, monitor). Errors
-are the classes of :mod:`beamlink.errors`, under :class:`BeamlinkError`.
+and give Python processes of its own (:class:`Mailbox`: send, receive, link, monitor), over
+plain TCP or TLS distribution (:class:`TlsConfig`). Errors are the classes of
+:mod:`beamlink.errors`, under :class:`BeamlinkError`.
 
 >>> import beamlink
 >>> beamlink.binary_to_term(beamlink.term_to_binary((beamlink.Atom("ok"), "hello", [1, 2.5])))
@@ -74,9 +75,11 @@ from beamlink.errors import (
     ReceiveTimeout,
     RemoteThrow,
     SpawnFailed,
+    TlsConfigError,
     UndefinedFunction,
 )
 from beamlink.messages import Down, Evaluated, ExitSignal, NodeDown, NodeUp
+from beamlink.tls import TlsConfig
 from beamlink.node import Events, Job, Mailbox, Node
 from beamlink.aio import AsyncEvents, AsyncJob, AsyncMailbox, AsyncNode
 
@@ -89,6 +92,7 @@ __all__ = [
     "AsyncMailbox",
     "AsyncJob",
     "AsyncEvents",
+    "TlsConfig",
     "ExitSignal",
     "Down",
     "NodeUp",
@@ -129,5 +133,6 @@ __all__ = [
     "ReceiveTimeout",
     "RemoteThrow",
     "SpawnFailed",
+    "TlsConfigError",
     "UndefinedFunction",
 ]

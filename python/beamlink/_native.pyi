@@ -158,6 +158,21 @@ class Pending:
 class Completions:
     def __init__(self, notify: Callable[[], Optional[Callable[..., Any]]]) -> None: ...
 
+class TlsConfig:
+    """The engine's TLS settings (wrapped by ``beamlink.tls.TlsConfig``)."""
+    def __init__(
+        self,
+        certfile: str,
+        keyfile: Optional[str] = None,
+        *,
+        cafile: str,
+        versions: Optional[Sequence[str]] = None,
+        check_hostname: bool = True,
+        require_client_cert: bool = True,
+    ) -> None: ...
+    @staticmethod
+    def from_optfile(path: str) -> TlsConfig: ...
+
 class Node:
     def __init__(
         self,
@@ -169,6 +184,7 @@ class Node:
         listen: Optional[int] = None,
         connect_timeout: Optional[float] = None,
         net_ticktime: Optional[float] = None,
+        tls: Optional[TlsConfig] = None,
         binaries: Binaries = "str",
         none: NoneAtom = "nil",
         charlists: Charlists = "list",

@@ -29,6 +29,7 @@ __all__ = [
     "NodeNotFound",
     "HandshakeError",
     "ConnectTimeout",
+    "TlsConfigError",
     "CallError",
     "RemoteError",
     "UndefinedFunction",
@@ -82,11 +83,35 @@ class NodeNotFound(ConnectError):
 
 
 class HandshakeError(ConnectError):
-    """The distribution handshake failed or was refused."""
+    """The distribution handshake failed or was refused. Over TLS distribution, ``kind`` is
+    ``"tls"`` when the TLS handshake failed (a certificate not signed by a trusted CA, expired,
+    not valid for the host dialed, refused by the peer, a peer that does not speak TLS): the
+    message says which; ``"tls_peer"`` when a node without ``tls=`` met a TLS node."""
 
 
 class ConnectTimeout(ConnectError, TimeoutError):
-    """Connecting took longer than the connect timeout."""
+    """Connecting took longer than the connect timeout (``kind`` ``"tls_timeout"``: no TLS
+    answer, as from a plain-TCP OTP node, which waits in silence)."""
+
+
+class TlsConfigError(ConnectError, ValueError):
+    """TLS settings that cannot be used: a certificate, key or CA file that cannot be read or
+    holds no usable PEM, a key that does not match its certificate, an ``ssl_dist_optfile``
+    that does not parse or asks for what beamlink cannot honour (``password``,
+    ``verify_fun``…). Raised when the :class:`~beamlink.TlsConfig` is made (or the node
+    started), before any connection. ``kind`` is ``"tls_config"``; ``path`` is the file at
+    fault when one is.
+
+    >>> e = TlsConfigError("TLS settings: …", path="/etc/ssl/node.pem")
+    >>> isinstance(e, ConnectError), isinstance(e, ValueError), e.kind, e.path
+    (True, True, 'tls_config', '/etc/ssl/node.pem')
+    """
+
+    def __init__(
+        self, message: str, *, node: Optional[str] = None, kind: str = "tls_config", path: Optional[str] = None
+    ) -> None:
+        super().__init__(message, node=node, kind=kind)
+        self.path = path
 
 
 # --- calling ----------------------------------------------------------------------------

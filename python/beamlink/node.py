@@ -26,6 +26,7 @@ from beamlink._native import Atom, Pid, Reference
 from beamlink._native import Node as _NativeNode
 from beamlink.errors import ReceiveTimeout
 from beamlink.messages import Evaluated, NodeDown, NodeUp
+from beamlink.tls import TlsConfig
 
 if TYPE_CHECKING:
     from beamlink.aio import AsyncNode
@@ -119,7 +120,9 @@ class Node(_Owner):
     ``name`` is ``"alive@host"`` (or just ``"alive"`` for this host). ``cookie`` defaults to
     ``~/.erlang.cookie``, read as ``erl`` reads it. ``listen=True`` (or a port number) makes
     the node accept connections and publish its name in epmd, so BEAM nodes can ping it and
-    send to its registered mailboxes. ``binaries``, ``none`` and ``charlists`` choose how
+    send to its registered mailboxes. ``tls`` (a :class:`~beamlink.TlsConfig`) runs every
+    connection, made or accepted, in TLS, as nodes started with ``-proto_dist inet_tls`` do
+    (see :mod:`beamlink.tls`). ``binaries``, ``none`` and ``charlists`` choose how
     replies map to Python (see the term mapping in the package docs): by default UTF-8
     binaries are ``str``, ``nil`` is ``None`` and charlists are lists of integers.
 
@@ -141,11 +144,14 @@ class Node(_Owner):
         long_names: bool = False,
         connect_timeout: Optional[float] = None,
         net_ticktime: Optional[float] = None,
+        tls: Optional[TlsConfig] = None,
         binaries: Binaries = "str",
         none: NoneAtom = "nil",
         charlists: Charlists = "list",
     ) -> None:
         port = None if listen is False else (0 if listen is True else int(listen))
+        if tls is not None and not isinstance(tls, TlsConfig):
+            raise TypeError(f"tls must be a beamlink.TlsConfig, not {type(tls).__name__}")
         native = _native.Node(
             name,
             cookie,
@@ -154,6 +160,7 @@ class Node(_Owner):
             listen=port,
             connect_timeout=connect_timeout,
             net_ticktime=net_ticktime,
+            tls=None if tls is None else tls._native,
             binaries=binaries,
             none=none,
             charlists=charlists,

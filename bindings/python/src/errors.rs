@@ -90,7 +90,8 @@ pub(crate) fn node_error(py: Python<'_>, e: &NodeError) -> PyErr {
         NodeError::NameInUse { .. } => make(py, "NameInUse", &message, &[]),
         NodeError::Listen(_) => make(py, "ListenError", &message, &[]),
         NodeError::Shutdown => closed(py, &message),
-        NodeError::Tls(_) => connect("ConnectError", None, "tls_config"),
+        // TLS settings the engine cannot use (e.g. a listening node without a server key).
+        NodeError::Tls(_) => connect("TlsConfigError", None, "tls_config"),
     }
 }
 

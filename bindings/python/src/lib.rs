@@ -16,6 +16,7 @@ mod node;
 mod options;
 mod process;
 mod spawn;
+mod tls;
 mod types;
 mod wait;
 
@@ -40,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<process::Mailbox>()?;
     m.add_class::<spawn::Job>()?;
     m.add_class::<events::Events>()?;
+    m.add_class::<tls::TlsConfig>()?;
     wait::register(m)?;
     Ok(())
 }

@@ -90,7 +90,7 @@ impl Node {
     #[new]
     #[pyo3(signature = (
         name, cookie = None, *, long_names = false, hidden = true, listen = None,
-        connect_timeout = None, net_ticktime = None,
+        connect_timeout = None, net_ticktime = None, tls = None,
         binaries = "str", none = "nil", charlists = "list",
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -103,6 +103,7 @@ impl Node {
         listen: Option<u16>,
         connect_timeout: Option<f64>,
         net_ticktime: Option<f64>,
+        tls: Option<PyRef<'_, crate::tls::TlsConfig>>,
         binaries: &str,
         none: &str,
         charlists: &str,
@@ -122,6 +123,9 @@ impl Node {
         }
         if let Some(t) = net_ticktime {
             b = b.net_ticktime(positive(t, "net_ticktime")?);
+        }
+        if let Some(t) = tls {
+            b = b.tls(t.config.clone());
         }
         let node = block(py, &rt, b.start())?.map_err(|e| errors::node_error(py, &e))?;
         Ok(Node {
