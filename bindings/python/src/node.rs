@@ -39,6 +39,10 @@ impl Failure {
     pub(crate) fn into_py(self, py: Python<'_>, node: &str, opts: &DecodeOptions) -> PyErr {
         match self {
             Failure::Node(e) => errors::node_error(py, &e),
+            // Connecting failed: the typed reason (bad cookie, epmd down, TLS…), as `connect`.
+            Failure::Call(e) if e.connect_error().is_some() => {
+                errors::node_error(py, e.connect_error().expect("checked"))
+            }
             Failure::Call(e) => errors::call_error(py, node, e, opts),
         }
     }
@@ -218,10 +222,7 @@ impl Node {
         let t = duration(timeout)?;
         let opts = self.decode;
         Ok(start(&live.rt, async move {
-            let r = match reach(&live.node, &peer).await {
-                Ok(()) => live.node.call_raw(&peer, &m, &f, args, t).await.map_err(Failure::Call),
-                Err(e) => Err(e),
-            };
+            let r = live.node.call_raw(&peer, &m, &f, args, t).await.map_err(Failure::Call);
             Box::new(move |py: Python<'_>| match r {
                 Ok(p) => payload_to_py(py, p.bare(), &opts),
                 Err(e) => Err(e.into_py(py, &peer, &opts)),
@@ -246,10 +247,7 @@ impl Node {
         let t = duration(timeout)?;
         let opts = self.decode;
         Ok(start(&live.rt, async move {
-            let r = match reach(&live.node, &peer).await {
-                Ok(()) => live.node.rpc_call(&peer, &m, &f, args, t).await.map_err(Failure::Call),
-                Err(e) => Err(e),
-            };
+            let r = live.node.rpc_call(&peer, &m, &f, args, t).await.map_err(Failure::Call);
             term_result(r, peer, opts)
         }))
     }
