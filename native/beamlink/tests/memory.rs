@@ -235,7 +235,10 @@ fn memory_per_connection_idle_and_hostile_and_after_close() {
                         break;
                     }
                 }
-                drop(rd);
+                // Never read, and never close either (a close with our answers unread would
+                // reset the connection before the queue limit is what ends it).
+                std::future::pending::<()>().await;
+                drop((rd, wr));
             }));
         }
         let mut down = 0;
