@@ -114,6 +114,28 @@ pub(crate) fn interpreter_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void
     unsafe { dlsym(rtld_default(), name.as_ptr()) }
 }
 
+type SetKnownHash =
+    unsafe extern "C" fn(*mut ffi::PyObject, *mut ffi::PyObject, *mut ffi::PyObject, ffi::Py_hash_t) -> i32;
+
+/// CPython's `_PyDict_SetItem_KnownHash` (a dict insertion given the key's hash), looked up
+/// like [`long_from_byte_array`].
+fn set_known_hash() -> Option<SetKnownHash> {
+    #[cfg(unix)]
+    {
+        use std::sync::OnceLock;
+        static FOUND: OnceLock<Option<SetKnownHash>> = OnceLock::new();
+        *FOUND.get_or_init(|| {
+            let p = interpreter_symbol(c"_PyDict_SetItem_KnownHash");
+            // Safety: a found symbol is this function.
+            (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, SetKnownHash>(p) })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Decodes one complete term that starts with the version byte 131.
 pub(crate) fn decode<'py>(py: Python<'py>, input: &[u8], opts: &DecodeOptions) -> R<'py> {
     match input {
@@ -169,6 +191,7 @@ struct Decoder<'a, 'py> {
     /// whole input, so nested containers cannot each reserve what the input could hold).
     budget: usize,
     opts: &'a DecodeOptions,
+    atom_type: *mut ffi::PyTypeObject,
 }
 
 #[inline]
@@ -179,7 +202,8 @@ fn own<'py>(py: Python<'py>, ptr: *mut ffi::PyObject) -> R<'py> {
 
 impl<'a, 'py> Decoder<'a, 'py> {
     fn new(py: Python<'py>, input: &'a [u8], opts: &'a DecodeOptions) -> Self {
-        Decoder { py, input, pos: 0, depth: 0, budget: input.len(), opts }
+        let atom_type = py.get_type::<Atom>().as_type_ptr();
+        Decoder { py, input, pos: 0, depth: 0, budget: input.len(), opts, atom_type }
     }
 
     fn finish(&self) -> Result<(), Fail> {
@@ -491,9 +515,17 @@ impl<'a, 'py> Decoder<'a, 'py> {
         for i in 0..n {
             let k = self.map_key()?;
             let v = self.item(false)?;
-            // Safety: `dict` is a dict; keys decoded with `key = true` are hashable.
+            // Safety: `dict` is a dict; keys decoded with `key = true` are hashable. An atom's
+            // hash is the one its `__hash__` returns, known without calling it.
             let (rc, size) = unsafe {
-                (ffi::PyDict_SetItem(dict.as_ptr(), k.as_ptr(), v.as_ptr()), ffi::PyDict_Size(dict.as_ptr()))
+                let rc = match set_known_hash() {
+                    Some(set) if ffi::Py_TYPE(k.as_ptr()) == self.atom_type => {
+                        let h = k.cast_unchecked::<Atom>().get().py_hash();
+                        set(dict.as_ptr(), k.as_ptr(), v.as_ptr(), h)
+                    }
+                    _ => ffi::PyDict_SetItem(dict.as_ptr(), k.as_ptr(), v.as_ptr()),
+                };
+                (rc, ffi::PyDict_Size(dict.as_ptr()))
             };
             if rc != 0 {
                 return Err(PyErr::fetch(self.py).into());

@@ -37,6 +37,13 @@ impl Atom {
         text.hash(&mut h);
         Atom { hash: h.finish(), text }
     }
+
+    /// What Python's `hash()` returns for this atom (pyo3's conversion of `__hash__`).
+    #[inline]
+    pub(crate) fn py_hash(&self) -> pyo3::ffi::Py_hash_t {
+        let h = self.hash as pyo3::ffi::Py_hash_t;
+        if h == -1 { -2 } else { h }
+    }
 }
 
 #[pymethods]
