@@ -255,6 +255,10 @@ impl<'a, 'py> Decoder<'a, 'py> {
                 self.pos = p + 5;
                 self.cached_int(i32::from_be_bytes([*a, *b, *c, *d]) as i64)
             }
+            Some([SMALL_BIG_EXT, n, ..]) => {
+                self.pos = p + 2;
+                self.big(*n as usize)
+            }
             _ => self.term(key),
         }
     }
