@@ -19,6 +19,10 @@ pub(crate) fn term_to_binary<'py>(
     none: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let opts = EncodeOptions { none: NoneAtom::parse(none)?, max_depth: TRUSTED_DEPTH };
+    let plain = minor_version == 2 && compressed.is_none() && !deterministic;
+    if plain {
+        return encode::encode_bytes(obj, &opts);
+    }
     let bytes = encode::encode(obj, &opts)?;
     let level = match compressed {
         None => None,
@@ -35,6 +39,7 @@ pub(crate) fn term_to_binary<'py>(
         return Err(PyValueError::new_err("minor_version must be 0, 1 or 2"));
     }
     if minor_version == 2 && level.is_none() && !deterministic {
+        // `compressed=False` (or a level of None-like falsehood): the plain form.
         return Ok(PyBytes::new(py, &bytes));
     }
     let eo = beamlink::term::EncodeOptions {

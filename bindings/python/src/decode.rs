@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::cache::{self, ATOMS, KEYS};
+use crate::cache::{self, ATOMS, INTS, KEYS};
 use crate::options::{Binaries, DecodeOptions};
 use crate::types::{
     Atom, BitString, Charlist, Export, FrozenList, FrozenMap, Fun, ImproperList, Pid, Port, Reference,
@@ -55,20 +55,79 @@ fn long_from_byte_array() -> Option<FromByteArray> {
         use std::sync::OnceLock;
         static FOUND: OnceLock<Option<FromByteArray>> = OnceLock::new();
         *FOUND.get_or_init(|| {
-            unsafe extern "C" {
-                fn dlsym(
-                    handle: *mut std::ffi::c_void,
-                    symbol: *const std::ffi::c_char,
-                ) -> *mut std::ffi::c_void;
-            }
-            // RTLD_DEFAULT: the symbols of the process, the interpreter's among them.
-            #[cfg(target_os = "linux")]
-            let default = std::ptr::null_mut();
-            #[cfg(not(target_os = "linux"))]
-            let default = -2isize as *mut std::ffi::c_void;
             // Safety: a lookup by a NUL-terminated name; a found symbol is this function.
-            let p = unsafe { dlsym(default, c"_PyLong_FromByteArray".as_ptr()) };
+            let p = unsafe { dlsym(rtld_default(), c"_PyLong_FromByteArray".as_ptr()) };
             (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, FromByteArray>(p) })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+type NewDict = unsafe extern "C" fn(ffi::Py_ssize_t) -> *mut ffi::PyObject;
+
+unsafe extern "C" fn dict_new(_: ffi::Py_ssize_t) -> *mut ffi::PyObject {
+    // Safety: plain C API call.
+    unsafe { ffi::PyDict_New() }
+}
+
+/// CPython's `_PyDict_NewPresized` (what `marshal` and the compiler use for a dict of known
+/// size: no resize while it fills), looked up like [`long_from_byte_array`].
+fn dict_new_presized() -> Option<NewDict> {
+    #[cfg(unix)]
+    {
+        use std::sync::OnceLock;
+        static FOUND: OnceLock<Option<NewDict>> = OnceLock::new();
+        *FOUND.get_or_init(|| {
+            // Safety: a lookup by a NUL-terminated name; a found symbol is this function.
+            let p = unsafe { dlsym(rtld_default(), c"_PyDict_NewPresized".as_ptr()) };
+            (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, NewDict>(p) })
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+#[cfg(unix)]
+unsafe extern "C" {
+    fn dlsym(handle: *mut std::ffi::c_void, symbol: *const std::ffi::c_char) -> *mut std::ffi::c_void;
+}
+
+/// RTLD_DEFAULT: the symbols of the process, the interpreter's among them.
+#[cfg(unix)]
+fn rtld_default() -> *mut std::ffi::c_void {
+    #[cfg(target_os = "linux")]
+    let default = std::ptr::null_mut();
+    #[cfg(not(target_os = "linux"))]
+    let default = -2isize as *mut std::ffi::c_void;
+    default
+}
+
+/// The address of an interpreter function that is not in the stable ABI (null if missing).
+#[cfg(unix)]
+pub(crate) fn interpreter_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+    // Safety: a lookup by a NUL-terminated name.
+    unsafe { dlsym(rtld_default(), name.as_ptr()) }
+}
+
+type SetKnownHash =
+    unsafe extern "C" fn(*mut ffi::PyObject, *mut ffi::PyObject, *mut ffi::PyObject, ffi::Py_hash_t) -> i32;
+
+/// CPython's `_PyDict_SetItem_KnownHash` (a dict insertion given the key's hash), looked up
+/// like [`long_from_byte_array`].
+fn set_known_hash() -> Option<SetKnownHash> {
+    #[cfg(unix)]
+    {
+        use std::sync::OnceLock;
+        static FOUND: OnceLock<Option<SetKnownHash>> = OnceLock::new();
+        *FOUND.get_or_init(|| {
+            let p = interpreter_symbol(c"_PyDict_SetItem_KnownHash");
+            // Safety: a found symbol is this function.
+            (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut std::ffi::c_void, SetKnownHash>(p) })
         })
     }
     #[cfg(not(unix))]
@@ -132,6 +191,7 @@ struct Decoder<'a, 'py> {
     /// whole input, so nested containers cannot each reserve what the input could hold).
     budget: usize,
     opts: &'a DecodeOptions,
+    atom_type: *mut ffi::PyTypeObject,
 }
 
 #[inline]
@@ -142,7 +202,8 @@ fn own<'py>(py: Python<'py>, ptr: *mut ffi::PyObject) -> R<'py> {
 
 impl<'a, 'py> Decoder<'a, 'py> {
     fn new(py: Python<'py>, input: &'a [u8], opts: &'a DecodeOptions) -> Self {
-        Decoder { py, input, pos: 0, depth: 0, budget: input.len(), opts }
+        let atom_type = py.get_type::<Atom>().as_type_ptr();
+        Decoder { py, input, pos: 0, depth: 0, budget: input.len(), opts, atom_type }
     }
 
     fn finish(&self) -> Result<(), Fail> {
@@ -164,7 +225,7 @@ impl<'a, 'py> Decoder<'a, 'py> {
             }
             INTEGER_EXT => {
                 let v = self.u32()? as i32;
-                self.int(v as i64)
+                self.cached_int(v as i64)
             }
             SMALL_ATOM_UTF8_EXT | ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_EXT => self.atom(tag, at),
             BINARY_EXT => {
@@ -181,15 +242,56 @@ impl<'a, 'py> Decoder<'a, 'py> {
         }
     }
 
-    /// A container element: small integers inline, the rest through [`term`](Self::term).
+    /// A container element: integers inline, the rest through [`term`](Self::term).
     #[inline(always)]
     fn item(&mut self, key: bool) -> R<'py> {
         let p = self.pos;
-        if let Some([SMALL_INTEGER_EXT, b]) = self.input.get(p..p + 2) {
-            self.pos = p + 2;
-            return self.int(*b as i64);
+        match self.input.get(p..) {
+            Some([SMALL_INTEGER_EXT, b, ..]) => {
+                self.pos = p + 2;
+                self.int(*b as i64)
+            }
+            Some([INTEGER_EXT, a, b, c, d, ..]) => {
+                self.pos = p + 5;
+                self.cached_int(i32::from_be_bytes([*a, *b, *c, *d]) as i64)
+            }
+            Some([SMALL_BIG_EXT, n, ..]) => {
+                self.pos = p + 2;
+                self.big(*n as usize)
+            }
+            _ => self.term(key),
         }
-        self.term(key)
+    }
+
+    /// A map key: a binary or atom already in its cache straight from there, the rest through
+    /// [`item`](Self::item).
+    #[inline(always)]
+    fn map_key(&mut self) -> R<'py> {
+        let p = self.pos;
+        match self.input.get(p..) {
+            Some([BINARY_EXT, a, b, c, d, ..]) if self.opts.binaries == Binaries::Str => {
+                let n = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+                if n <= cache::MAX_KEY_LEN
+                    && let Some(raw) = self.input.get(p + 5..p + 5 + n)
+                    && let Some(o) = KEYS.get(self.py, raw)
+                {
+                    self.pos = p + 5 + n;
+                    return Ok(o);
+                }
+            }
+            Some([SMALL_ATOM_UTF8_EXT, n, ..]) => {
+                let end = p + 2 + *n as usize;
+                if let Some(raw) = self.input.get(p + 2..end)
+                    && self.special_atom(raw).is_none()
+                    && let Some(o) = ATOMS.get(self.py, raw)
+                {
+                    self.pos = end;
+                    return Ok(o);
+                }
+            }
+            _ => {}
+        }
+        self.item(true)
     }
 
     fn nested(&mut self, tag: u8, key: bool) -> R<'py> {
@@ -244,6 +346,12 @@ impl<'a, 'py> Decoder<'a, 'py> {
         own(self.py, unsafe { ffi::PyLong_FromLongLong(v) })
     }
 
+    /// An integer outside CPython's small-int range, from the cache of recent ones.
+    #[inline]
+    fn cached_int(&self, v: i64) -> R<'py> {
+        own(self.py, INTS.get(self.py, v))
+    }
+
     fn empty_list(&self, key: bool) -> R<'py> {
         if key {
             return Ok(Py::new(self.py, FrozenList { items: PyTuple::empty(self.py).unbind() })?
@@ -255,10 +363,17 @@ impl<'a, 'py> Decoder<'a, 'py> {
     }
 
     fn binary(&self, b: &[u8], key: bool) -> R<'py> {
-        if self.opts.binaries == Binaries::Str
-            && let Ok(s) = std::str::from_utf8(b)
-        {
-            return self.string(s, key);
+        if self.opts.binaries == Binaries::Str {
+            // The cache holds only valid UTF-8, so a hit needs no check.
+            if key
+                && b.len() <= cache::MAX_KEY_LEN
+                && let Some(o) = KEYS.get(self.py, b)
+            {
+                return Ok(o);
+            }
+            if let Ok(s) = std::str::from_utf8(b) {
+                return self.string(s, key);
+            }
         }
         Ok(PyBytes::new(self.py, b).into_any())
     }
@@ -395,14 +510,26 @@ impl<'a, 'py> Decoder<'a, 'py> {
             return self.map_pairs(at, n, true);
         }
         self.enter()?;
+        let presized = match dict_new_presized() {
+            Some(new) if n > 5 && self.reserve(n) => new,
+            _ => dict_new,
+        };
         // Safety: plain C API call.
-        let dict = own(self.py, unsafe { ffi::PyDict_New() })?;
+        let dict = own(self.py, unsafe { presized(n as ffi::Py_ssize_t) })?;
         for i in 0..n {
-            let k = self.item(true)?;
+            let k = self.map_key()?;
             let v = self.item(false)?;
-            // Safety: `dict` is a dict; keys decoded with `key = true` are hashable.
+            // Safety: `dict` is a dict; keys decoded with `key = true` are hashable. An atom's
+            // hash is the one its `__hash__` returns, known without calling it.
             let (rc, size) = unsafe {
-                (ffi::PyDict_SetItem(dict.as_ptr(), k.as_ptr(), v.as_ptr()), ffi::PyDict_Size(dict.as_ptr()))
+                let rc = match set_known_hash() {
+                    Some(set) if ffi::Py_TYPE(k.as_ptr()) == self.atom_type => {
+                        let h = k.cast_unchecked::<Atom>().get().py_hash();
+                        set(dict.as_ptr(), k.as_ptr(), v.as_ptr(), h)
+                    }
+                    _ => ffi::PyDict_SetItem(dict.as_ptr(), k.as_ptr(), v.as_ptr()),
+                };
+                (rc, ffi::PyDict_Size(dict.as_ptr()))
             };
             if rc != 0 {
                 return Err(PyErr::fetch(self.py).into());
@@ -675,7 +802,7 @@ impl<'a, 'py> Decoder<'a, 'py> {
             if s.len() > 255 && s.chars().count() > 255 {
                 return Err(DecodeError::Invalid { offset: at, what: "atom (over 255 characters)" }.into());
             }
-            let a = Py::new(py, Atom { text: s.into() })?.into_bound(py).into_any();
+            let a = Py::new(py, Atom::of(s.into()))?.into_bound(py).into_any();
             ATOMS.put(py, raw, &a);
             Ok(a)
         } else {
@@ -683,7 +810,7 @@ impl<'a, 'py> Decoder<'a, 'py> {
             if let Some(a) = ATOMS.get(py, s.as_bytes()) {
                 return Ok(a);
             }
-            let a = Py::new(py, Atom { text: s.as_str().into() })?.into_bound(py).into_any();
+            let a = Py::new(py, Atom::of(s.as_str().into()))?.into_bound(py).into_any();
             ATOMS.put(py, s.as_bytes(), &a);
             Ok(a)
         }

@@ -37,7 +37,52 @@ pub(crate) fn encode(obj: &Bound<'_, PyAny>, opts: &EncodeOptions) -> PyResult<V
 
 /// Appends `obj` without the version byte (the form of a message payload or call argument).
 pub(crate) fn encode_into(obj: &Bound<'_, PyAny>, opts: &EncodeOptions, out: &mut Vec<u8>) -> PyResult<()> {
-    Encoder { out, depth: 0, opts, types: Types::get(obj.py()) }.term(obj)
+    Encoder { out, depth: 0, opts, types: Types::get(obj.py()), holes: None }.term(obj)
+}
+
+/// Binaries at least this long are not copied into the buffer but straight into the result.
+const HOLE_MIN: usize = 4096;
+
+/// A long binary left out of the buffer: its bytes go at `at`, from the object that owns them.
+struct Hole {
+    at: usize,
+    data: *const u8,
+    len: usize,
+    _owner: Py<PyAny>,
+}
+
+/// Encodes `obj` with the version byte into a new `bytes`: long binaries and strings are
+/// copied once, from their object into the result, not through a buffer first.
+pub(crate) fn encode_bytes<'py>(
+    obj: &Bound<'py, PyAny>,
+    opts: &EncodeOptions,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let py = obj.py();
+    let mut out = Vec::with_capacity(64);
+    out.push(VERSION_MAGIC);
+    let mut holes = Vec::new();
+    Encoder { out: &mut out, depth: 0, opts, types: Types::get(py), holes: Some(&mut holes) }.term(obj)?;
+    if holes.is_empty() {
+        return Ok(PyBytes::new(py, &out));
+    }
+    let total = out.len() + holes.iter().map(|h| h.len).sum::<usize>();
+    // Safety: a new, uninitialised bytes object of `total` bytes, every one of them written
+    // below before it is handed out; the holes' owners keep their data alive until then.
+    unsafe {
+        let b =
+            Bound::from_owned_ptr_or_err(py, ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as _))?;
+        let mut dst = ffi::PyBytes_AsString(b.as_ptr()).cast::<u8>();
+        let mut from = 0;
+        for h in &holes {
+            std::ptr::copy_nonoverlapping(out.as_ptr().add(from), dst, h.at - from);
+            dst = dst.add(h.at - from);
+            std::ptr::copy_nonoverlapping(h.data, dst, h.len);
+            dst = dst.add(h.len);
+            from = h.at;
+        }
+        std::ptr::copy_nonoverlapping(out.as_ptr().add(from), dst, out.len() - from);
+        Ok(b.cast_into_unchecked())
+    }
 }
 
 /// Type pointers compared on every object.
@@ -80,6 +125,8 @@ struct Encoder<'o> {
     depth: usize,
     opts: &'o EncodeOptions,
     types: Types,
+    /// Where long binaries are left out of `out` (see [`encode_bytes`]), if they may be.
+    holes: Option<&'o mut Vec<Hole>>,
 }
 
 fn encode_error(py: Python<'_>, msg: String) -> PyErr {
@@ -108,7 +155,7 @@ impl Encoder<'_> {
         } else if ty == t.bytes {
             // Safety: the type was just checked.
             let b = unsafe { obj.cast_unchecked::<PyBytes>() };
-            self.binary(b.as_bytes());
+            self.binary_of(obj, b.as_bytes());
             Ok(())
         } else if ty == t.bool_ {
             self.atom_bytes(if obj.is_truthy()? { b"true" } else { b"false" });
@@ -119,6 +166,35 @@ impl Encoder<'_> {
         } else {
             self.rare(obj)
         }
+    }
+
+    /// An element of a container, borrowed from it: the leaf types that run no Python code
+    /// while they are written (exact `int`, `str`, `bytes`, `float`, `Atom`) straight from the
+    /// pointer; anything else through [`term`](Self::term) on a strong reference, since a
+    /// container's rare path may change the container that lends the element.
+    #[inline(always)]
+    fn item(&mut self, py: Python<'_>, p: *mut ffi::PyObject) -> PyResult<()> {
+        // Safety: `p` is a live, borrowed reference; its type is read only.
+        let ty = unsafe { ffi::Py_TYPE(p) };
+        let t = self.types;
+        if ty == t.int {
+            let mut overflow = 0;
+            // Safety: `p` is an exact int.
+            let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(p, &mut overflow) };
+            if overflow == 0 {
+                self.small(v);
+                return Ok(());
+            }
+        } else if ty == t.str_ {
+            return self.str_ptr(py, p);
+        } else if ty == t.atom || ty == t.float || ty == t.bytes {
+            // Safety: as above; these types run no Python code, so the borrow outlives the use.
+            let obj = unsafe { pyo3::Borrowed::from_ptr(py, p) };
+            return self.term(&obj);
+        }
+        // Safety: a new strong reference to the live element.
+        let obj = unsafe { Bound::from_borrowed_ptr(py, p) };
+        self.term(&obj)
     }
 
     fn nested(&mut self, obj: &Bound<'_, PyAny>, ty: *mut ffi::PyTypeObject) -> PyResult<()> {
@@ -272,23 +348,66 @@ impl Encoder<'_> {
 
     #[inline]
     fn str(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.str_ptr(obj.py(), obj.as_ptr())
+    }
+
+    /// A binary whose bytes `owner` keeps alive: a long one may become a hole.
+    #[inline]
+    fn binary_of(&mut self, owner: &Bound<'_, PyAny>, b: &[u8]) {
+        if b.len() >= HOLE_MIN
+            && let Some(holes) = self.holes.as_deref_mut()
+        {
+            let h = (b.len() as u32).to_be_bytes();
+            self.out.extend_from_slice(&[BINARY_EXT, h[0], h[1], h[2], h[3]]);
+            holes.push(Hole {
+                at: self.out.len(),
+                data: b.as_ptr(),
+                len: b.len(),
+                _owner: owner.clone().unbind(),
+            });
+            return;
+        }
+        self.binary(b);
+    }
+
+    #[inline]
+    fn str_ptr(&mut self, py: Python<'_>, obj: *mut ffi::PyObject) -> PyResult<()> {
         let mut n: ffi::Py_ssize_t = 0;
-        // Safety: `obj` is a str; the buffer lives as long as the string.
-        let p = unsafe { PyUnicode_AsUTF8AndSize(obj.as_ptr(), &mut n) };
+        // Safety: `obj` is a live str; the buffer lives as long as the string.
+        let p = unsafe { PyUnicode_AsUTF8AndSize(obj, &mut n) };
         if p.is_null() {
-            return Err(PyErr::fetch(obj.py()));
+            return Err(PyErr::fetch(py));
         }
         let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n as usize) };
-        self.binary(b);
+        if b.len() >= HOLE_MIN && self.holes.is_some() {
+            // Safety: `obj` is live; the hole takes its own reference.
+            let owner = unsafe { Bound::from_borrowed_ptr(py, obj) };
+            self.binary_of(&owner, b);
+        } else {
+            self.binary(b);
+        }
         Ok(())
     }
 
     #[inline]
     fn binary(&mut self, b: &[u8]) {
-        self.out.reserve(5 + b.len());
-        self.out.push(BINARY_EXT);
-        self.out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        let n = b.len();
+        self.out.reserve(5 + n);
+        let h = (n as u32).to_be_bytes();
+        self.put([BINARY_EXT, h[0], h[1], h[2], h[3]]);
         self.out.extend_from_slice(b);
+    }
+
+    /// A few bytes, capacity checked once.
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, b: [u8; N]) {
+        let len = self.out.len();
+        self.out.reserve(N);
+        // Safety: the capacity was just ensured; the bytes are written before the length moves.
+        unsafe {
+            self.out.as_mut_ptr().add(len).cast::<[u8; N]>().write_unaligned(b);
+            self.out.set_len(len + N);
+        }
     }
 
     #[inline]
@@ -311,10 +430,10 @@ impl Encoder<'_> {
     #[inline]
     fn small(&mut self, i: i64) {
         if (0..=255).contains(&i) {
-            self.out.extend_from_slice(&[SMALL_INTEGER_EXT, i as u8]);
+            self.put([SMALL_INTEGER_EXT, i as u8]);
         } else if let Ok(v) = i32::try_from(i) {
             let b = v.to_be_bytes();
-            self.out.extend_from_slice(&[INTEGER_EXT, b[0], b[1], b[2], b[3]]);
+            self.put([INTEGER_EXT, b[0], b[1], b[2], b[3]]);
         } else {
             let mag = i.unsigned_abs();
             let n = 8 - (mag.leading_zeros() / 8) as usize;
@@ -326,6 +445,45 @@ impl Encoder<'_> {
     #[inline(never)]
     fn big(&mut self, obj: &Bound<'_, PyAny>, negative: bool) -> PyResult<()> {
         let py = obj.py();
+        if let Some(f) = long_bytes(py) {
+            // Safety: `obj` is an int (or a subclass): the magnitude's bit count.
+            let bits = unsafe { (f.num_bits)(obj.as_ptr()) };
+            if bits > 0 {
+                let n = (bits as u64).div_ceil(8) as usize;
+                if n < 256 {
+                    self.put([SMALL_BIG_EXT, n as u8, negative as u8]);
+                } else {
+                    let c = (n as u32).to_be_bytes();
+                    self.put([LARGE_BIG_EXT, c[0], c[1], c[2], c[3], negative as u8]);
+                }
+                let len = self.out.len();
+                // A negative value as n + 1 bytes of two's complement, negated in place below.
+                self.out.reserve(n + 1);
+                let width = n + negative as usize;
+                // Safety: `width` bytes of capacity are free; the call writes all of them.
+                let rc = unsafe { f.as_bytes(obj.as_ptr(), self.out.as_mut_ptr().add(len), width, negative) };
+                if rc == 0 {
+                    // Safety: just written.
+                    unsafe { self.out.set_len(len + width) };
+                    if negative {
+                        let mut carry = 1u16;
+                        for b in &mut self.out[len..] {
+                            let v = (!*b) as u16 + carry;
+                            *b = v as u8;
+                            carry = v >> 8;
+                        }
+                        self.out.truncate(len + n);
+                    }
+                    return Ok(());
+                }
+                // Not expected for a width taken from the bit count; start over the slow way.
+                // Safety: clears the error just raised.
+                unsafe { ffi::PyErr_Clear() };
+                self.out.truncate(len - if n < 256 { 3 } else { 6 });
+            } else {
+                unsafe { ffi::PyErr_Clear() };
+            }
+        }
         let mag = if negative { obj.neg()? } else { obj.clone() };
         let mut bytes = [0u8; 16];
         // Up to 128 bits: two machine words, no Python-level call.
@@ -414,10 +572,35 @@ impl Encoder<'_> {
     fn list(&mut self, l: &Bound<'_, PyList>) -> PyResult<()> {
         // Safety: `l` is a list; items are borrowed for the scan only, and no code runs in it.
         let at = |i: usize| unsafe { ffi::PyList_GetItem(l.as_ptr(), i as ffi::Py_ssize_t) };
-        if self.string_ext(l.len(), at) {
+        let n = l.len();
+        if self.string_ext(n, at) {
             return Ok(());
         }
-        self.seq_list(l.len(), |i| l.get_item(i))
+        if n == 0 {
+            self.out.push(NIL_EXT);
+            return Ok(());
+        }
+        let c = (n as u32).to_be_bytes();
+        self.put([LIST_EXT, c[0], c[1], c[2], c[3]]);
+        let count_at = self.out.len() - 4;
+        let mut written = 0u32;
+        for i in 0..n {
+            // A list can shrink while an element's rare path runs Python code: stop at its end
+            // (PyList_GetItem checks the index against the current length).
+            let p = at(i);
+            if p.is_null() {
+                // Safety: the IndexError just raised is not the caller's.
+                unsafe { ffi::PyErr_Clear() };
+                break;
+            }
+            self.item(l.py(), p)?;
+            written += 1;
+        }
+        if written as usize != n {
+            self.out[count_at..count_at + 4].copy_from_slice(&written.to_be_bytes());
+        }
+        self.out.push(NIL_EXT);
+        Ok(())
     }
 
     /// A frozen list (a map key): the same encoding as the list it stands for.
@@ -494,7 +677,7 @@ impl Encoder<'_> {
         for i in 0..n {
             // Safety: tuples are immutable and `i` < len; the tuple keeps the item alive.
             let item = unsafe { t.get_borrowed_item_unchecked(i) };
-            self.term(&item)?;
+            self.item(t.py(), item.as_ptr())?;
         }
         Ok(())
     }
@@ -508,12 +691,21 @@ impl Encoder<'_> {
         let mut k: *mut ffi::PyObject = std::ptr::null_mut();
         let mut v: *mut ffi::PyObject = std::ptr::null_mut();
         let mut seen = 0usize;
-        // Safety: PyDict_Next yields borrowed references; they are made strong before any
-        // code that could change the dict runs.
+        // Safety: PyDict_Next yields borrowed references; `item` makes them strong before any
+        // code that could change the dict runs. The value is taken strongly first unless the
+        // key is a leaf: another key's path could run code that drops it from the dict.
         while unsafe { ffi::PyDict_Next(d.as_ptr(), &mut pos, &mut k, &mut v) } != 0 {
-            let (key, value) = unsafe { (Bound::from_borrowed_ptr(py, k), Bound::from_borrowed_ptr(py, v)) };
-            self.term(&key)?;
-            self.term(&value)?;
+            let kt = unsafe { ffi::Py_TYPE(k) };
+            let t = self.types;
+            if kt == t.str_ || kt == t.int || kt == t.atom {
+                // Writing these keys runs no Python code: the value stays borrowed.
+                self.item(py, k)?;
+                self.item(py, v)?;
+            } else {
+                let value = unsafe { Bound::from_borrowed_ptr(py, v) };
+                self.item(py, k)?;
+                self.item(py, value.as_ptr())?;
+            }
             seen += 1;
         }
         if seen != n || d.len() != n {
@@ -521,6 +713,72 @@ impl Encoder<'_> {
         }
         Ok(())
     }
+}
+
+/// CPython's `_PyLong_NumBits` and `_PyLong_AsByteArray` (what `pickle` and `int.to_bytes`
+/// use), looked up at run time like `_PyLong_FromByteArray` in the decoder: not in the stable
+/// ABI, but exported by every CPython from 3.9 on; the latter took a sixth argument in 3.13.
+struct LongBytes {
+    num_bits: unsafe extern "C" fn(*mut ffi::PyObject) -> i64,
+    as_byte_array: *mut std::ffi::c_void,
+    with_exceptions: bool,
+}
+
+// Safety: function pointers into the interpreter, valid for its lifetime.
+unsafe impl Send for LongBytes {}
+unsafe impl Sync for LongBytes {}
+
+type AsByteArray5 = unsafe extern "C" fn(*mut ffi::PyObject, *mut u8, usize, i32, i32) -> i32;
+type AsByteArray6 = unsafe extern "C" fn(*mut ffi::PyObject, *mut u8, usize, i32, i32, i32) -> i32;
+
+impl LongBytes {
+    /// `v` little-endian in `n` bytes at `out` (two's complement when `signed`); 0 on success.
+    unsafe fn as_bytes(&self, v: *mut ffi::PyObject, out: *mut u8, n: usize, signed: bool) -> i32 {
+        // Safety: the symbol has the signature of the running CPython's version.
+        unsafe {
+            if self.with_exceptions {
+                let f = std::mem::transmute::<*mut std::ffi::c_void, AsByteArray6>(self.as_byte_array);
+                f(v, out, n, 1, signed as i32, 1)
+            } else {
+                let f = std::mem::transmute::<*mut std::ffi::c_void, AsByteArray5>(self.as_byte_array);
+                f(v, out, n, 1, signed as i32)
+            }
+        }
+    }
+}
+
+fn long_bytes(py: Python<'_>) -> Option<&'static LongBytes> {
+    static FOUND: PyOnceLock<Option<LongBytes>> = PyOnceLock::new();
+    FOUND
+        .get_or_init(py, || {
+            #[cfg(unix)]
+            {
+                // Found symbols are these functions (`_PyLong_NumBits` returns size_t before
+                // 3.13 and int64_t after: one word either way).
+                let bits = crate::decode::interpreter_symbol(c"_PyLong_NumBits");
+                let bytes = crate::decode::interpreter_symbol(c"_PyLong_AsByteArray");
+                if bits.is_null() || bytes.is_null() {
+                    return None;
+                }
+                Some(LongBytes {
+                    // Safety: the symbol is this function (see above).
+                    num_bits: unsafe {
+                        std::mem::transmute::<
+                            *mut std::ffi::c_void,
+                            unsafe extern "C" fn(*mut ffi::PyObject) -> i64,
+                        >(bits)
+                    },
+                    as_byte_array: bytes,
+                    with_exceptions: py.version_info() >= (3, 13),
+                })
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = py;
+                None
+            }
+        })
+        .as_ref()
 }
 
 fn is_memoryview(py: Python<'_>, obj: &Bound<'_, PyAny>) -> bool {

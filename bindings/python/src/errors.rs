@@ -132,7 +132,7 @@ fn connect_class(e: &ConnectError) -> (&'static str, &'static str) {
 
 /// An `Atom` (for the fixed reasons this module names: `noconnection`, `undef`).
 fn atom<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyAny> {
-    match Py::new(py, crate::types::Atom { text: name.into() }) {
+    match Py::new(py, crate::types::Atom::of(name.into())) {
         Ok(a) => a.into_bound(py).into_any(),
         Err(_) => py.None().into_bound(py),
     }

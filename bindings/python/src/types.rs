@@ -21,17 +21,40 @@ type Reduced<'py, A> = PyResult<(Bound<'py, PyType>, A)>;
 /// Atom('ok')
 /// >>> Atom("ok").name, str(Atom("ok")), Atom("ok") == "ok"
 /// ('ok', 'ok', False)
-#[pyclass(frozen, eq, ord, hash, module = "beamlink", name = "Atom")]
+#[pyclass(frozen, eq, ord, module = "beamlink", name = "Atom")]
 #[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Atom {
     pub(crate) text: Box<str>,
+    /// The hash of `text`, computed once: atoms are dict keys in every decoded record, and
+    /// every insertion asks for it.
+    hash: u64,
+}
+
+impl Atom {
+    pub(crate) fn of(text: Box<str>) -> Atom {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        Atom { hash: h.finish(), text }
+    }
+
+    /// What Python's `hash()` returns for this atom (pyo3's conversion of `__hash__`).
+    #[inline]
+    pub(crate) fn py_hash(&self) -> pyo3::ffi::Py_hash_t {
+        let h = self.hash as pyo3::ffi::Py_hash_t;
+        if h == -1 { -2 } else { h }
+    }
 }
 
 #[pymethods]
 impl Atom {
     #[new]
     fn new(name: &str) -> Atom {
-        Atom { text: name.into() }
+        Atom::of(name.into())
+    }
+
+    fn __hash__(&self) -> u64 {
+        self.hash
     }
 
     #[classattr]
